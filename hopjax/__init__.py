@@ -1,0 +1,47 @@
+"""hopjax: GPU-accelerated, differentiable Hopfield-type associative memories in JAX.
+
+Modules: :mod:`hopjax.patterns` (memories, corruption, overlaps), :mod:`hopjax.rules` (storage and
+Hebbian learning rules), :mod:`hopjax.classical` (binary Hopfield network, ``run``,
+correlation-matrix memories).
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from hopjax import classical, patterns, rules
+from hopjax.classical import CorrelationMemory, Hopfield, RunResult, run
+from hopjax.patterns import (
+    flip,
+    hadamard,
+    mask,
+    orthogonal_patterns,
+    overlaps,
+    random_bipolar,
+    random_sparse,
+)
+from hopjax.rules import hebbian, pseudo_inverse, storkey
+
+try:
+    __version__ = version("hopjax")
+except PackageNotFoundError:  # running from a source tree without installation
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "CorrelationMemory",
+    "Hopfield",
+    "RunResult",
+    "__version__",
+    "classical",
+    "flip",
+    "hadamard",
+    "hebbian",
+    "mask",
+    "orthogonal_patterns",
+    "overlaps",
+    "patterns",
+    "pseudo_inverse",
+    "random_bipolar",
+    "random_sparse",
+    "rules",
+    "run",
+    "storkey",
+]

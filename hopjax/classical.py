@@ -1,0 +1,298 @@
+"""Classical binary Hopfield network and correlation-matrix associative memories.
+
+Sources: seed 002 (energy, Hebbian storage, one-at-a-time updates, ~0.14 N capacity) and seed 003
+§2.2–2.3 (correlation-matrix memories: Kohonen linear recall, Amari thresholded recall; the
+Hopfield network as a correlation-matrix memory with energy descent).
+
+Tie rule (``sign(0)``): a unit whose local field is exactly zero **keeps its previous state**, in
+synchronous and asynchronous updates alike. With it every stored pattern whose field does not
+oppose it is a fixed point, the energy argument needs no special case, and ``0`` entries of a
+masked cue stay unknown until their field decides them. (Amari's single-pass recall of
+:class:`CorrelationMemory` follows seed 003's ``sgn`` with ``sgn(0) = 0`` instead.) Ties are
+decided on the computed field: with Hebbian weights ``k/N`` they are exact when ``1/N`` is exact
+(``N`` a power of two) or in float64; otherwise round-off may resolve a true tie (a rare event
+for random patterns, ~10⁻³ of the units per update at even ``P``) to either sign.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray
+
+from hopjax._checks import (
+    check_bipolar,
+    check_independent,
+    float_array,
+    positive_int,
+    same_length,
+)
+from hopjax.rules import get_rule
+
+__all__ = ["CorrelationMemory", "Hopfield", "RunResult", "run", "sign_keep"]
+
+
+def sign_keep(h: Float[Array, "*shape"], s: Float[Array, "*shape"]) -> Float[Array, "*shape"]:
+    """``sgn(h)`` with ties kept: ``+1`` if ``h > 0``, ``−1`` if ``h < 0``, ``s`` if ``h = 0``."""
+    one = jnp.ones_like(s)
+    return jnp.where(h > 0, one, jnp.where(h < 0, -one, s))
+
+
+class Hopfield(eqx.Module):
+    """Binary Hopfield network with weights ``W`` (N × N) and thresholds ``θ`` (N,).
+
+    State ``s ∈ {−1, +1}^N``, local field ``h = W s − θ``, energy ``E(s) = −½ sᵀ W s + θᵀ s``.
+    Updates set ``s_i ← sgn(h_i)`` (ties kept, see module docstring): all units at once
+    (:meth:`step`, Little's synchronous dynamics) or one at a time in random order
+    (:meth:`async_sweep`, Hopfield 1982). For symmetric ``W`` with ``W_ii ≥ 0`` asynchronous
+    updates never increase ``E`` and end in a fixed point; synchronous ones end in a fixed point or
+    a 2-cycle (Goles). Build one from patterns with :meth:`from_patterns`.
+    """
+
+    weights: Float[Array, "N N"]
+    thresholds: Float[Array, " N"]
+
+    def __init__(
+        self, weights: Float[ArrayLike, "N N"], thresholds: Float[ArrayLike, " N"] | None = None
+    ):
+        weights = float_array(weights, "weights", ndim=2)
+        n = weights.shape[0]
+        if weights.shape != (n, n):
+            raise ValueError(f"weights must be square (N, N); got shape {tuple(weights.shape)}.")
+        if thresholds is None:
+            thresholds = jnp.zeros((n,), weights.dtype)
+        thresholds = float_array(thresholds, "thresholds", ndim=1)
+        if thresholds.shape != (n,):
+            raise ValueError(
+                f"thresholds must have shape (N,) = ({n},); got {tuple(thresholds.shape)}."
+            )
+        self.weights = weights
+        self.thresholds = thresholds
+
+    @classmethod
+    def from_patterns(
+        cls,
+        xi: Float[ArrayLike, "P N"],
+        rule: str | Callable[..., Array] = "hebbian",
+        *,
+        thresholds: Float[ArrayLike, " N"] | None = None,
+        **rule_kwargs: object,
+    ) -> Hopfield:
+        """Store bipolar patterns ``xi`` (P, N) with a storage rule (name or callable).
+
+        ``rule`` is one of ``"hebbian"``, ``"storkey"``, ``"pseudo_inverse"`` (see
+        :mod:`hopjax.rules`) or any callable ``rule(xi, **rule_kwargs) -> (N, N)``.
+        """
+        xi = check_bipolar(float_array(xi, "xi", ndim=2), "xi")
+        return cls(get_rule(rule)(xi, **rule_kwargs), thresholds)
+
+    @property
+    def n(self) -> int:
+        """Number of units ``N``."""
+        return self.weights.shape[0]
+
+    def field(self, s: Float[Array, " N"]) -> Float[Array, " N"]:
+        """Local fields ``h = W s − θ``.
+
+        Written ``s Wᵀ`` so that a vmapped batch ``(B, N)`` is one ``(B, N) × (N, N)`` product
+        with the batch axis leading (no transpose).
+        """
+        return s @ self.weights.T - self.thresholds
+
+    def energy(self, s: Float[Array, " N"]) -> Float[Array, ""]:
+        """``E(s) = −½ sᵀ W s + θᵀ s`` (Hopfield 1982; seed 002; seed 003 eq. 5 for Hebbian W)."""
+        return -0.5 * s @ (self.weights @ s) + self.thresholds @ s
+
+    def step(self, s: Float[Array, " N"], key: PRNGKeyArray | None = None) -> Float[Array, " N"]:
+        """One synchronous update ``s ← sgn(W s − θ)`` (ties kept); ``key`` is unused.
+
+        Under ``jax.vmap`` over a batch of states this is one matrix–matrix product.
+        """
+        del key
+        return sign_keep(self.field(s), s)
+
+    def update_unit(self, s: Float[Array, " N"], i: Int[Array, ""] | int) -> Float[Array, " N"]:
+        """Update one unit, ``s_i ← sgn(Σ_j W_ij s_j − θ_i)`` (ties kept), in ``O(N)``."""
+        h_i = self.weights[i] @ s - self.thresholds[i]
+        return s.at[i].set(sign_keep(h_i, s[i]))
+
+    def async_sweep(self, s: Float[Array, " N"], key: PRNGKeyArray) -> Float[Array, " N"]:
+        """Update every unit once, one at a time, in a random order drawn from ``key``.
+
+        The fields ``h = W s − θ`` are computed once per sweep; after unit ``i`` changes by
+        ``d = s_i' − s_i`` they are corrected by ``h ← h + W[:, i] d``, so each unit update is
+        ``O(N)``. Equal to :meth:`update_unit` applied in the same order.
+        """
+        order = jax.random.permutation(key, self.n)
+        w_cols = self.weights.T  # row i of w_cols is column i of W
+
+        def update(k: Int[Array, ""], carry: tuple[Array, Array]) -> tuple[Array, Array]:
+            s, h = carry
+            i = order[k]
+            new = sign_keep(h[i], s[i])
+            h = h + w_cols[i] * (new - s[i])
+            return s.at[i].set(new), h
+
+        s, _ = jax.lax.fori_loop(0, self.n, update, (s, self.field(s)))
+        return s
+
+
+class RunResult(eqx.Module):
+    """What :func:`run` returns (a pytree: batched by ``vmap`` like any other output).
+
+    ``state``: the final state. ``converged``: an attractor was found (a fixed point, or for
+    synchronous updates a 2-cycle) within ``max_steps``. ``period``: 1 (fixed point), 2 (2-cycle,
+    ``state`` is one of its two states) or 0 (not converged). ``steps``: updates (synchronous
+    steps or asynchronous sweeps) taken before the state entered its attractor, i.e. the length of
+    the transient; ``max_steps`` when not converged.
+    """
+
+    state: Float[Array, " N"]
+    steps: Int[Array, ""]
+    converged: Bool[Array, ""]
+    period: Int[Array, ""]
+
+
+def run(
+    model: Hopfield,
+    s0: Float[Array, " N"],
+    *,
+    max_steps: int,
+    mode: Literal["sync", "async"] = "sync",
+    key: PRNGKeyArray | None = None,
+) -> RunResult:
+    """Iterate a Hopfield network from ``s0`` until it reaches an attractor or ``max_steps``.
+
+    ``mode="sync"``: ``s ← step(s)``; stops at a fixed point (``s_{t+1} = s_t``, period 1) or a
+    2-cycle (``s_{t+1} = s_{t−1} ≠ s_t``, period 2) — the only attractors of symmetric networks
+    (Goles). ``mode="async"``: one random-order sweep per step (the order of sweep ``t`` is drawn
+    from ``fold_in(key, t)``); stops when a whole sweep changes nothing (period 1).
+
+    ``s0`` is one state ``(N,)`` of ``±1`` entries, or ``0`` for unknown (masked) units; run a
+    batch with ``jax.vmap(lambda s: run(model, s, ...))``. Uses ``lax.while_loop``: jit-able,
+    vmappable, and each batch member stops updating once it has converged.
+    """
+    if mode not in ("sync", "async"):
+        raise ValueError(f"mode must be 'sync' or 'async'; got {mode!r}.")
+    if mode == "async" and key is None:
+        raise ValueError("key is required for mode='async' (it draws the update order).")
+    max_steps = positive_int(max_steps, "max_steps")
+    s0 = float_array(s0, "s0", ndim=1)
+    same_length(model.n, s0, "s0")
+    s0 = check_bipolar(s0, "s0", allow_zero=True)
+
+    def not_done(carry: tuple[Array, Array, Array, Array]) -> Array:
+        _, _, t, period = carry
+        return (period == 0) & (t < max_steps)
+
+    def body(carry: tuple[Array, Array, Array, Array]) -> tuple[Array, Array, Array, Array]:
+        prev, s, t, _ = carry
+        if mode == "sync":
+            new = model.step(s)
+        else:
+            new = model.async_sweep(s, jax.random.fold_in(key, t))
+        fixed = jnp.all(new == s)
+        two_cycle = (mode == "sync") & (t > 0) & jnp.all(new == prev)
+        period = jnp.where(fixed, 1, jnp.where(two_cycle, 2, 0)).astype(jnp.int32)
+        return s, new, t + 1, period
+
+    zero = jnp.zeros((), jnp.int32)
+    _, state, t, period = jax.lax.while_loop(not_done, body, (s0, s0, zero, zero))
+    converged = period > 0
+    return RunResult(state=state, steps=t - period, converged=converged, period=period)
+
+
+class CorrelationMemory(eqx.Module):
+    """Correlation-matrix (hetero-)associative memory, seed 003 §2.2 (Amari 1972, Kohonen 1988).
+
+    Stores pairs ``x^μ → y^μ`` (keys ``(P, D)``, values ``(P, M)``) in ``W = Σ_μ y^μ k^μᵀ``
+    ``(M, D)``, where the *read-out keys* ``k^μ`` are
+
+    * ``k^μ = x^μ`` for the correlation rule ``W = Σ_μ y^μ x^μᵀ`` (:meth:`correlation`), and
+    * the rows of ``(X⁺)ᵀ`` for the optimal linear associative memory ``W = Yᵀ (Xᵀ)⁺``
+      (:meth:`optimal`, Kohonen's OLAM), biorthogonal to the keys: ``k^μ · x^ν = δ_μν``.
+
+    Recall of a cue ``x``: linear ``W x`` (Kohonen) or thresholded ``sgn(W x)`` (Amari). For a cue
+    aimed at pair ``ν`` the recall splits into signal and crosstalk (seed 003 eq. 1),
+    ``W x = (k^ν·x) y^ν + Σ_{μ≠ν} (k^μ·x) y^μ`` — see :meth:`decompose` and :meth:`crosstalk`.
+    Auto-association is ``values = keys``.
+    """
+
+    weights: Float[Array, "M D"]
+    keys: Float[Array, "P D"]
+    values: Float[Array, "P M"]
+    readout_keys: Float[Array, "P D"]
+
+    def __init__(
+        self,
+        keys: Float[ArrayLike, "P D"],
+        values: Float[ArrayLike, "P M"],
+        readout_keys: Float[ArrayLike, "P D"],
+    ):
+        self.keys = float_array(keys, "keys", ndim=2)
+        self.values = float_array(values, "values", ndim=2)
+        self.readout_keys = float_array(readout_keys, "readout_keys", ndim=2)
+        if self.values.shape[0] != self.keys.shape[0]:
+            raise ValueError(
+                f"keys and values must hold the same number of pairs P; got keys "
+                f"{tuple(self.keys.shape)} and values {tuple(self.values.shape)}."
+            )
+        if self.readout_keys.shape != self.keys.shape:
+            raise ValueError(
+                f"readout_keys must have the shape of keys {tuple(self.keys.shape)}; "
+                f"got {tuple(self.readout_keys.shape)}."
+            )
+        self.weights = self.values.T @ self.readout_keys
+
+    @classmethod
+    def correlation(
+        cls, keys: Float[ArrayLike, "P D"], values: Float[ArrayLike, "P M"] | None = None
+    ) -> CorrelationMemory:
+        """Correlation matrix ``W = Σ_μ y^μ x^μᵀ = Yᵀ X`` (seed 003 eqs. 1–4); auto if no values."""
+        keys = float_array(keys, "keys", ndim=2)
+        return cls(keys, keys if values is None else values, keys)
+
+    @classmethod
+    def optimal(
+        cls, keys: Float[ArrayLike, "P D"], values: Float[ArrayLike, "P M"] | None = None
+    ) -> CorrelationMemory:
+        """Optimal linear associative memory ``W = Yᵀ (Xᵀ)⁺`` (Kohonen; pseudo-inverse rule).
+
+        Exact recall ``W x^μ = y^μ`` with zero crosstalk for linearly independent keys (checked:
+        ``ValueError`` naming ``keys`` otherwise).
+        """
+        keys = check_independent(float_array(keys, "keys", ndim=2), "keys")
+        return cls(keys, keys if values is None else values, jnp.linalg.pinv(keys).T)
+
+    def recall_linear(self, x: Float[Array, " D"]) -> Float[Array, " M"]:
+        """Kohonen's linear recall ``y = W x`` (seed 003: ``g(x) = x``)."""
+        return self.weights @ x
+
+    def recall_threshold(self, x: Float[Array, " D"]) -> Float[Array, " M"]:
+        """Amari's thresholded recall ``y = sgn(W x)`` with ``sgn(0) = 0`` (seed 003 §2.2)."""
+        return jnp.sign(self.weights @ x)
+
+    def decompose(
+        self, x: Float[Array, " D"], target: Int[Array, ""] | int
+    ) -> tuple[Float[Array, " M"], Float[Array, " M"]]:
+        """Split ``W x`` into signal ``(k^ν·x) y^ν`` and crosstalk ``Σ_{μ≠ν} (k^μ·x) y^μ``.
+
+        ``target = ν`` is the index of the pair the cue ``x`` stands for.
+        """
+        signal = (self.readout_keys[target] @ x) * self.values[target]
+        return signal, self.weights @ x - signal
+
+    def crosstalk(self) -> Float[Array, "P M"]:
+        """Crosstalk on each stored key: row ``ν`` is ``Σ_{μ≠ν} (k^μ·x^ν) y^μ``.
+
+        Zero for orthonormal keys (correlation rule) and for any independent keys (OLAM). For
+        unit-norm keys with pairwise correlation ``c`` and orthonormal values its norm is
+        ``|c| √(P − 1)``: crosstalk grows linearly with the correlation of the keys.
+        """
+        g = self.keys @ self.readout_keys.T  # g[ν, μ] = k^μ · x^ν
+        g = g * (1 - jnp.eye(g.shape[0], dtype=g.dtype))
+        return g @ self.values

@@ -1,0 +1,187 @@
+"""Patterns: random bipolar, sparse and exactly orthogonal memories, corruption, overlaps.
+
+Conventions (../shared/DESIGN.md): a set of ``P`` patterns of ``N`` units is a ``(P, N)`` float
+array (pattern index first); bipolar entries are exactly ``±1`` in float32. A single state is
+``(N,)``; corrupt a batch with ``jax.vmap`` over keys and states.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Bool, Float, PRNGKeyArray
+
+from hopjax._checks import fraction as _fraction
+from hopjax._checks import is_concrete, positive_int
+
+__all__ = [
+    "flip",
+    "hadamard",
+    "mask",
+    "orthogonal_patterns",
+    "overlaps",
+    "random_bipolar",
+    "random_sparse",
+]
+
+
+def random_bipolar(
+    key: PRNGKeyArray, P: int, N: int, *, dtype: jnp.dtype = jnp.float32
+) -> Float[Array, "P N"]:
+    """``P`` independent uniform bipolar patterns, ``ξ^μ_i ∈ {−1, +1}`` with probability ½ each.
+
+    The standard random memories of the Hopfield capacity analysis (seed 002; Amit, Gutfreund and
+    Sompolinsky 1985).
+    """
+    P = positive_int(P, "P")
+    N = positive_int(N, "N")
+    return jax.random.rademacher(key, (P, N), dtype=dtype)
+
+
+def random_sparse(
+    key: PRNGKeyArray,
+    P: int,
+    N: int,
+    activity: float,
+    *,
+    exact: bool = False,
+    dtype: jnp.dtype = jnp.float32,
+) -> Float[Array, "P N"]:
+    """``P`` sparse ``{0, 1}`` patterns at coding level ``activity = a``.
+
+    With ``exact=False`` each unit is active independently with probability ``a``; with
+    ``exact=True`` every pattern has exactly ``round(a N)`` active units at random positions.
+    """
+    P = positive_int(P, "P")
+    N = positive_int(N, "N")
+    activity = _fraction(activity, "activity")
+    if exact:
+        num = round(float(activity) * N)
+        keys = jax.random.split(key, P)
+        active = jax.vmap(lambda k: _random_subset(k, N, num))(keys)
+    else:
+        active = jax.random.bernoulli(key, activity, (P, N))
+    return active.astype(dtype)
+
+
+def hadamard(n: int, *, dtype: jnp.dtype = jnp.float32) -> Float[Array, "n n"]:
+    """Sylvester's Hadamard matrix ``H_n`` (``n`` a power of two): ``±1`` entries, ``H Hᵀ = n I``.
+
+    ``H_1 = [1]``, ``H_{2k} = [[H_k, H_k], [H_k, −H_k]]``.
+    """
+    n = positive_int(n, "n")
+    if n & (n - 1):
+        raise ValueError(f"n must be a power of two for a Sylvester Hadamard matrix; got {n}.")
+    h = np.ones((1, 1), dtype=np.float32)
+    while h.shape[0] < n:  # log2(n) doublings at construction time, not a hot path
+        h = np.block([[h, h], [h, -h]])
+    return jnp.asarray(h, dtype=dtype)
+
+
+def orthogonal_patterns(
+    P: int, N: int, *, key: PRNGKeyArray | None = None, dtype: jnp.dtype = jnp.float32
+) -> Float[Array, "P N"]:
+    """``P`` exactly orthogonal bipolar patterns, ``ξ^μ · ξ^ν = N δ_μν`` (rows of ``H_N``).
+
+    Without ``key`` the first ``P`` rows of Sylvester's ``H_N`` (row 0 is all ``+1``). With a key,
+    ``P`` distinct rows chosen at random and every column multiplied by a random sign: still exactly
+    orthogonal, but with no special all-ones pattern. This realises Assumption 1 of the IDP model
+    (../shared/specs/idp.md).
+    """
+    P = positive_int(P, "P")
+    N = positive_int(N, "N")
+    if N & (N - 1):
+        raise ValueError(f"N must be a power of two for Hadamard patterns; got N = {N}.")
+    if P > N:
+        raise ValueError(f"P must be <= N: at most N = {N} orthogonal patterns exist; got P = {P}.")
+    h = hadamard(N, dtype=dtype)
+    if key is None:
+        return h[:P]
+    k_rows, k_signs = jax.random.split(key)
+    rows = jax.random.choice(k_rows, N, (P,), replace=False)
+    signs = jax.random.rademacher(k_signs, (N,), dtype=dtype)
+    return h[rows] * signs
+
+
+def _random_subset(key: PRNGKeyArray, n: int, num: int | Array) -> Bool[Array, " n"]:
+    """Boolean mask with exactly ``num`` of ``n`` positions set, uniformly at random.
+
+    A random permutation of ``0..n−1`` gives every position a distinct random rank; the positions
+    of rank ``< num`` form a uniform subset. ``num`` may be traced (vmappable over counts).
+    """
+    return jax.random.permutation(key, n) < num
+
+
+def _corruption_mask(
+    key: PRNGKeyArray,
+    n: int,
+    num: int | Array | None,
+    frac: float | Array | None,
+    exact: bool,
+) -> Bool[Array, " n"]:
+    if (num is None) == (frac is None):
+        raise ValueError("give exactly one of num= (a count) or fraction= (in [0, 1]).")
+    if num is not None:
+        if is_concrete(num):
+            num = positive_int(num, "num", minimum=0)
+            if num > n:
+                raise ValueError(f"num must be <= N = {n}; got {num}.")
+        return _random_subset(key, n, num)
+    frac = _fraction(frac, "fraction")
+    if not exact:
+        return jax.random.bernoulli(key, frac, (n,))
+    count = round(frac * n) if is_concrete(frac) else jnp.round(frac * n)
+    return _random_subset(key, n, count)
+
+
+def flip(
+    key: PRNGKeyArray,
+    s: Float[Array, " N"],
+    *,
+    num: int | Array | None = None,
+    fraction: float | Array | None = None,
+    exact: bool = True,
+) -> Float[Array, " N"]:
+    """Flip bits of a bipolar state: ``s_i → −s_i`` on a random set of units.
+
+    Give ``num`` (exactly that many distinct units) or ``fraction``: with ``exact=True`` exactly
+    ``round(fraction · N)`` units, otherwise each unit independently with probability
+    ``fraction``. The cue model of the capacity experiments (e.g. 10% flipped bits).
+    """
+    m = _corruption_mask(key, s.shape[-1], num, fraction, exact)
+    return jnp.where(m, -s, s)
+
+
+def mask(
+    key: PRNGKeyArray,
+    s: Float[Array, " N"],
+    *,
+    num: int | Array | None = None,
+    fraction: float | Array | None = None,
+    value: float = 0.0,
+    exact: bool = True,
+) -> Float[Array, " N"]:
+    """Mask units: replace a random set of ``s_i`` by ``value`` (0 = "unknown" by default).
+
+    Unit selection as in :func:`flip`. Masked bipolar cues are the "partial pattern" cues of
+    seed 003 (Fig. 1); a network with the keep-on-tie rule leaves zeros to be filled by the field.
+    """
+    m = _corruption_mask(key, s.shape[-1], num, fraction, exact)
+    return jnp.where(m, jnp.asarray(value, s.dtype), s)
+
+
+def overlaps(xi: Float[Array, "P N"], s: Float[Array, "*batch N"]) -> Float[Array, "*batch P"]:
+    """Overlaps ``m_μ = (1/N) Σ_i ξ^μ_i s_i`` of one state ``(N,)`` or a batch ``(..., N)``.
+
+    ``m_μ = 1`` means ``s = ξ^μ``; for random patterns and an unrelated state ``m_μ = O(1/√N)``.
+    A batch is one matrix–matrix product.
+    """
+    if xi.ndim != 2:
+        raise ValueError(f"xi must have shape (P, N); got {tuple(xi.shape)}.")
+    if s.shape[-1] != xi.shape[-1]:
+        raise ValueError(
+            f"s has last axis {s.shape[-1]} but xi has N = {xi.shape[-1]}; shapes "
+            f"{tuple(s.shape)} and {tuple(xi.shape)}."
+        )
+    return s @ xi.T / xi.shape[-1]

@@ -1,0 +1,16 @@
+"""Shared test helpers."""
+
+import contextlib
+
+import jax
+
+
+@contextlib.contextmanager
+def enable_x64():
+    """Run a block in float64 (DESIGN.md: numerics tests use x64 where tolerances need it)."""
+    previous = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_enable_x64", previous)
