@@ -1,0 +1,223 @@
+"""Typed experiment configs: TOML files validated into dataclasses, with ``--set`` overrides.
+
+Every experiment's config is a dataclass deriving from :class:`SweepConfig`. Fields annotated
+``list[...]`` are *grid keys*: the sweep runs the product of their values (a scalar given for a
+grid key is a one-point grid). Validation is strict: an unknown key, a value of the wrong type or
+an impossible value raises :class:`ConfigError` naming the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+import tomli_w
+
+__all__ = [
+    "ConfigError",
+    "PlotConfig",
+    "SweepConfig",
+    "apply_overrides",
+    "config_to_dict",
+    "dump_config",
+    "grid_keys",
+    "parse_config",
+]
+
+
+class ConfigError(ValueError):
+    """An invalid config: the message names the key and what was expected."""
+
+
+@dataclasses.dataclass
+class PlotConfig:
+    """Plot settings (``[plot]`` table)."""
+
+    dpi: int = 120
+    """Resolution of the PNG files."""
+
+
+@dataclasses.dataclass
+class SweepConfig:
+    """Keys shared by every experiment.
+
+    ``seeds`` networks are simulated per grid point, with seeds ``base_seed … base_seed+seeds−1``.
+    ``memory_mb`` bounds the memory of one vectorised chunk (the engine sizes chunks from each
+    experiment's per-row estimate); ``chunk_size`` > 0 fixes the chunk size instead. These two
+    only change how the sweep is executed, never its results, so a rerun may change them.
+    """
+
+    experiment: str
+    seeds: int = 3
+    base_seed: int = 0
+    memory_mb: int = 512
+    chunk_size: int = 0
+    plot: PlotConfig = dataclasses.field(default_factory=PlotConfig)
+
+    def check(self) -> None:
+        """Value checks beyond types; subclasses extend (and call ``super().check()``)."""
+        if self.seeds < 1:
+            raise ConfigError(f"'seeds' must be >= 1; got {self.seeds}.")
+        if self.memory_mb < 1:
+            raise ConfigError(f"'memory_mb' must be >= 1; got {self.memory_mb}.")
+        if self.chunk_size < 0:
+            raise ConfigError(
+                f"'chunk_size' must be >= 0 (0 = from memory_mb); got {self.chunk_size}."
+            )
+        if self.plot.dpi < 10:
+            raise ConfigError(f"'plot.dpi' must be >= 10; got {self.plot.dpi}.")
+
+
+EXECUTION_KEYS = frozenset({"memory_mb", "chunk_size"})
+"""Keys that change how a sweep runs but not its results (ignored when resuming)."""
+
+
+def grid_keys(cls: type[SweepConfig]) -> list[str]:
+    """Names of the fields annotated ``list[...]``, in declaration order."""
+    hints = typing.get_type_hints(cls)
+    return [f.name for f in dataclasses.fields(cls) if get_origin(hints[f.name]) is list]
+
+
+def _describe(tp: Any) -> str:
+    origin = get_origin(tp)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in get_args(tp))
+    if origin is list:
+        return f"a list of {_describe(get_args(tp)[0])} (or a single value)"
+    if origin in (Union, types.UnionType):
+        return " or ".join(_describe(a) for a in get_args(tp))
+    if tp is type(None):
+        return "none"
+    return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(
+        tp, getattr(tp, "__name__", str(tp))
+    )
+
+
+def _coerce(value: Any, tp: Any, key: str) -> Any:
+    """Check ``value`` against the annotation ``tp``; return it (ints widened to float)."""
+    origin = get_origin(tp)
+    bad = ConfigError(f"'{key}' must be {_describe(tp)}; got {value!r}.")
+    if origin is Literal:
+        if value not in get_args(tp) or isinstance(value, bool):
+            raise bad
+        return value
+    if origin is list:
+        items = value if isinstance(value, list) else [value]
+        if not items:
+            raise ConfigError(f"'{key}' must be a non-empty list; got [].")
+        out = [_coerce(v, get_args(tp)[0], key) for v in items]
+        if len({repr(v) for v in out}) != len(out):
+            raise ConfigError(f"'{key}' has repeated values: {out!r}.")
+        return out
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise bad
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise bad
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise bad
+        return value
+    raise TypeError(f"unsupported config annotation {tp!r} for '{key}'")  # programming error
+
+
+def _build(cls: type, raw: Mapping[str, Any], prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = [k for k in raw if k not in fields]
+    if unknown:
+        key = prefix + unknown[0]
+        known = ", ".join(prefix + k for k in fields)
+        raise ConfigError(f"unknown key '{key}'; expected one of: {known}.")
+    kwargs = {}
+    for name, f in fields.items():
+        key = prefix + name
+        if name not in raw:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ConfigError(f"missing required key '{key}' ({_describe(hints[name])}).")
+            continue
+        value = raw[name]
+        if dataclasses.is_dataclass(hints[name]):
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"'{key}' must be a table; got {value!r}.")
+            kwargs[name] = _build(hints[name], value, key + ".")
+        else:
+            kwargs[name] = _coerce(value, hints[name], key)
+    return cls(**kwargs)
+
+
+def parse_config(raw: Mapping[str, Any], cls: type[SweepConfig]) -> SweepConfig:
+    """Validate a raw mapping (from TOML) into the dataclass ``cls`` (or raise ConfigError)."""
+    cfg = _build(cls, raw, "")
+    cfg.check()
+    return cfg
+
+
+def parse_value(text: str) -> Any:
+    """Parse the VALUE of ``--set KEY=VALUE`` as a TOML value; a bare word stays a string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``KEY=VALUE`` overrides (dotted keys reach nested tables) to a copy of ``raw``."""
+    out = _deepcopy(raw)
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--set expects KEY=VALUE; got {item!r}.")
+        *parents, leaf = key.split(".")
+        node = out
+        for i, part in enumerate(parents):
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                table = ".".join(parents[: i + 1])
+                raise ConfigError(f"'{table}' is not a table; cannot set '{key}'.")
+            node = child
+        node[leaf] = parse_value(text.strip())
+    return out
+
+
+def _deepcopy(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _deepcopy(v) if isinstance(v, Mapping) else v for k, v in raw.items()}
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML file; a syntax error becomes a :class:`ConfigError` naming the file."""
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {str(path)!r} does not exist.") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: invalid TOML: {err}") from None
+
+
+def config_to_dict(cfg: SweepConfig) -> dict[str, Any]:
+    """The resolved config as plain data (what ``config.toml`` holds)."""
+    return dataclasses.asdict(cfg)
+
+
+def dump_config(cfg: SweepConfig) -> str:
+    """The resolved config as TOML text."""
+    return tomli_w.dumps(config_to_dict(cfg))
