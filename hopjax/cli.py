@@ -48,7 +48,7 @@ def run(
             out = Path("runs") / exp.name / stamp
         result = run_sweep(cfg, out, exp=exp, progress=not quiet)
     except ConfigError as e:
-        err.print(f"[red]config error:[/red] {e}", highlight=False)
+        err.print(f"[red]config error:[/red] {e}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     meta = result.metadata
     console = Console()

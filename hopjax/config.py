@@ -115,7 +115,10 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
         items = value if isinstance(value, list) else [value]
         if not items:
             raise ConfigError(f"'{key}' must be a non-empty list; got [].")
-        out = [_coerce(v, get_args(tp)[0], key) for v in items]
+        try:
+            out = [_coerce(v, get_args(tp)[0], key) for v in items]
+        except ConfigError:
+            raise bad from None
         if len({repr(v) for v in out}) != len(out):
             raise ConfigError(f"'{key}' has repeated values: {out!r}.")
         return out

@@ -1,0 +1,106 @@
+"""Tests for the hopjax CLI: every promised file, --set parsing, exit status 2 on config errors."""
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hopjax.cli import app
+from hopjax.config import ConfigError, apply_overrides, parse_value
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICKSTART = ROOT / "configs" / "quickstart.toml"
+SMALL = [
+    "--set",
+    "N=[40, 60]",
+    "--set",
+    "alpha=[0.05, 0.3]",
+    "--set",
+    "seeds=2",
+    "--set",
+    "cues=10",
+]
+
+runner = CliRunner()
+
+
+def test_cli_run_writes_every_promised_file(tmp_path):
+    out = tmp_path / "run"
+    res = runner.invoke(
+        app, ["run", str(QUICKSTART), *SMALL, "--set", "plot.dpi=60", "--out", str(out), "-q"]
+    )
+    assert res.exit_code == 0, res.output
+    for name in ("config.toml", "results.csv", "metadata.json", "summary.json", "capacity.png"):
+        assert (out / name).stat().st_size > 0, name
+    with open(out / "results.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == [
+        "rule", "update", "N", "alpha", "flip", "seed",
+        "overlap_mean", "retrieved_frac", "steps_mean", "converged_frac", "P",
+    ]  # fmt: skip
+    assert len(rows) == 2 * 2 * 2
+    resolved = (out / "config.toml").read_text()
+    assert "N = [\n    40,\n    60,\n]" in resolved or "N = [40, 60]" in resolved
+    assert "dpi = 60" in resolved
+    meta = json.loads((out / "metadata.json").read_text())
+    for key in ("hopjax", "jax", "devices", "wall_seconds", "compile_seconds", "run_seconds"):
+        assert key in meta
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["alpha_c"]["hebbian"]["sync"]) == {"40", "60"}
+    # rerunning into the folder resumes: nothing recomputed, same rows
+    res = runner.invoke(
+        app, ["run", str(QUICKSTART), *SMALL, "--set", "plot.dpi=60", "--out", str(out), "-q"]
+    )
+    assert res.exit_code == 0, res.output
+    with open(out / "results.csv") as fh:
+        assert list(csv.DictReader(fh)) == rows
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("Nx=3", "unknown key 'Nx'"),
+        ("seeds=many", "'seeds' must be an integer; got 'many'"),
+        ('update=["sync", "random"]', "'update' must be a list of one of 'sync', 'async'"),
+        ("plot.dpi=1.5", "'plot.dpi' must be an integer"),
+        ("seeds.x=1", "'seeds' is not a table"),
+    ],
+)
+def test_config_errors_exit_2_naming_the_key_and_write_nothing(tmp_path, override, message):
+    out = tmp_path / "never"
+    res = runner.invoke(app, ["run", str(QUICKSTART), "--set", override, "--out", str(out)])
+    assert res.exit_code == 2
+    assert message in res.output
+    assert not out.exists()
+
+
+def test_missing_config_file_exits_2(tmp_path):
+    res = runner.invoke(app, ["run", str(tmp_path / "nope.toml")])
+    assert res.exit_code == 2 and "does not exist" in res.output
+
+
+def test_set_values_are_toml_with_dotted_keys():
+    assert parse_value("[200, 400]") == [200, 400]
+    assert parse_value("3") == 3 and parse_value("0.5") == 0.5 and parse_value("true") is True
+    assert parse_value('"storkey"') == "storkey" and parse_value("storkey") == "storkey"
+    raw = apply_overrides({"a": 1, "plot": {"dpi": 100}}, ["plot.dpi=80", "b.c.d=[1]", "a=2"])
+    assert raw == {"a": 2, "plot": {"dpi": 80}, "b": {"c": {"d": [1]}}}
+    with pytest.raises(ConfigError, match="KEY=VALUE"):
+        apply_overrides({}, ["novalue"])
+
+
+def test_list_names_experiments_and_configs():
+    res = runner.invoke(app, ["list", "--configs", str(ROOT / "configs")], env={"COLUMNS": "200"})
+    assert res.exit_code == 0
+    assert "hopfield_capacity" in res.output and "quickstart.toml" in res.output
+
+
+def test_console_script_is_installed():
+    res = subprocess.run(
+        [sys.executable, "-m", "hopjax.cli", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "run" in res.stdout and "list" in res.stdout
