@@ -70,9 +70,9 @@ def list_(
     configs: Annotated[Path, typer.Option(help="Folder of configs to index.")] = Path("configs"),
 ) -> None:
     """Name the experiments and the configs that run them."""
-    from hopjax.sweep import EXPERIMENTS, get_experiment
+    import hopjax.experiments  # noqa: F401  (registers the built-in experiments)
+    from hopjax.sweep import EXPERIMENTS
 
-    get_experiment("hopfield_capacity")  # imports and registers the built-in experiments
     by_exp: dict[str, list[str]] = {}
     for path in sorted(configs.glob("*.toml")) if configs.is_dir() else []:
         try:

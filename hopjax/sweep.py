@@ -75,8 +75,9 @@ class Experiment:
     ``fn(params, key)`` receives ``params`` holding every config value: static grid keys, the
     non-grid keys and ``prepare``'s derived values as Python objects, the other grid keys as traced
     scalars (float32 / int32). It returns a dict of scalar metrics named in ``metrics``.
-    ``row_bytes(cfg, static)`` estimates the memory of one row for chunk sizing; ``summarize``
-    and ``plot`` turn the finished rows into ``summary.json`` and PNG files.
+    ``row_bytes(cfg, static)`` estimates the memory of one row for chunk sizing;
+    ``summarize(cfg, rows)`` returns ``summary.json``'s content and ``plot(cfg, rows, summary,
+    out_dir)`` writes the PNG files and returns their paths.
     """
 
     name: str
@@ -89,7 +90,7 @@ class Experiment:
     prepare: Callable[[SweepConfig, dict[str, Any]], dict[str, Any]] | None = None
     row_bytes: Callable[[SweepConfig, dict[str, Any]], int] | None = None
     summarize: Callable[[SweepConfig, list[Row]], dict[str, Any]] | None = None
-    plot: Callable[[SweepConfig, list[Row], Path], list[Path]] | None = None
+    plot: Callable[[SweepConfig, list[Row], dict[str, Any], Path], list[Path]] | None = None
 
 
 EXPERIMENTS: dict[str, Experiment] = {}
@@ -369,7 +370,7 @@ def run_sweep(
             summary = exp.summarize(cfg, rows_all)
             (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         if exp.plot is not None:
-            plots = exp.plot(cfg, rows_all, out)
+            plots = exp.plot(cfg, rows_all, summary, out)
     metadata = _metadata(out, started, t_start, groups_meta, len(all_rows), len(todo), complete)
     return SweepResult(out, rows_all, summary, metadata, plots)
 

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hopjax.cli import app
-from hopjax.config import ConfigError, apply_overrides, parse_value
+from hopjax.config import ConfigError, apply_overrides, parse_value, tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = ROOT / "configs" / "quickstart.toml"
@@ -43,9 +43,9 @@ def test_cli_run_writes_every_promised_file(tmp_path):
         "overlap_mean", "retrieved_frac", "steps_mean", "converged_frac", "P",
     ]  # fmt: skip
     assert len(rows) == 2 * 2 * 2
-    resolved = (out / "config.toml").read_text()
-    assert "N = [\n    40,\n    60,\n]" in resolved or "N = [40, 60]" in resolved
-    assert "dpi = 60" in resolved
+    resolved = tomllib.loads((out / "config.toml").read_text())
+    assert resolved["N"] == [40, 60] and resolved["seeds"] == 2 and resolved["plot"]["dpi"] == 60
+    assert resolved["rule"] == ["hebbian"]  # from the file, not overridden
     meta = json.loads((out / "metadata.json").read_text())
     for key in ("hopjax", "jax", "devices", "wall_seconds", "compile_seconds", "run_seconds"):
         assert key in meta

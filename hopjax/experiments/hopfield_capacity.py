@@ -236,7 +236,9 @@ def _extrapolate_hebbian(
 # ----------------------------------------------------------------------------- plots
 
 
-def plot(cfg: HopfieldCapacityConfig, rows: list[Row], out: Path) -> list[Path]:
+def plot(
+    cfg: HopfieldCapacityConfig, rows: list[Row], summary: dict[str, Any], out: Path
+) -> list[Path]:
     """``retrieved_frac`` vs α (a panel per rule, a line per N; dashed = async), α = 0.138 marked;
     and, when fitted, the finite-size extrapolation of the Hebbian crossing."""
     from hopjax.plots import plt, save
@@ -273,15 +275,18 @@ def plot(cfg: HopfieldCapacityConfig, rows: list[Row], out: Path) -> list[Path]:
         name = "capacity.png" if len(cfg.flip) == 1 else f"capacity_flip{f}.png"
         paths.append(save(fig, out / name, cfg.plot.dpi))
 
-    fits = summarize(dataclasses.replace(cfg, bootstrap=0), rows)["extrapolation"].get("hebbian")
+    fits = summary.get("extrapolation", {}).get("hebbian")
     if fits:
         fig, ax = plt.subplots(figsize=(4.5, 3.6))
         for update, by_flip in fits.items():
             for f, fit in by_flip.items():
                 x = np.array(fit["N"], float) ** -0.5
-                ax.plot(x, fit["alpha_c"], "o", label=f"{update}, flip {f}")
+                (dots,) = ax.plot(x, fit["alpha_c"], "o", label=f"{update}, flip {f}")
                 xs = np.linspace(0, x.max() * 1.05, 50)
-                ax.plot(xs, fit["alpha_inf"] + fit["slope"] * xs, "-", lw=1)
+                ax.plot(xs, fit["alpha_inf"] + fit["slope"] * xs, "-", lw=1, color=dots.get_color())
+                ax.errorbar(
+                    0, fit["alpha_inf"], yerr=fit["alpha_inf_err"], fmt="s", color=dots.get_color()
+                )
         ax.axhline(ALPHA_THEORY, color="k", ls=":", lw=1, label="0.138")
         ax.set_xlabel("1 / √N")
         ax.set_ylabel("α_c(N) (retrieved fraction = 0.5)")
