@@ -295,7 +295,7 @@ def run_sweep(
     (out / "config.toml").write_text(dump_config(cfg))
 
     t_start = time.perf_counter()
-    started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds")
     keys = grid_keys(type(cfg))
     columns = [*keys, "seed", *exp.metrics]
     results = out / "results.csv"
@@ -359,6 +359,8 @@ def run_sweep(
                 chunks_run += 1
                 advance(len(part))
             groups_meta.append(meta)
+            # timings survive an interruption: this invocation's entry is rewritten per group
+            _metadata(out, started, t_start, groups_meta, len(all_rows), len(todo), False)
 
     rows_all = read_results(results, cfg)
     complete = len(rows_all) == len(all_rows)
@@ -393,6 +395,7 @@ def _metadata(
 
     path = out / "metadata.json"
     previous = json.loads(path.read_text()).get("runs", []) if path.exists() else []
+    previous = [r for r in previous if r.get("started") != started]  # this invocation's own entry
     compile_s = sum(g.get("compile_seconds", 0.0) for g in groups)
     run_s = sum(sum(g["chunk_seconds"]) for g in groups)
     this_run = {
