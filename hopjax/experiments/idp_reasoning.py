@@ -1,0 +1,455 @@
+"""Experiments ``idp_reasoning`` and ``idp_threshold``: the reasoning model of seed 001.
+
+Per row (γ, τ_α, N, P, ε, seed): ``P`` memories (``patterns = "hadamard"``: exactly orthogonal,
+rows and column signs randomised by the seed; ``"random"``: random bipolar), the reasoning model
+(7) with the circulant ``A`` and symmetry-breaking input ``ε Ξ α``, started on memory 1 with
+saliency ``a0`` (``x = a0 ξ^1``, ``α = a0 e_1``), integrated to ``t1 = duration · τ_α`` (Tsit5,
+PID ``rtol``/``atol``), overlaps and saliencies saved at ``n_save`` points. Every γ, τ_α and ε of
+a seed sees the same memories (common random numbers, ``key_exclude``).
+
+Metrics: ``sustained`` (1 if the run is active at ``t1`` — leading overlap ≥ ``active`` — and
+still made a transition in the last quarter of the run), ``transitions``, ``period_measured``
+(the mean over the last ``cycles`` cycles of ``P`` transitions; NaN if too few or not sustained),
+``period_theory`` = ``P τ_α ln a_+(γ)`` (eq. (37); NaN below γ = 4), ``ratio`` = measured/theory,
+``period_reduced`` and ``ratio_reduced`` (the reduced slow dynamics with leftover saliencies,
+:func:`hopjax.idp_theory.reduced_period`), ``peak_last`` (the last measured peak ``a_k``),
+``a_plus`` and ``num_steps`` (solver steps).
+
+``idp_threshold`` runs the same rows over a γ grid around 4 for several ``τ_α`` and summarises the
+measured threshold ``γ_c(τ_α)``: the γ where the seed-averaged ``sustained`` fraction crosses ½
+(linear interpolation between the grid points that bracket the last crossing).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from pathlib import Path
+from typing import Any, Literal
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, PRNGKeyArray
+
+from hopjax import idp_theory as th
+from hopjax.config import ConfigError, SweepConfig
+from hopjax.idp import Reasoning, measure_transitions, simulate
+from hopjax.patterns import orthogonal_patterns, random_bipolar
+from hopjax.sweep import Experiment, Row, register, row_key
+
+METRICS = (
+    "sustained",
+    "transitions",
+    "period_measured",
+    "period_theory",
+    "ratio",
+    "period_reduced",
+    "ratio_reduced",
+    "peak_last",
+    "a_plus",
+    "num_steps",
+)
+
+
+@dataclasses.dataclass
+class IDPReasoningConfig(SweepConfig):
+    """Config of ``idp_reasoning`` (grid keys: gamma, tau_alpha, N, P, eps)."""
+
+    gamma: list[float] = dataclasses.field(default_factory=lambda: [3.0, 5.0, 8.0])
+    tau_alpha: list[float] = dataclasses.field(default_factory=lambda: [500.0])
+    N: list[int] = dataclasses.field(default_factory=lambda: [64])
+    P: list[int] = dataclasses.field(default_factory=lambda: [4])
+    eps: list[float] = dataclasses.field(default_factory=lambda: [1e-4])
+    seeds: int = 1
+    tau_x: float = 1.0
+    """Fast timescale (the unit of time)."""
+    patterns: Literal["hadamard", "random"] = "hadamard"
+    activation: Literal["hardtanh", "tanh"] = "hardtanh"
+    a0: float = 3.0
+    """Initial saliency of memory 1 (and ``x = a0 ξ^1``); must exceed 1."""
+    duration: float = 30.0
+    """Simulated time in units of ``τ_α`` (``t1 = duration · tau_alpha``)."""
+    n_save: int = 4000
+    """Save points (overlaps and saliencies) over ``[0, t1]``."""
+    cycles: int = 1
+    """The measured period averages the last ``cycles`` cycles."""
+    active: float = 0.5
+    """A state is active (not collapsed) when its leading overlap is at least this."""
+    rtol: float = 1e-6
+    atol: float = 1e-6
+    max_steps: int = 2_000_000
+    """Solver step limit per run (reaching it is an error, never a truncated run)."""
+    max_transitions: int = 512
+    """Transitions stored per run (the count itself is exact)."""
+
+    def check(self) -> None:
+        super().check()
+        for key in ("gamma", "tau_alpha"):
+            if min(getattr(self, key)) <= 0:
+                raise ConfigError(f"'{key}' must be > 0; got {getattr(self, key)}.")
+        if min(self.eps) < 0:
+            raise ConfigError(f"'eps' must be >= 0; got {self.eps}.")
+        if min(self.P) < 2:
+            raise ConfigError(f"'P' must be >= 2 (a cycle needs two memories); got {self.P}.")
+        if min(self.N) < 2:
+            raise ConfigError(f"'N' must be >= 2; got {self.N}.")
+        if self.patterns == "hadamard":
+            bad = [n for n in self.N if n & (n - 1)]
+            if bad:
+                raise ConfigError(f"'N' must be powers of two for hadamard patterns; got {bad}.")
+            if max(self.P) > min(self.N):
+                raise ConfigError(
+                    f"'P' = {max(self.P)} exceeds N = {min(self.N)}: at most N orthogonal patterns."
+                )
+        if self.tau_x <= 0:
+            raise ConfigError(f"'tau_x' must be > 0; got {self.tau_x}.")
+        if self.a0 <= 1:
+            raise ConfigError(f"'a0' must be > 1 (memory 1 must exist); got {self.a0}.")
+        if self.duration <= 0:
+            raise ConfigError(f"'duration' must be > 0; got {self.duration}.")
+        for key, low in (("n_save", 16), ("cycles", 1), ("max_steps", 16), ("max_transitions", 8)):
+            if getattr(self, key) < low:
+                raise ConfigError(f"'{key}' must be >= {low}; got {getattr(self, key)}.")
+        if not 0 < self.active < 1:
+            raise ConfigError(f"'active' must lie in (0, 1); got {self.active}.")
+        if self.rtol <= 0 or self.atol <= 0:
+            raise ConfigError("'rtol' and 'atol' must be > 0.")
+
+
+def memories(p: dict[str, Any], key: PRNGKeyArray) -> Array:
+    """The row's memories: randomised Hadamard rows or random bipolar patterns."""
+    if p["patterns"] == "hadamard":
+        return orthogonal_patterns(p["P"], p["N"], key=key)
+    return random_bipolar(key, p["P"], p["N"])
+
+
+def trajectory(p: dict[str, Any], key: PRNGKeyArray) -> tuple[Array, Array, Array, Array]:
+    """Simulate one row: ``(ts, m, α, num_steps)`` with ``m`` and ``α`` of shape ``(n_save, P)``."""
+    model = Reasoning(
+        memories(p, key),
+        gamma=p["gamma"],
+        tau_alpha=p["tau_alpha"],
+        tau_x=p["tau_x"],
+        eps=p["eps"],
+        activation=p["activation"],
+    )
+    t1 = p["duration"] * model.tau_alpha
+    ts = jnp.linspace(0.0, 1.0, p["n_save"]) * t1
+    sol = simulate(
+        model,
+        model.initial_state(p["a0"]),
+        t1=t1,
+        ts=ts,
+        save_fn=lambda t, y, args: (model.overlaps(y[0]), y[1]),
+        rtol=p["rtol"],
+        atol=p["atol"],
+        max_steps=p["max_steps"],
+    )
+    m, alpha = sol.ys
+    return ts, m, alpha, sol.stats["num_steps"]
+
+
+def reasoning_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
+    """One run of the reasoning model and the metrics of the module docstring."""
+    ts, m, alpha, steps = trajectory(p, key)
+    tr = measure_transitions(ts, m, alpha, max_transitions=p["max_transitions"], active=p["active"])
+    t1 = ts[-1]
+    sustained = tr.active_end & (tr.last_time >= 0.75 * t1)
+    measured = jnp.where(sustained, tr.period(p["P"], p["cycles"]), jnp.nan)
+    theory = th.period(p["gamma"], p["P"], p["tau_alpha"])
+    reduced = th.reduced_period(p["gamma"], p["P"], p["tau_alpha"], a0=p["a0"], steps=1000)
+    n_peaks = jnp.minimum(tr.count, p["max_transitions"])
+    return {
+        "sustained": sustained.astype(jnp.float32),
+        "transitions": tr.count.astype(jnp.float32),
+        "period_measured": measured,
+        "period_theory": theory,
+        "ratio": measured / theory,
+        "period_reduced": reduced,
+        "ratio_reduced": measured / reduced,
+        "peak_last": tr.peaks[n_peaks],
+        "a_plus": th.a_plus(p["gamma"]),
+        "num_steps": steps.astype(jnp.float32),
+    }
+
+
+def _row_bytes(cfg: IDPReasoningConfig, p: dict[str, Any]) -> int:
+    # saves (m, α, the measurement's temporaries) and the solver state; tiny per row
+    return 4 * (12 * p["n_save"] * p["P"] + 64 * p["N"] + 8 * cfg.max_transitions) + 4096
+
+
+# ----------------------------------------------------------------------------- summaries
+
+
+def _mean(vals: list[float]) -> float | None:
+    arr = np.asarray(vals, float)
+    arr = arr[np.isfinite(arr)]
+    return float(arr.mean()) if arr.size else None
+
+
+def _groups(rows: list[Row], keys: tuple[str, ...]) -> dict[tuple, list[Row]]:
+    out: dict[tuple, list[Row]] = {}
+    for r in rows:
+        out.setdefault(tuple(r[k] for k in keys), []).append(r)
+    return out
+
+
+def table(rows: list[Row]) -> list[dict[str, Any]]:
+    """Seed-averaged records per grid point (NaN metrics skipped in the means)."""
+    recs = []
+    for key, rs in _groups(rows, ("gamma", "tau_alpha", "N", "P", "eps")).items():
+        rec = dict(zip(("gamma", "tau_alpha", "N", "P", "eps"), key, strict=True))
+        rec["seeds"] = len(rs)
+        for m in METRICS:
+            rec[m] = _mean([r[m] for r in rs])
+        recs.append(rec)
+    return recs
+
+
+def summarize_reasoning(cfg: IDPReasoningConfig, rows: list[Row]) -> dict[str, Any]:
+    """Per-point means, the worst period error for γ ≥ 5 and the collapses below γ = 4."""
+    recs = table(rows)
+    hi = [r for r in recs if r["gamma"] >= 5 and r["ratio"] is not None]
+    lo = [r for r in recs if r["gamma"] < th.GAIN_THRESHOLD]
+    return {
+        "gain_threshold_theory": th.GAIN_THRESHOLD,
+        "period_formula": "P * tau_alpha * ln a_plus(gamma)",
+        "max_abs_ratio_error_gamma_ge_5": max((abs(r["ratio"] - 1) for r in hi), default=None),
+        "max_abs_ratio_reduced_error_gamma_ge_5": max(
+            (abs(r["ratio_reduced"] - 1) for r in hi if r["ratio_reduced"] is not None),
+            default=None,
+        ),
+        "sustained_below_4": [
+            {"gamma": r["gamma"], "tau_alpha": r["tau_alpha"], "sustained": r["sustained"]}
+            for r in lo
+        ],
+        "table": recs,
+    }
+
+
+def threshold_crossing(gammas: np.ndarray, frac: np.ndarray) -> float | None:
+    """γ where the sustained fraction (over increasing γ) last rises through ½, interpolated.
+
+    ``None`` when every grid γ is sustained or none is (threshold outside the grid).
+    """
+    below = np.nonzero(frac < 0.5)[0]
+    if len(below) == 0 or below[-1] == len(frac) - 1:
+        return None
+    i = below[-1]
+    g0, g1, f0, f1 = gammas[i], gammas[i + 1], frac[i], frac[i + 1]
+    return float(g0 + (0.5 - f0) * (g1 - g0) / (f1 - f0))
+
+
+def summarize_threshold(cfg: IDPReasoningConfig, rows: list[Row]) -> dict[str, Any]:
+    """``gamma_c[tau_alpha]`` (first N, P, ε of the grid) and the full table per group."""
+    out: dict[str, Any] = {
+        "gain_threshold_theory": th.GAIN_THRESHOLD,
+        "gamma_c": {},
+        "gamma_c_table": [],
+        "reduced_threshold": {str(P): th.reduced_threshold(P, a0=cfg.a0) for P in cfg.P},
+    }
+    for (ta, n, P, eps), rs in _groups(rows, ("tau_alpha", "N", "P", "eps")).items():
+        by_g = _groups(rs, ("gamma",))
+        gammas = np.array(sorted(g for (g,) in by_g))
+        frac = np.array([np.mean([r["sustained"] for r in by_g[(g,)]]) for g in gammas])
+        gc = threshold_crossing(gammas, frac)
+        out["gamma_c_table"].append(
+            {
+                "tau_alpha": ta,
+                "N": n,
+                "P": P,
+                "eps": eps,
+                "gamma_c": gc,
+                "gamma": gammas.tolist(),
+                "sustained_frac": frac.tolist(),
+            }
+        )
+        if (n, P, eps) == (cfg.N[0], cfg.P[0], cfg.eps[0]):
+            out["gamma_c"][_num(ta)] = gc
+    seq = [out["gamma_c"].get(_num(t)) for t in sorted(cfg.tau_alpha)]
+    if len(seq) >= 2 and all(v is not None for v in seq):
+        gaps = [abs(4.0 - v) for v in seq]
+        out["approaches_4"] = all(b < a for a, b in itertools.pairwise(gaps))
+    return out
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else str(v)
+
+
+# ----------------------------------------------------------------------------- plots
+
+
+def _params(cfg: IDPReasoningConfig, row: Row) -> dict[str, Any]:
+    fixed = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}
+    return {**fixed, **{k: row[k] for k in ("gamma", "tau_alpha", "N", "P", "eps")}}
+
+
+def resimulate(cfg: IDPReasoningConfig, row: Row) -> tuple[np.ndarray, ...]:
+    """Re-run one row (same key as in the sweep) and return ``(ts, m, α)`` as numpy arrays."""
+    exp = EXPERIMENTS_BY_CONFIG[type(cfg)]
+    p = _params(cfg, row)
+    key = row_key(row, cfg, exp)
+    ts, m, alpha, _ = jax.jit(lambda k: trajectory(p, k))(key)
+    return np.asarray(ts), np.asarray(m), np.asarray(alpha)
+
+
+def _pick(rows: list[Row], gamma: float) -> Row:
+    """The first-seed row whose γ is closest to ``gamma`` (ties: the first)."""
+    seed0 = min(r["seed"] for r in rows)
+    cands = [r for r in rows if r["seed"] == seed0]
+    return min(cands, key=lambda r: abs(r["gamma"] - gamma))
+
+
+def plot_reasoning(
+    cfg: IDPReasoningConfig, rows: list[Row], summary: dict[str, Any], out: Path
+) -> list[Path]:
+    """``overlaps.png`` (the paper's Fig. 2D–E), ``peak_map.png`` and ``period.png``."""
+    from hopjax.plots import plt, save
+
+    paths = []
+    row = _pick(rows, 8.0)
+    ts, m, alpha = resimulate(cfg, row)
+    ta = row["tau_alpha"]
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(7, 4.6), sharex=True)
+    for mu in range(m.shape[1]):
+        ax1.plot(ts / ta, m[:, mu], lw=1, label=f"m{mu + 1}")
+        ax2.plot(ts / ta, alpha[:, mu], lw=1)
+    ax2.axhline(1.0, color="k", lw=0.5, ls=":")
+    ax1.set_ylabel("overlap m_μ")
+    ax2.set_ylabel("saliency α_μ")
+    ax2.set_xlabel("t / τ_α")
+    ax1.legend(fontsize=7, ncol=min(8, m.shape[1]), loc="lower right")
+    ax1.set_title(
+        f"Reasoning model: γ = {row['gamma']}, τ_α = {ta}, N = {row['N']}, P = {row['P']}, "
+        f"ε = {row['eps']}"
+    )
+    paths.append(save(fig, out / "overlaps.png", cfg.plot.dpi))
+
+    # measured peaks a_k against the peak map a_{k+1} = γ (1 − 1/a_k)
+    gammas = sorted({r["gamma"] for r in rows})
+    picks = np.linspace(0, len(gammas) - 1, min(4, len(gammas))).astype(int)
+    shown = sorted({gammas[i] for i in picks})
+    fig, ax = plt.subplots(figsize=(4.8, 4.2))
+    a_max = 2.0
+    for g in shown:
+        r = _pick(rows, g)
+        ts, m, alpha = resimulate(cfg, r)
+        tr = measure_transitions(
+            jnp.asarray(ts),
+            jnp.asarray(m),
+            jnp.asarray(alpha),
+            max_transitions=cfg.max_transitions,
+            active=cfg.active,
+        )
+        pk = np.asarray(tr.peaks)
+        pk = pk[np.isfinite(pk)]
+        (dots,) = ax.plot(pk[:-1], pk[1:], "o", ms=3, label=f"γ = {g} measured")
+        a = np.linspace(1.0001, max(pk.max(initial=2.0), g) * 1.05, 200)
+        ax.plot(a, g * (1 - 1 / a), "-", lw=1, color=dots.get_color())
+        a_max = max(a_max, a.max())
+    ax.plot([1, a_max], [1, a_max], "k:", lw=0.8, label="$a_{k+1} = a_k$")
+    ax.axhline(1, color="gray", lw=0.5)
+    ax.set_xlabel("$a_k$")
+    ax.set_ylabel("$a_{k+1}$")
+    ax.set_title("Peaks vs the peak map γ(1 − 1/a) (lines)")
+    ax.legend(fontsize=7)
+    paths.append(save(fig, out / "peak_map.png", cfg.plot.dpi))
+
+    # period / (P τ_α) vs γ with the theory ln a_+(γ) and the reduced slow dynamics
+    fig, ax = plt.subplots(figsize=(5.2, 3.8))
+    recs = table(rows)
+    for (ta, n, P, eps), rs in _groups(recs, ("tau_alpha", "N", "P", "eps")).items():
+        rs = sorted(rs, key=lambda r: r["gamma"])
+        g = np.array([r["gamma"] for r in rs])
+        per = np.array([r["period_measured"] or np.nan for r in rs])
+        label = f"measured τ_α={_num(ta)} N={n} P={P} ε={eps:g}"
+        ax.plot(g, per / (P * ta), "o", ms=4, label=label)
+    g = np.linspace(4.0, max(max(cfg.gamma), 5.0), 300)
+    ax.plot(g, np.log(np.asarray(th.a_plus(g))), "k-", lw=1, label="theory $\\ln a_+(\\gamma)$")
+    for P in cfg.P:
+        red = jax.vmap(lambda gg, P=P: th.reduced_period(gg, P, 1.0, a0=cfg.a0))(jnp.asarray(g)) / P
+        ax.plot(g, np.asarray(red), "--", lw=1, label=f"reduced slow dynamics, P={P}")
+    ax.axvline(4.0, color="gray", lw=0.5, ls=":")
+    ax.set_xlabel("γ")
+    ax.set_ylabel("period / (P τ_α)")
+    ax.legend(fontsize=6)
+    paths.append(save(fig, out / "period.png", cfg.plot.dpi))
+    return paths
+
+
+def plot_threshold(
+    cfg: IDPReasoningConfig, rows: list[Row], summary: dict[str, Any], out: Path
+) -> list[Path]:
+    """``threshold.png``: sustained fraction vs γ per τ_α, and γ_c vs τ_α/τ_x."""
+    from hopjax.plots import plt, save
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
+    for rec in summary["gamma_c_table"]:
+        ax1.plot(
+            rec["gamma"],
+            rec["sustained_frac"],
+            "o-",
+            ms=3,
+            label=f"τ_α={_num(rec['tau_alpha'])} P={rec['P']}",
+        )
+    ax1.axvline(4.0, color="k", ls=":", lw=1, label="γ = 4")
+    ax1.set_xlabel("γ")
+    ax1.set_ylabel("sustained fraction")
+    ax1.legend(fontsize=7)
+    pts = sorted((float(t), v) for t, v in summary["gamma_c"].items() if v is not None)
+    if pts:
+        ax2.semilogx(
+            [t / cfg.tau_x for t, _ in pts], [v for _, v in pts], "o-", label="measured γ_c"
+        )
+    ax2.axhline(4.0, color="k", ls=":", lw=1, label="theory γ = 4")
+    for P, v in summary["reduced_threshold"].items():
+        ax2.axhline(v, color="gray", ls="--", lw=1, label=f"reduced slow dynamics P={P}")
+    ax2.set_xlabel("τ_α / τ_x")
+    ax2.set_ylabel("γ_c")
+    ax2.legend(fontsize=7)
+    return [save(fig, out / "threshold.png", cfg.plot.dpi)]
+
+
+@dataclasses.dataclass
+class IDPThresholdConfig(IDPReasoningConfig):
+    """Config of ``idp_threshold``: the reasoning rows over a γ grid around 4 per τ_α."""
+
+    gamma: list[float] = dataclasses.field(
+        default_factory=lambda: [3.6, 3.8, 3.9, 3.95, 4.0, 4.05, 4.1, 4.2]
+    )
+    tau_alpha: list[float] = dataclasses.field(default_factory=lambda: [50.0, 500.0, 5000.0])
+    P: list[int] = dataclasses.field(default_factory=lambda: [8])
+    duration: float = 60.0
+
+
+EXPERIMENTS_BY_CONFIG: dict[type, Experiment] = {}
+
+for _exp in (
+    Experiment(
+        name="idp_reasoning",
+        config=IDPReasoningConfig,
+        fn=reasoning_point,
+        static=("N", "P"),
+        metrics=METRICS,
+        description="Two-timescale IDP reasoning model: sustained cycling, period vs theory.",
+        key_exclude=("gamma", "tau_alpha", "eps"),
+        row_bytes=_row_bytes,
+        summarize=summarize_reasoning,
+        plot=plot_reasoning,
+    ),
+    Experiment(
+        name="idp_threshold",
+        config=IDPThresholdConfig,
+        fn=reasoning_point,
+        static=("N", "P"),
+        metrics=METRICS,
+        description="Measured gain threshold γ_c(τ_α/τ_x) of the reasoning model (theory: 4).",
+        key_exclude=("gamma", "tau_alpha", "eps"),
+        row_bytes=_row_bytes,
+        summarize=summarize_threshold,
+        plot=plot_threshold,
+    ),
+):
+    EXPERIMENTS_BY_CONFIG[_exp.config] = register(_exp)
