@@ -2,12 +2,13 @@
 
 Modules: :mod:`hopjax.patterns` (memories, corruption, overlaps), :mod:`hopjax.rules` (storage and
 Hebbian learning rules), :mod:`hopjax.classical` (binary Hopfield network, ``run``,
-correlation-matrix memories).
+correlation-matrix memories), :mod:`hopjax.idp` (IDP Hopfield, three-layer, reasoning and
+Kleinfeld models on diffrax; ``simulate``) and :mod:`hopjax.idp_theory` (slow-dynamics theory).
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
-from hopjax import classical, patterns, rules
+from hopjax import classical, idp, idp_theory, patterns, rules
 from hopjax.classical import CorrelationMemory, Hopfield, RunResult, run
 from hopjax.patterns import (
     flip,
@@ -34,6 +35,8 @@ __all__ = [
     "flip",
     "hadamard",
     "hebbian",
+    "idp",
+    "idp_theory",
     "mask",
     "orthogonal_patterns",
     "overlaps",

@@ -621,45 +621,64 @@ def measure_transitions(
     *,
     max_transitions: int = 64,
     active: float = 0.5,
+    margin: float = 0.05,
 ) -> Transitions:
     """Find the transitions between memories in overlaps ``m`` saved at times ``ts``.
 
-    A save point is *active* when its largest overlap is at least ``active``; the leader of an
-    inactive point is that of the last active one, so activity near the origin never counts as a
-    transition. A transition is a change of leader between consecutive save points; its time is
-    the linearly interpolated crossing of the two overlaps (exact for fine saves, event-free).
-    With ``alpha`` the peaks ``a_k`` are measured too (otherwise NaN). Pure ``jnp``:
-    ``vmap`` over runs.
+    The leader is tracked with hysteresis (``lax.scan`` over the save points): memory ``ν`` takes
+    over when ``m_ν ≥ active`` and ``m_ν > m_leader + margin``, so near-ties of mixed states and
+    activity near the origin never count as transitions. A transition's time is the linearly
+    interpolated last crossing ``m_ν = m_leader`` before the take-over (event-free, exact for fine
+    saves). With ``alpha`` the peaks ``a_k`` (the leader's largest saliency during each dwell) are
+    measured too (otherwise NaN). Pure ``jnp``: ``vmap`` over runs.
     """
-    T, _P = m.shape
-    idx = jnp.arange(T)
-    top = jnp.max(m, axis=1)
-    is_active = top >= active
-    lead = jnp.argmax(m, axis=1)
-    last_active = jax.lax.cummax(jnp.where(is_active, idx, -1))
-    lead_ff = jnp.where(last_active >= 0, lead[jnp.clip(last_active, 0)], -1)
-    prev = jnp.concatenate([jnp.array([-1]), lead_ff[:-1]])
-    is_tr = (lead_ff != prev) & (prev >= 0) & (lead_ff >= 0)
-    # interpolated crossing of m_new − m_old between the save points i−1 and i
-    im1 = jnp.clip(idx - 1, 0)
-    new, old = jnp.clip(lead_ff, 0), jnp.clip(prev, 0)
-    d1 = m[idx, new] - m[idx, old]
-    d0 = m[im1, new] - m[im1, old]
-    frac = jnp.clip(-d0 / jnp.where(d1 - d0 > 0, d1 - d0, 1.0), 0.0, 1.0)
-    t_cross = ts[im1] + frac * (ts - ts[im1])
-    order = jnp.cumsum(is_tr) - 1
-    slot = jnp.where(is_tr, order, max_transitions)  # out of range → dropped
-    times = jnp.full((max_transitions,), jnp.nan, ts.dtype).at[slot].set(t_cross, mode="drop")
-    to = jnp.full((max_transitions,), -1, jnp.int32).at[slot].set(lead_ff, mode="drop")
-    count = jnp.sum(is_tr).astype(jnp.int32)
+    _T, P = m.shape
+    dtype = m.dtype
+    K = max_transitions
+
+    def body(carry: tuple, inp: tuple) -> tuple:
+        lead, cross, m_prev, t_prev, count, times, to, peaks = carry
+        t, m_t, a_t = inp
+        valid = lead >= 0
+        m_lead = m_t[jnp.clip(lead, 0)]
+        d_now = m_t - m_lead
+        d_prev = m_prev - m_prev[jnp.clip(lead, 0)]
+        up = valid & (d_prev <= 0) & (d_now > 0)
+        frac = -d_prev / jnp.where(up, d_now - d_prev, 1.0)
+        cross = jnp.where(up, t_prev + frac * (t - t_prev), cross)
+        cand = jnp.argmax(m_t)
+        take = (m_t[cand] >= active) & (~valid | (m_t[cand] > m_lead + margin)) & (cand != lead)
+        is_tr = take & valid
+        slot = jnp.where(is_tr, count, K)
+        times = times.at[slot].set(cross[cand], mode="drop")
+        to = to.at[slot].set(cand, mode="drop")
+        count = count + is_tr
+        new_lead = jnp.where(take, cand, lead)
+        # crossings are relative to the leader: restart them when it changes
+        cross = jnp.where(take, jnp.where(m_t > m_t[cand], t, jnp.nan), cross)
+        seg = jnp.where(new_lead >= 0, jnp.minimum(count, K), K + 1)
+        a_lead = a_t[jnp.clip(new_lead, 0)]
+        peaks = peaks.at[seg].max(a_lead, mode="drop")
+        return (new_lead, cross, m_t, t, count, times, to, peaks), None
+
+    a_in = jnp.zeros_like(m) if alpha is None else alpha
+    init = (
+        jnp.asarray(-1),
+        jnp.full((P,), jnp.nan, ts.dtype),
+        m[0],
+        ts[0],
+        jnp.asarray(0, jnp.int32),
+        jnp.full((K,), jnp.nan, ts.dtype),
+        jnp.full((K,), -1, jnp.int32),
+        jnp.full((K + 1,), -jnp.inf, dtype),
+    )
+    (_lead, _, _, _, count, times, to, peaks), _ = jax.lax.scan(body, init, (ts, m, a_in))
+    stored = jnp.minimum(count, K)
+    has = jnp.arange(K + 1) <= stored
     if alpha is None:
-        peaks = jnp.full((max_transitions + 1,), jnp.nan, m.dtype)
+        peaks = jnp.full((K + 1,), jnp.nan, dtype)
     else:
-        a_lead = jnp.where(lead_ff >= 0, alpha[idx, jnp.clip(lead_ff, 0)], -jnp.inf)
-        seg = jnp.where(lead_ff >= 0, jnp.cumsum(is_tr), max_transitions + 1)
-        peaks = jax.ops.segment_max(a_lead, seg, num_segments=max_transitions + 1)
-        has = jnp.arange(max_transitions + 1) <= jnp.minimum(count, max_transitions)
         peaks = jnp.where(has & jnp.isfinite(peaks), peaks, jnp.nan)
-    stored = jnp.minimum(count, max_transitions)
+    active_end = jnp.max(m[-1]) >= active
     last = jnp.where(count > 0, times[jnp.clip(stored - 1, 0)], jnp.nan)
-    return Transitions(times, to, peaks, count, is_active[-1], last)
+    return Transitions(times, to, peaks, count, active_end, last)

@@ -132,31 +132,43 @@ def transitions_before_collapse(
 
 
 def reduced_peaks(
-    a0: Float[ArrayLike, ""], gamma: Float[ArrayLike, ""], P: int, steps: int
+    a0: Float[ArrayLike, ""],
+    gamma: Float[ArrayLike, ""],
+    P: int,
+    steps: int,
+    *,
+    eps: Float[ArrayLike, ""] = 0.0,
 ) -> tuple[Float[Array, " steps+1"], Float[Array, " steps"]]:
     """Peaks and dwell times of the exact slow dynamics of a ``P``-cycle, leftovers included.
 
     The ``τ_x → 0`` limit of model (7) with the circulant ``A``: while memory ``μ`` leads,
-    ``α(t) = α(0) e^{−t/τ_α} + γ (1 − e^{−t/τ_α}) e_{μ+1}``; it leads until ``α_μ = 1``, i.e. for
-    ``τ_α ln α_μ(0)``, then ``μ+1`` leads if ``α_{μ+1} > 1`` (else collapse). Starts from
-    ``α = a0 e_0``. Returns the peaks ``a_0 … a_steps`` (the leader's saliency when it takes over)
-    and the dwell times in units of ``τ_α``; NaN after a collapse. With every leftover set to zero
+    ``α(t) = α(0) e^{−t/τ_α} + γ (1 − e^{−t/τ_α}) e_{μ+1}``, starting from ``α = a0 e_0``; ``μ+1``
+    takes over (or, if ``α_{μ+1} ≤ 1``, the activity collapses) when ``μ`` loses stability.
+    Without input that is at ``α_μ = 1``. With the symmetry-breaking input ``ε Ξ α`` the HardTanh
+    equilibrium is ``x = (1+ε) α_μ ξ^μ + ε α_{μ+1} ξ^{μ+1}`` (orthogonal memories), whose weaker
+    half leaves saturation when ``(1+ε) α_μ − ε α_{μ+1} = 1``: earlier escapes, shorter periods
+    (measured ratio 0.74 at ε = 0.1, γ = 5; this correction reproduces it, see the tests).
+    Returns the peaks ``a_0 … a_steps`` (the leader's saliency when it takes over) and the dwell
+    times in units of ``τ_α``; NaN after a collapse. With every leftover set to zero and ``ε = 0``
     this is the peak map (14).
     """
     a0 = jnp.asarray(a0, dtype=jnp.result_type(float, a0))
     g = jnp.asarray(gamma, a0.dtype)
+    e = jnp.asarray(eps, a0.dtype)
     alpha0 = jnp.zeros((P,), a0.dtype).at[0].set(a0)
 
     def body(carry: tuple[Array, Array], _: None) -> tuple[tuple[Array, Array], tuple]:
         alpha, mu = carry
-        lead = alpha[mu]
-        alive = lead > 1.0
-        dwell = jnp.log(jnp.where(alive, lead, 2.0))
-        decay = jnp.exp(-dwell)
         nxt = (mu + 1) % P
+        lead, r = alpha[mu], alpha[nxt]
+        # escape when (1+ε) a e^{−s} − ε (r e^{−s} + γ (1 − e^{−s})) = 1, solved for e^{−s}
+        denom = (1.0 + e) * lead - e * r + e * g
+        decay = (1.0 + e * g) / jnp.where(denom > 0, denom, 1.0)
+        alive = (lead > 1.0) & (decay < 1.0) & (denom > 0)
+        decay = jnp.where(alive, decay, 0.5)
         alpha = alpha * decay + g * (1.0 - decay) * jax.nn.one_hot(nxt, P, dtype=alpha.dtype)
         alpha = jnp.where(alive, alpha, 0.0)
-        return (alpha, nxt), (alpha[nxt], jnp.where(alive, dwell, jnp.nan))
+        return (alpha, nxt), (alpha[nxt], jnp.where(alive, -jnp.log(decay), jnp.nan))
 
     _, (peaks, dwells) = jax.lax.scan(body, (alpha0, jnp.asarray(0)), None, length=steps)
     peaks = jnp.concatenate([a0[None], peaks])
@@ -171,10 +183,11 @@ def reduced_period(
     *,
     a0: float = 3.0,
     steps: int = 2000,
+    eps: Float[ArrayLike, ""] = 0.0,
 ) -> Float[Array, ""]:
     """Asymptotic period of the reduced slow dynamics (:func:`reduced_peaks`): ``τ_α`` times the
     sum of the last ``P`` dwells after ``steps`` transitions; NaN if it collapses."""
-    _, dwells = reduced_peaks(a0, gamma, P, steps)
+    _, dwells = reduced_peaks(a0, gamma, P, steps, eps=eps)
     return jnp.asarray(tau_alpha) * jnp.sum(dwells[-P:])
 
 

@@ -11,9 +11,9 @@ Metrics: ``sustained`` (1 if the run is active at ``t1`` — leading overlap ≥
 still made a transition in the last quarter of the run), ``transitions``, ``period_measured``
 (the mean over the last ``cycles`` cycles of ``P`` transitions; NaN if too few or not sustained),
 ``period_theory`` = ``P τ_α ln a_+(γ)`` (eq. (37); NaN below γ = 4), ``ratio`` = measured/theory,
-``period_reduced`` and ``ratio_reduced`` (the reduced slow dynamics with leftover saliencies,
-:func:`hopjax.idp_theory.reduced_period`), ``peak_last`` (the last measured peak ``a_k``),
-``a_plus`` and ``num_steps`` (solver steps).
+``period_reduced`` and ``ratio_reduced`` (the reduced slow dynamics with leftover saliencies and
+the ε-shifted escape, :func:`hopjax.idp_theory.reduced_period`), ``peak_last`` (the last
+measured peak ``a_k``), ``a_plus`` and ``num_steps`` (solver steps).
 
 ``idp_threshold`` runs the same rows over a γ grid around 4 for several ``τ_α`` and summarises the
 measured threshold ``γ_c(τ_α)``: the γ where the seed-averaged ``sustained`` fraction crosses ½
@@ -158,7 +158,9 @@ def reasoning_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
     sustained = tr.active_end & (tr.last_time >= 0.75 * t1)
     measured = jnp.where(sustained, tr.period(p["P"], p["cycles"]), jnp.nan)
     theory = th.period(p["gamma"], p["P"], p["tau_alpha"])
-    reduced = th.reduced_period(p["gamma"], p["P"], p["tau_alpha"], a0=p["a0"], steps=1000)
+    reduced = th.reduced_period(
+        p["gamma"], p["P"], p["tau_alpha"], a0=p["a0"], steps=1000, eps=p["eps"]
+    )
     n_peaks = jnp.minimum(tr.count, p["max_transitions"])
     return {
         "sustained": sustained.astype(jnp.float32),
