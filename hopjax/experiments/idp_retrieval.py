@@ -325,7 +325,7 @@ def plot_kleinfeld(
     cfg: KleinfeldConfig, rows: list[Row], summary: dict[str, Any], out: Path
 ) -> list[Path]:
     """``kleinfeld.png``: regime and leading overlap vs γ per model; ``kleinfeld_traces.png``:
-    overlaps vs time of each model at the median γ (the paper's Fig. 2B–E)."""
+    overlaps vs time of each model at the smallest and largest γ (the paper's Fig. 2B–E)."""
     from hopjax.plots import plt, save
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
@@ -351,21 +351,32 @@ def plot_kleinfeld(
 
     from hopjax.sweep import row_key
 
-    gammas = sorted(cfg.gamma)
-    g_show = gammas[len(gammas) // 2]
-    fig, axes = plt.subplots(len(cfg.model), 1, figsize=(7, 2.0 * len(cfg.model)), squeeze=False)
+    shown = sorted({min(cfg.gamma), max(cfg.gamma)})
+    fig, axes = plt.subplots(
+        len(cfg.model),
+        len(shown),
+        figsize=(5.5 * len(shown), 2.2 * len(cfg.model)),
+        squeeze=False,
+        constrained_layout=True,
+    )
     exp = EXPERIMENTS_BY_NAME["kleinfeld"]
     fixed = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}
-    for ax, model in zip(axes[:, 0], cfg.model, strict=True):
-        row = next(r for r in rows if r["model"] == model and r["gamma"] == g_show)
-        p = {**fixed, **{k: row[k] for k in ("model", "gamma", "N", "P")}}
-        ts, m, _ = jax.jit(lambda k, p=p: kleinfeld_trajectory(p, k))(row_key(row, cfg, exp))
-        ts, m = np.asarray(ts), np.asarray(m)
-        for mu in range(m.shape[1]):
-            ax.plot(ts, m[:, mu], lw=0.8)
-        ax.set_ylabel("m_μ")
-        ax.set_title(f"{model}, γ = {g_show}", fontsize=9)
-    axes[-1, 0].set_xlabel("t / τ_x")
+    seed0 = min(r["seed"] for r in rows)
+    for i, model in enumerate(cfg.model):
+        for j, g in enumerate(shown):
+            ax = axes[i, j]
+            row = next(r for r in rows if (r["model"], r["gamma"], r["seed"]) == (model, g, seed0))
+            p = {**fixed, **{k: row[k] for k in ("model", "gamma", "N", "P")}}
+            ts, m, _ = jax.jit(lambda k, p=p: kleinfeld_trajectory(p, k))(row_key(row, cfg, exp))
+            ts, m = np.asarray(ts), np.asarray(m)
+            keep = ts <= min(ts[-1], 30 * cfg.tau_slow)
+            for mu in range(m.shape[1]):
+                ax.plot(ts[keep], m[keep, mu], lw=0.8)
+            ax.set_ylim(-1.05, 1.05)
+            ax.set_ylabel("m_μ")
+            ax.set_title(f"{model}, γ = {g}", fontsize=9)
+    for ax in axes[-1]:
+        ax.set_xlabel("t / τ_x")
     paths.append(save(fig, out / "kleinfeld_traces.png", cfg.plot.dpi))
     return paths
 
