@@ -21,13 +21,13 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import ROOT, device_name  # noqa: E402
+from bench import ROOT, device_name
 
-from hopjax.config import load_toml  # noqa: E402
-from hopjax.experiments.idp_reasoning import reasoning_point  # noqa: E402
-from hopjax.idp import measure_transitions  # noqa: E402
-from hopjax.patterns import orthogonal_patterns  # noqa: E402
-from hopjax.sweep import load_experiment_config  # noqa: E402
+from hopjax.config import load_toml
+from hopjax.experiments.idp_reasoning import reasoning_point
+from hopjax.idp import measure_transitions
+from hopjax.patterns import orthogonal_patterns
+from hopjax.sweep import load_experiment_config
 
 
 def scipy_run(xi: np.ndarray, p: dict, gamma: float, tau_alpha: float) -> tuple[float, float]:

@@ -27,7 +27,6 @@ pathway provides); ``eps = 0`` gives the pure model. ``ε`` shortens each transi
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -40,6 +39,7 @@ from jaxtyping import Array, ArrayLike, Float, Int, PyTree
 
 from hopjax import idp_theory
 from hopjax._checks import float_array, is_concrete, same_length
+from hopjax.activations import HARDTANH, TANH, Activation, get_activation
 
 __all__ = [
     "HARDTANH",
@@ -55,54 +55,6 @@ __all__ = [
     "measure_transitions",
     "simulate",
 ]
-
-
-# ----------------------------------------------------------------------------- activations
-
-
-@dataclasses.dataclass(frozen=True)
-class Activation:
-    """A diagonal activation ``ψ = ℓ'`` with convex Lagrangian ``ℓ`` (spec (2)–(3), (23)).
-
-    ``psi`` and ``ell`` act elementwise. Any pair with ``ψ = ℓ'`` and ``ℓ`` convex gives an energy
-    that decreases along trajectories of constant-``α`` IDP dynamics.
-    """
-
-    name: str
-    psi: Callable[[Array], Array]
-    ell: Callable[[Array], Array]
-
-
-def _hardtanh_ell(x: Array) -> Array:
-    ax = jnp.abs(x)
-    return jnp.where(ax <= 1.0, 0.5 * x * x, ax - 0.5)
-
-
-def _logcosh(x: Array) -> Array:  # log cosh x = |x| + log1p(e^{−2|x|}) − log 2, overflow-free
-    ax = jnp.abs(x)
-    return ax + jnp.log1p(jnp.exp(-2.0 * ax)) - jnp.log(2.0).astype(ax.dtype)
-
-
-HARDTANH = Activation("hardtanh", lambda x: jnp.clip(x, -1.0, 1.0), _hardtanh_ell)
-"""``ψ(x) = clip(x, −1, 1)``; ``ℓ(x) = x²/2`` on ``|x| ≤ 1``, ``|x| − ½`` outside (the paper's)."""
-
-TANH = Activation("tanh", jnp.tanh, _logcosh)
-"""``ψ = tanh``, ``ℓ = log cosh``."""
-
-_ACTIVATIONS = {"hardtanh": HARDTANH, "tanh": TANH}
-
-
-def get_activation(activation: str | Activation) -> Activation:
-    """``"hardtanh"``, ``"tanh"`` or an :class:`Activation`."""
-    if isinstance(activation, Activation):
-        return activation
-    try:
-        return _ACTIVATIONS[activation]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"activation must be one of {sorted(_ACTIVATIONS)} or an Activation; "
-            f"got {activation!r}."
-        ) from None
 
 
 # ----------------------------------------------------------------------------- checks
@@ -601,6 +553,11 @@ class Transitions(eqx.Module):
     count: Int[Array, ""]
     active_end: Array
     last_time: Float[Array, ""]
+
+    def sustained(self, t1: float | Array, window: float = 0.25) -> Array:
+        """Active at the end and a transition within the last ``window · t1`` (not collapsed to
+        the origin, not stuck on a fixed point)."""
+        return self.active_end & (self.last_time >= (1.0 - window) * t1)
 
     def period(self, cycle_length: int, cycles: int = 1) -> Float[Array, ""]:
         """Mean period over the last ``cycles`` full cycles: ``(t_K − t_{K−L·c}) / c``.

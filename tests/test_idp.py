@@ -159,6 +159,7 @@ def test_reasoning_period_collapse_and_peak_map():
     gammas = [3.0, 5.0, 8.0]
     tr = _reasoning_runs(xi, gammas, 2000.0)
     assert not bool(tr.active_end[0]) and int(tr.count[0]) <= 4
+    assert np.asarray(jax.vmap(lambda t: t.sustained(60_000.0))(tr)).tolist() == [0, 1, 1]
     for i, g in enumerate(gammas[1:], start=1):
         run = jax.tree_util.tree_map(lambda a, i=i: a[i], tr)
         assert bool(run.active_end)

@@ -155,7 +155,7 @@ def reasoning_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
     ts, m, alpha, steps = trajectory(p, key)
     tr = measure_transitions(ts, m, alpha, max_transitions=p["max_transitions"], active=p["active"])
     t1 = ts[-1]
-    sustained = tr.active_end & (tr.last_time >= 0.75 * t1)
+    sustained = tr.sustained(t1, window=0.25)
     measured = jnp.where(sustained, tr.period(p["P"], p["cycles"]), jnp.nan)
     theory = th.period(p["gamma"], p["P"], p["tau_alpha"])
     reduced = th.reduced_period(
