@@ -462,8 +462,10 @@ def simulate(
     choose the first step), saving at ``ts`` (default: only ``t1``) the output of
     ``save_fn(t, y, args)`` (default ``y``; e.g. save only the overlaps to keep dense saves
     small). ``adjoint`` defaults to ``RecursiveCheckpointAdjoint`` (exact gradients of the
-    discretised solve). Solver failures — including running out of ``max_steps`` — raise an
-    error (``throw=True``), never a silently truncated trajectory.
+    discretised solve; its checkpointing scales with ``max_steps``, so set ``max_steps`` near
+    what the solve needs when differentiating — compiling ``grad`` with the default 10⁵ takes
+    several times longer than with 4096). Solver failures — including running out of
+    ``max_steps`` — raise an error (``throw=True``), never a silently truncated trajectory.
     """
     _check_state(model, y0)
     if saveat is None:

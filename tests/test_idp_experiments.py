@@ -115,8 +115,8 @@ def test_kleinfeld_sweep_regimes(tmp_path):
             "experiment": "kleinfeld",
             "seeds": 1,
             "gamma": [0.2, 1.0, 5.0],
-            "t1": 1500.0,
-            "n_save": 3000,
+            "t1": 1000.0,
+            "n_save": 2000,
             "plot": {"dpi": 50},
         }
     )

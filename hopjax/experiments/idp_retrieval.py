@@ -363,12 +363,18 @@ def plot_kleinfeld(
     fixed = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}
     seed0 = min(r["seed"] for r in rows)
     for i, model in enumerate(cfg.model):
+        picked = [
+            next(r for r in rows if (r["model"], r["gamma"], r["seed"]) == (model, g, seed0))
+            for g in shown
+        ]
+        p = {**fixed, **{k: picked[0][k] for k in ("model", "N", "P")}}
+        keys = jnp.stack([row_key(r, cfg, exp) for r in picked])
+        traj = jax.jit(jax.vmap(lambda g, k, p=p: kleinfeld_trajectory({**p, "gamma": g}, k)[:2]))(
+            jnp.asarray(shown, jnp.float32), keys
+        )
         for j, g in enumerate(shown):
             ax = axes[i, j]
-            row = next(r for r in rows if (r["model"], r["gamma"], r["seed"]) == (model, g, seed0))
-            p = {**fixed, **{k: row[k] for k in ("model", "gamma", "N", "P")}}
-            ts, m, _ = jax.jit(lambda k, p=p: kleinfeld_trajectory(p, k))(row_key(row, cfg, exp))
-            ts, m = np.asarray(ts), np.asarray(m)
+            ts, m = np.asarray(traj[0][j]), np.asarray(traj[1][j])
             keep = ts <= min(ts[-1], 30 * cfg.tau_slow)
             for mu in range(m.shape[1]):
                 ax.plot(ts[keep], m[keep, mu], lw=0.8)
