@@ -83,9 +83,17 @@ EXECUTION_KEYS = frozenset({"memory_mb", "chunk_size"})
 
 
 def grid_keys(cls: type[SweepConfig]) -> list[str]:
-    """Names of the fields annotated ``list[...]``, in declaration order."""
+    """Names of the fields annotated ``list[...]``, in declaration order.
+
+    A list-valued field declared with ``dataclasses.field(..., metadata={"grid": False})`` is a
+    plain option, not a grid axis (e.g. a ladder of sizes searched inside one row).
+    """
     hints = typing.get_type_hints(cls)
-    return [f.name for f in dataclasses.fields(cls) if get_origin(hints[f.name]) is list]
+    return [
+        f.name
+        for f in dataclasses.fields(cls)
+        if get_origin(hints[f.name]) is list and f.metadata.get("grid", True)
+    ]
 
 
 def _describe(tp: Any) -> str:

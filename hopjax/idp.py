@@ -30,7 +30,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
-import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -40,6 +39,7 @@ from jaxtyping import Array, ArrayLike, Float, Int, PyTree
 from hopjax import idp_theory
 from hopjax._checks import float_array, is_concrete, same_length
 from hopjax.activations import HARDTANH, TANH, Activation, get_activation
+from hopjax.solve import simulate
 
 __all__ = [
     "HARDTANH",
@@ -435,87 +435,9 @@ class Kleinfeld(eqx.Module):
         return (x, x) if self.delayed else x
 
 
-# ----------------------------------------------------------------------------- simulate
-
-
-def simulate(
-    model: eqx.Module,
-    y0: PyTree,
-    *,
-    t1: float | Array,
-    t0: float | Array = 0.0,
-    ts: Float[ArrayLike, " T"] | None = None,
-    save_fn: Callable[[Array, PyTree, Any], PyTree] | None = None,
-    saveat: diffrax.SaveAt | None = None,
-    solver: diffrax.AbstractSolver | None = None,
-    dt0: float | None = None,
-    rtol: float = 1e-6,
-    atol: float = 1e-6,
-    stepsize_controller: diffrax.AbstractStepSizeController | None = None,
-    max_steps: int | None = 100_000,
-    adjoint: diffrax.AbstractAdjoint | None = None,
-    args: Any = None,
-) -> diffrax.Solution:
-    """Integrate ``model.vector_field`` from ``y0`` over ``[t0, t1]`` with diffrax.
-
-    Defaults: ``Tsit5`` with a ``PIDController(rtol, atol)`` (adaptive; ``dt0=None`` lets diffrax
-    choose the first step), saving at ``ts`` (default: only ``t1``) the output of
-    ``save_fn(t, y, args)`` (default ``y``; e.g. save only the overlaps to keep dense saves
-    small). ``adjoint`` defaults to ``RecursiveCheckpointAdjoint`` (exact gradients of the
-    discretised solve; its checkpointing scales with ``max_steps``, so set ``max_steps`` near
-    what the solve needs when differentiating — compiling ``grad`` with the default 10⁵ takes
-    several times longer than with 4096). Solver failures — including running out of
-    ``max_steps`` — raise an error (``throw=True``), never a silently truncated trajectory.
-    """
-    _check_state(model, y0)
-    if saveat is None:
-        if ts is None:
-            saveat = diffrax.SaveAt(t1=True, fn=save_fn) if save_fn else diffrax.SaveAt(t1=True)
-        else:
-            ts = jnp.asarray(ts)
-            saveat = diffrax.SaveAt(ts=ts, fn=save_fn) if save_fn else diffrax.SaveAt(ts=ts)
-    solver = diffrax.Tsit5() if solver is None else solver
-    if stepsize_controller is None:
-        stepsize_controller = diffrax.PIDController(
-            rtol=rtol, atol=atol, dtmin=_dtmin(t0, t1, y0), force_dtmin=True
-        )
-    adjoint = diffrax.RecursiveCheckpointAdjoint() if adjoint is None else adjoint
-    return diffrax.diffeqsolve(
-        diffrax.ODETerm(model.vector_field),
-        solver,
-        t0=t0,
-        t1=t1,
-        dt0=dt0,
-        y0=y0,
-        args=args,
-        saveat=saveat,
-        stepsize_controller=stepsize_controller,
-        max_steps=max_steps,
-        adjoint=adjoint,
-        throw=True,
-    )
-
-
-def _dtmin(t0: float | Array, t1: float | Array, y0: PyTree) -> Array:
-    """Smallest step the adaptive controller may take: 8 ulps of the largest time.
-
-    At HardTanh's kinks the error estimate asks for ever smaller steps; in float32 at ``t ~ 10⁵``
-    a step below the time's resolution (``t · 1.2e−7``) stops the clock and the solve spins until
-    ``max_steps``. Steps of at least 8 ulps (``0.14 τ_x`` at ``t1 = 1.5·10⁵`` in float32, nothing
-    in float64) keep time moving. Measured on the reasoning model (γ ∈ {5, 8, 12},
-    ``τ_α ∈ {500, 5000}``): periods agree with float64 solves to 10⁻⁴, while 64 ulps already
-    broke a transition (``λ dt ≈ 6`` during the escape).
-    """
-    dtype = jnp.result_type(*jax.tree_util.tree_leaves(y0))
-    span = jnp.maximum(jnp.abs(jnp.asarray(t0, dtype)), jnp.abs(jnp.asarray(t1, dtype)))
-    return 8 * jnp.finfo(dtype).eps * span
-
-
 def _check_state(model: eqx.Module, y0: PyTree) -> None:
-    """Shape checks of ``y0`` against the model (static, at trace time)."""
-    xi = getattr(model, "xi", None)
-    if xi is None:
-        return
+    """Shape checks of ``y0`` against an IDP-family model (static, at trace time)."""
+    xi = model.xi
     P, N = xi.shape
     if isinstance(model, Reasoning) or (isinstance(model, IDPHopfield) and model.filtered):
         names, sizes = ("x", "alpha"), (N, P)
@@ -641,3 +563,7 @@ def measure_transitions(
     active_end = jnp.max(m[-1]) >= active
     last = jnp.where(count > 0, times[jnp.clip(stored - 1, 0)], jnp.nan)
     return Transitions(times, to, peaks, count, active_end, last)
+
+
+for _cls in (IDPHopfield, ThreeLayer, Reasoning, Kleinfeld):
+    _cls.check_state = _check_state  # used by simulate() to validate y0

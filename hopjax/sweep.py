@@ -77,7 +77,9 @@ class Experiment:
     scalars (float32 / int32). It returns a dict of scalar metrics named in ``metrics``.
     ``row_bytes(cfg, static)`` estimates the memory of one row for chunk sizing;
     ``summarize(cfg, rows)`` returns ``summary.json``'s content and ``plot(cfg, rows, summary,
-    out_dir)`` writes the PNG files and returns their paths.
+    out_dir)`` writes the PNG files and returns their paths. ``derive(cfg, rows)`` (optional)
+    returns ``(names, rows)``: columns computed across rows (e.g. the best value over a grid
+    axis), added to ``results.csv`` once every row is done (the file is rewritten atomically).
     """
 
     name: str
@@ -91,6 +93,7 @@ class Experiment:
     row_bytes: Callable[[SweepConfig, dict[str, Any]], int] | None = None
     summarize: Callable[[SweepConfig, list[Row]], dict[str, Any]] | None = None
     plot: Callable[[SweepConfig, list[Row], dict[str, Any], Path], list[Path]] | None = None
+    derive: Callable[[SweepConfig, list[Row]], tuple[list[str], list[Row]]] | None = None
 
 
 EXPERIMENTS: dict[str, Experiment] = {}
@@ -368,6 +371,9 @@ def run_sweep(
     plots: list[Path] = []
     if complete:
         rows_all = _in_grid_order(rows_all, all_rows, keys)
+        if exp.derive is not None:
+            extra, rows_all = exp.derive(cfg, rows_all)
+            _rewrite(results, [*columns, *extra], rows_all)
         if exp.summarize is not None:
             summary = exp.summarize(cfg, rows_all)
             (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -375,6 +381,14 @@ def run_sweep(
             plots = exp.plot(cfg, rows_all, summary, out)
     metadata = _metadata(out, started, t_start, groups_meta, len(all_rows), len(todo), complete)
     return SweepResult(out, rows_all, summary, metadata, plots)
+
+
+def _rewrite(path: Path, columns: list[str], rows: list[Row]) -> None:
+    """Replace ``path`` by ``rows`` (atomic: written to a temporary file, then renamed)."""
+    tmp = path.with_suffix(".csv.tmp")
+    tmp.unlink(missing_ok=True)
+    _ResultsWriter(tmp, columns).append(rows)
+    os.replace(tmp, path)
 
 
 def _in_grid_order(rows: list[Row], all_rows: list[Row], keys: list[str]) -> list[Row]:

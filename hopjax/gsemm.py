@@ -1,0 +1,523 @@
+"""General Sequential Episodic Memory Model (GSEMM) and Dense GSEMM (seed 004).
+
+Source: Karuvally, Sejnowski and Siegelmann, "General Sequential Episodic Memory Model", ICML
+2023 (seed 004; equation numbers below are the seed's) and the reproduction notes
+``../shared/specs/gsemm.md``. Convention: the memories are the rows of ``xi`` (shape
+``(N_h, N_f)``; the paper's ``Ξ = xiᵀ`` has them as columns); ``phi[k, j] = 1`` when memory ``k``
+leads to memory ``j`` (the paper's ``Φ_{kj}``, so ``Φᵀ e_k = e_j``).
+
+Two parametrisations of the couplings (``form``):
+
+* ``"paper"`` — eq. (1): ``T_f V̇_f = √α_s Ξ σ_h(V_h) − V_f``,
+  ``T_h V̇_h = √α_s Ξᵀ σ_f(V_f) + α_c Φᵀ Ξᵀ V_d − V_h``;
+* ``"reference"`` — the authors' code (github arjun23496/gsemm, ``AdiabaticEpisodicTanh``):
+  ``T_f V̇_f = Ξ σ_h(V_h) − V_f``, ``V_h`` driven by ``α_s Ξᵀ σ_f + α_c Φᵀ Ξᵀ V_d``.
+
+In both, ``T_d V̇_d = β_d σ_f(V_f) − V_d`` with the delay gain ``β_d`` (``1`` in the paper's
+equations, ``7`` in the reference code). Writing the couplings as ``a_f Ξ σ_h`` and
+``a_h Ξᵀ σ_f`` (paper: ``a_f = a_h = √α_s``; reference: ``a_f = 1, a_h = α_s``), the energy
+
+``E = [V_fᵀσ_f − L_f] + κ [V_hᵀσ_h − L_h] − a_f σ_fᵀ Ξ σ_h − κ α_c V_dᵀ Ξ Φ σ_h``,  ``κ = a_f/a_h``
+
+is eq. (4) for the paper's form (``κ = 1``) and makes the reference form a gradient system too;
+along trajectories ``dE/dt = F + G`` with ``F = −[T_f V̇_fᵀ H(L_f) V̇_f + κ T_h V̇_hᵀ H(L_h) V̇_h]
+≤ 0`` and ``G = −κ α_c σ_hᵀ Φᵀ Ξᵀ V̇_d`` (eq. (5)–(8); the seed's (17) drops the ``α_c``).
+Which parametrisation reproduces the paper's figures is measured in the ``gsemm_*`` experiments
+(spec: Fig. 1 needs the reference form with ``β_d = 7``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar, Literal
+
+import diffrax
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optimistix as optx
+from jaxtyping import Array, ArrayLike, Float, Int, PyTree
+
+from hopjax._checks import float_array, is_concrete
+from hopjax.activations import TANH, Activation, get_activation, polynomial
+
+__all__ = [
+    "GSEMM",
+    "RK4",
+    "DenseGSEMM",
+    "cycle_matrix",
+    "decode_sequence",
+    "episode_success",
+    "episodes_matrix",
+    "simulate_fixed",
+    "successor",
+]
+
+Form = Literal["paper", "reference"]
+
+
+# ----------------------------------------------------------------------------- episodes
+
+
+def cycle_matrix(K: int, *, size: int | None = None, dtype: jnp.dtype = jnp.float32) -> Array:
+    """``Φ`` of the single episode ``ξ_0 → ξ_1 → … → ξ_{K−1} → ξ_0`` (``phi[k, k+1 mod K] = 1``),
+    embedded in a ``size × size`` matrix (default ``K``; rows/columns ``≥ K`` zero)."""
+    size = K if size is None else size
+    if K < 1 or size < K:
+        raise ValueError(f"need 1 <= K <= size; got K={K}, size={size}.")
+    idx = np.arange(K)
+    phi = np.zeros((size, size), dtype=np.float32)
+    phi[idx, (idx + 1) % K] = 1.0
+    return jnp.asarray(phi, dtype)
+
+
+def episodes_matrix(
+    episodes: list[list[int]], size: int, *, dtype: jnp.dtype = jnp.float32
+) -> Array:
+    """``Φ`` of several cyclic episodes, each a list of memory indices (0-based), e.g.
+    ``[[0, 1, 2], [3, 4, 5, 6]]`` for seed 004's ξ1→ξ2→ξ3→ξ1 and ξ4→ξ5→ξ6→ξ7→ξ4."""
+    phi = np.zeros((size, size), dtype=np.float32)
+    seen: set[int] = set()
+    for ep in episodes:
+        if len(ep) < 2:
+            raise ValueError(f"an episode needs at least 2 memories; got {ep}.")
+        for k in ep:
+            if not 0 <= k < size:
+                raise ValueError(f"memory index {k} outside 0..{size - 1}.")
+            if k in seen:
+                raise ValueError(f"memory {k} appears in more than one episode position.")
+            seen.add(k)
+        for a, b in zip(ep, ep[1:] + ep[:1], strict=True):
+            phi[a, b] = 1.0
+    return jnp.asarray(phi, dtype)
+
+
+def successor(phi: Float[Array, "P P"]) -> Int[Array, " P"]:
+    """The next memory of each memory under ``Φ`` (``−1`` if it has none)."""
+    has = jnp.any(phi != 0, axis=1)
+    return jnp.where(has, jnp.argmax(phi != 0, axis=1), -1).astype(jnp.int32)
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def _scalar(value: ArrayLike, name: str, *, positive: bool = True) -> Array:
+    v = jnp.asarray(value, dtype=jnp.result_type(float, value))
+    ok = (v > 0) if positive else (v >= 0)
+    want = "> 0" if positive else ">= 0"
+    if is_concrete(v):
+        if not bool(np.all(np.asarray(ok))):
+            raise ValueError(f"{name} must be {want}; got {np.asarray(v)}.")
+        return v
+    return eqx.error_if(v, jnp.any(~ok), f"{name} must be {want}.")
+
+
+def _params(xi: ArrayLike, phi: ArrayLike | None) -> tuple[Array, Array]:
+    xi = float_array(xi, "xi", ndim=2)
+    P = xi.shape[0]
+    if phi is None:
+        phi = cycle_matrix(P, dtype=xi.dtype)
+    phi = float_array(phi, "phi", ndim=2)
+    if phi.shape != (P, P):
+        raise ValueError(f"phi must be (N_h, N_h) = ({P}, {P}) like xi's rows; got {phi.shape}.")
+    return xi, phi.astype(xi.dtype)
+
+
+def _couplings(form: str, alpha_s: Array) -> tuple[Array, Array]:
+    """``(a_f, a_h)``: paper ``(√α_s, √α_s)``, reference ``(1, α_s)``."""
+    if form == "paper":
+        r = jnp.sqrt(alpha_s)
+        return r, r
+    if form == "reference":
+        return jnp.ones_like(alpha_s), alpha_s
+    raise ValueError(f"form must be 'paper' or 'reference'; got {form!r}.")
+
+
+# ----------------------------------------------------------------------------- full model
+
+
+class GSEMM(eqx.Module):
+    """The three-state GSEMM (seed 004 eq. (1)); state ``(V_f, V_h, V_d)``.
+
+    ``sigma_f``/``sigma_h`` are :class:`~hopjax.activations.Activation` pairs ``(σ, L)``
+    (``σ = ∇L``, eq. (3)); defaults ``tanh`` and the identity (polynomial degree 1). See the
+    module docstring for ``form``, ``beta_d`` and the energy.
+    """
+
+    xi: Float[Array, "Nh Nf"]
+    phi: Float[Array, "Nh Nh"]
+    alpha_s: Array
+    alpha_c: Array
+    T_f: Array
+    T_h: Array
+    T_d: Array
+    beta_d: Array
+    form: Form = eqx.field(static=True)
+    sigma_f: Activation = eqx.field(static=True)
+    sigma_h: Activation = eqx.field(static=True)
+
+    def __init__(
+        self,
+        xi: Float[ArrayLike, "Nh Nf"],
+        phi: Float[ArrayLike, "Nh Nh"] | None = None,
+        *,
+        alpha_s: float | Array = 1.0,
+        alpha_c: float | Array = 0.1,
+        T_f: float | Array = 1.0,
+        T_h: float | Array = 0.1,
+        T_d: float | Array = 20.0,
+        beta_d: float | Array = 1.0,
+        form: Form = "paper",
+        sigma_f: str | Activation = TANH,
+        sigma_h: Activation | int = 1,
+    ):
+        self.xi, self.phi = _params(xi, phi)
+        self.alpha_s = _scalar(alpha_s, "alpha_s")
+        self.alpha_c = _scalar(alpha_c, "alpha_c", positive=False)
+        self.T_f = _scalar(T_f, "T_f")
+        self.T_h = _scalar(T_h, "T_h")
+        self.T_d = _scalar(T_d, "T_d")
+        self.beta_d = _scalar(beta_d, "beta_d")
+        _couplings(form, self.alpha_s)
+        self.form = form
+        self.sigma_f = get_activation(sigma_f)
+        self.sigma_h = polynomial(sigma_h) if isinstance(sigma_h, int) else sigma_h
+
+    @property
+    def kappa(self) -> Array:
+        """``κ = a_f / a_h`` (1 for the paper's form, ``1/α_s`` for the reference form)."""
+        a_f, a_h = _couplings(self.form, self.alpha_s)
+        return a_f / a_h
+
+    def hidden_input(self, V_f: Array, V_d: Array) -> Float[Array, " Nh"]:
+        """``a_h Ξᵀ σ_f(V_f) + α_c Φᵀ Ξᵀ V_d`` — the hidden layer's target (eq. (9))."""
+        _, a_h = _couplings(self.form, self.alpha_s)
+        return a_h * (self.xi @ self.sigma_f.psi(V_f)) + self.alpha_c * ((self.xi @ V_d) @ self.phi)
+
+    def vector_field(self, t: Array, y: tuple[Array, Array, Array], args: Any) -> tuple:
+        """Right-hand side of eq. (1) (with ``form`` and ``β_d``)."""
+        V_f, V_h, V_d = y
+        a_f, _ = _couplings(self.form, self.alpha_s)
+        dV_f = (a_f * (self.sigma_h.psi(V_h) @ self.xi) - V_f) / self.T_f
+        dV_h = (self.hidden_input(V_f, V_d) - V_h) / self.T_h
+        dV_d = (self.beta_d * self.sigma_f.psi(V_f) - V_d) / self.T_d
+        return dV_f, dV_h, dV_d
+
+    def energy(self, y: tuple[Array, Array, Array]) -> Float[Array, ""]:
+        """Eq. (4) (``κ``-weighted for the reference form; see the module docstring)."""
+        V_f, V_h, V_d = y
+        a_f, _ = _couplings(self.form, self.alpha_s)
+        sf, sh = self.sigma_f.psi(V_f), self.sigma_h.psi(V_h)
+        ef = jnp.sum(V_f * sf - self.sigma_f.ell(V_f))
+        eh = jnp.sum(V_h * sh - self.sigma_h.ell(V_h))
+        couple = a_f * (self.xi @ sf) @ sh
+        delay = self.alpha_c * (self.xi @ V_d) @ self.phi @ sh
+        return ef + self.kappa * eh - couple - self.kappa * delay
+
+    def energy_rates(self, y: tuple[Array, Array, Array]) -> tuple[Array, Array, Array]:
+        """``(dE/dt, F, G)`` along the flow (eq. (5)–(8)); ``dE/dt`` by forward-mode autodiff.
+
+        ``F = −[T_f V̇_fᵀ H(L_f) V̇_f + κ T_h V̇_hᵀ H(L_h) V̇_h] ≤ 0`` and
+        ``G = −κ α_c σ_h(V_h)ᵀ Φᵀ Ξᵀ V̇_d``; ``dE/dt = F + G``.
+        """
+        V_f, V_h, _ = y
+        dy = self.vector_field(0.0, y, None)
+        dE = jax.jvp(self.energy, (y,), (dy,))[1]
+        hess_f = jax.vmap(jax.grad(self.sigma_f.psi))(V_f)  # diagonal of H(L_f) = σ_f'
+        hess_h = jax.vmap(jax.grad(self.sigma_h.psi))(V_h)
+        F = -(
+            self.T_f * jnp.sum(hess_f * dy[0] ** 2)
+            + self.kappa * self.T_h * jnp.sum(hess_h * dy[1] ** 2)
+        )
+        G = -self.kappa * self.alpha_c * (self.sigma_h.psi(V_h) @ self.phi.T) @ (self.xi @ dy[2])
+        return dE, F, G
+
+    def overlaps(self, V_f: Array) -> Float[Array, " Nh"]:
+        """``m_i = (1/N_f) Σ_j ξ_ij σ_f(V_f)_j`` (appendix B)."""
+        return self.xi @ self.sigma_f.psi(V_f) / self.xi.shape[1]
+
+    def initial_state(self, cue: Float[ArrayLike, " Nf"]) -> tuple[Array, Array, Array]:
+        """Cue ``V_f = cue``, ``V_d = 0`` and ``V_h`` at its instantaneous target."""
+        V_f = jnp.asarray(cue, self.xi.dtype)
+        V_d = jnp.zeros_like(V_f)
+        return V_f, self.hidden_input(V_f, V_d), V_d
+
+
+# ----------------------------------------------------------------------------- dense model
+
+
+def _spow(x: Array, n: Array) -> Array:
+    """``sign(x) |x|^n`` (the sign-preserving power; ``x^n`` for odd ``n``)."""
+    return jnp.sign(x) * jnp.abs(x) ** n
+
+
+class DenseGSEMM(eqx.Module):
+    """Dense GSEMM: the ``T_h → 0`` limit (eq. (9)–(10)), ``σ_f = tanh``, ``σ_h(x) = sign(x)|x|^n``.
+
+    ``T_f V̇_f = a_f Ξ σ_h(h) − V_f``, ``h = a_h Ξᵀ tanh(V_f) + α_c Φᵀ Ξᵀ V_d``,
+    ``T_d V̇_d = β_d tanh(V_f) − V_d``.
+
+    **Scaling.** ``h`` is ``O(N_f)`` and ``σ_h(h) ~ N_f^n``: ``100^15`` overflows float32 once
+    summed. Because ``σ_h`` is homogeneous (``σ_h(N h̃) = N^n σ_h(h̃)``) and the ``V_f`` equation is
+    linear in ``V_f``, the state is kept as ``U = V_f / S`` with ``S = a_f N_f^n`` and normalised
+    overlaps ``h̃ = h / N_f``:  ``T_f U̇ = Ξ σ_h(h̃) − U`` — an exact change of variables, not an
+    approximation (the tests compare it with the unscaled equations in float64). ``tanh(S U)`` is
+    evaluated with ``S U`` clipped to ±20 (:meth:`sigma_f`), so no inf/NaN arises at any degree.
+    The state here is ``(U, V_d)``; :meth:`feature_current` returns ``V_f = S U`` where it is
+    representable.
+
+    **Even degrees.** ``σ_h`` is the odd extension ``sign(x)|x|^n`` (with Lagrangian
+    ``|x|^{n+1}/(n+1)``, convex): plain ``x^n`` for even ``n`` is non-monotone, its Lagrangian is
+    not convex (no energy descent) and anti-aligned memories would attract as strongly as aligned
+    ones. ``degree`` is an array leaf, so sweeps vmap over it; padded (all-zero) memories
+    contribute exactly nothing, which lets episodes of different lengths share one shape.
+    """
+
+    xi: Float[Array, "Nh Nf"]
+    phi: Float[Array, "Nh Nh"]
+    degree: Array
+    alpha_s: Array
+    alpha_c: Array
+    T_f: Array
+    T_d: Array
+    beta_d: Array
+    form: Form = eqx.field(static=True)
+
+    def __init__(
+        self,
+        xi: Float[ArrayLike, "Nh Nf"],
+        phi: Float[ArrayLike, "Nh Nh"] | None = None,
+        *,
+        degree: float | Array = 1,
+        alpha_s: float | Array = 1.0,
+        alpha_c: float | Array = 0.1,
+        T_f: float | Array = 1.0,
+        T_d: float | Array = 20.0,
+        beta_d: float | Array = 1.0,
+        form: Form = "paper",
+    ):
+        self.xi, self.phi = _params(xi, phi)
+        deg = jnp.asarray(degree, self.xi.dtype)
+        if is_concrete(deg) and not bool(np.all(np.asarray(deg) >= 1)):
+            raise ValueError(f"degree must be >= 1; got {np.asarray(deg)}.")
+        self.degree = deg
+        self.alpha_s = _scalar(alpha_s, "alpha_s")
+        self.alpha_c = _scalar(alpha_c, "alpha_c", positive=False)
+        self.T_f = _scalar(T_f, "T_f")
+        self.T_d = _scalar(T_d, "T_d")
+        self.beta_d = _scalar(beta_d, "beta_d")
+        _couplings(form, self.alpha_s)
+        self.form = form
+
+    @property
+    def n_features(self) -> int:
+        """``N_f``."""
+        return self.xi.shape[1]
+
+    @property
+    def log_scale(self) -> Array:
+        """``log S = log a_f + n log N_f``."""
+        a_f, _ = _couplings(self.form, self.alpha_s)
+        return jnp.log(a_f) + self.degree * jnp.log(jnp.asarray(self.n_features, self.xi.dtype))
+
+    @property
+    def scale(self) -> Array:
+        """``S = a_f N_f^n``, capped at ``e^80`` (see :meth:`sigma_f`)."""
+        return jnp.exp(jnp.minimum(self.log_scale, 80.0))
+
+    def sigma_f(self, U: Array) -> Array:
+        """``tanh(V_f) = tanh(S U)``, with ``S U`` clipped to ±20 (``tanh(20) = 1`` in float32
+        and float64) so it never overflows. ``S`` is capped at ``e^80`` (float32 holds ``e^88``):
+        exact for ``N_f^n ≤ 5·10³⁴`` (``N_f = 100`` up to ``n = 17``); beyond it only states with
+        ``|U| < 20 e^{−80}`` — below float32's normal range — would differ."""
+        return jnp.tanh(jnp.clip(U * self.scale, -20.0, 20.0))
+
+    def feature_current(self, U: Array) -> Array:
+        """``V_f = S U`` (inf where it exceeds the dtype: use :meth:`sigma_f` for dynamics)."""
+        return U * jnp.exp(self.log_scale)
+
+    def hidden(self, U: Array, V_d: Array) -> Float[Array, " Nh"]:
+        """Normalised hidden currents ``h̃ = (a_h Ξᵀ tanh(V_f) + α_c Φᵀ Ξᵀ V_d) / N_f``."""
+        _, a_h = _couplings(self.form, self.alpha_s)
+        proj = self.xi @ jnp.stack([self.sigma_f(U), V_d], axis=1)  # one matmul for both
+        return (a_h * proj[:, 0] + self.alpha_c * (proj[:, 1] @ self.phi)) / self.n_features
+
+    def vector_field(self, t: Array, y: tuple[Array, Array], args: Any) -> tuple[Array, Array]:
+        """``(U̇, V̇_d)`` of the scaled eq. (10)."""
+        U, V_d = y
+        h = self.hidden(U, V_d)
+        dU = (_spow(h, self.degree) @ self.xi - U) / self.T_f
+        dV_d = (self.beta_d * self.sigma_f(U) - V_d) / self.T_d
+        return dU, dV_d
+
+    def energy(self, y: tuple[Array, Array]) -> Float[Array, ""]:
+        """Instantaneous energy divided by ``S`` (``V_d`` a frozen control, eq. (4) with
+        ``V_h = h``): ``Σ [U tanh(SU) − log cosh(SU)/S] − (N_f / a_h) Σ |h̃|^{n+1} / (n+1)``.
+
+        Non-increasing along the flow whenever ``V_d`` is held fixed.
+        """
+        U, V_d = y
+        _, a_h = _couplings(self.form, self.alpha_s)
+        sf = self.sigma_f(U)
+        # log cosh(SU) / S = |U| + (log1p(e^{−2 S|U|}) − log 2) / S
+        z = jnp.minimum(jnp.abs(U) * self.scale, 40.0)
+        lc = jnp.abs(U) + (jnp.log1p(jnp.exp(-2.0 * z)) - jnp.log(2.0)) / self.scale
+        h = self.hidden(U, V_d)
+        L_h = jnp.sum(jnp.abs(h) ** (self.degree + 1)) / (self.degree + 1)
+        return jnp.sum(U * sf - lc) - self.n_features / a_h * L_h
+
+    def overlaps(self, U: Array) -> Float[Array, " Nh"]:
+        """``m_i = (1/N_f) Σ_j ξ_ij tanh(V_f)_j``."""
+        return self.xi @ self.sigma_f(U) / self.n_features
+
+    def initial_state(self, cue: Float[ArrayLike, " Nf"]) -> tuple[Array, Array]:
+        """Cue ``V_f = cue`` (``U = cue / S``) with ``V_d = 0``."""
+        cue = jnp.asarray(cue, self.xi.dtype)
+        return cue * jnp.exp(-self.log_scale), jnp.zeros_like(cue)
+
+    def fixed_point(
+        self, U0: Array, V_d: Array, *, rtol: float = 1e-6, atol: float = 1e-9, max_steps: int = 256
+    ) -> Array:
+        """The fixed point of the instantaneous energy reached from ``U0`` with ``V_d`` frozen
+        (appendix B.2).
+
+        B.2 follows the energy gradient until nothing moves; here the end point is found as the
+        fixed point of ``U ↦ Ξ σ_h(h̃(U))`` — the stationarity condition of the flow, which
+        descends ``E`` with the metric ``H(L_f)`` — with optimistix's fixed-point iteration.
+        (Minimising ``E`` in ``U`` with a generic optimiser stalls: ``E`` is flat wherever
+        ``tanh`` saturates.) Returns ``U*`` (not converged within ``max_steps``: the last
+        iterate).
+        """
+        fn = lambda U, args: _spow(self.hidden(U, V_d), self.degree) @ self.xi  # noqa: E731
+        sol = optx.fixed_point(
+            fn,
+            optx.FixedPointIteration(rtol=rtol, atol=atol),
+            U0,
+            max_steps=max_steps,
+            throw=False,
+        )
+        return sol.value
+
+
+# ----------------------------------------------------------------------------- RK4
+
+
+_RK4_TABLEAU = diffrax.ButcherTableau(
+    c=np.array([0.5, 0.5, 1.0]),
+    b_sol=np.array([1 / 6, 1 / 3, 1 / 3, 1 / 6]),
+    b_error=np.zeros(4),
+    a_lower=(np.array([0.5]), np.array([0.0, 0.5]), np.array([0.0, 0.0, 1.0])),
+)
+
+
+class RK4(diffrax.AbstractERK):
+    """The classical 4th-order Runge–Kutta method (fixed steps only: no error estimate) — the
+    integrator of seed 004's appendices B and C, as a diffrax solver."""
+
+    tableau: ClassVar[diffrax.ButcherTableau] = _RK4_TABLEAU
+    interpolation_cls: ClassVar[Callable[..., Any]] = (
+        diffrax.ThirdOrderHermitePolynomialInterpolation.from_k
+    )
+
+    def order(self, terms: Any) -> int:
+        return 4
+
+
+def simulate_fixed(
+    model: eqx.Module,
+    y0: PyTree,
+    *,
+    t1: float | Array,
+    dt: float = 0.01,
+    ts: Float[ArrayLike, " T"] | None = None,
+    save_fn: Callable[[Array, PyTree, Any], PyTree] | None = None,
+    max_steps: int | None = None,
+) -> diffrax.Solution:
+    """Integrate ``model.vector_field`` with :class:`RK4` at a constant step ``dt`` (seed 004's
+    protocol), saving ``save_fn(t, y, args)`` (default ``y``) at ``ts`` (default ``t1`` only).
+
+    ``max_steps`` defaults to ``ceil(t1 / dt) + 1`` for a concrete ``t1``; running out raises.
+    """
+    if max_steps is None:
+        if not is_concrete(t1):
+            raise ValueError("give max_steps when t1 is traced (e.g. vmapped horizons).")
+        max_steps = int(np.ceil(float(t1) / dt)) + 1
+    kw = {"fn": save_fn} if save_fn is not None else {}
+    saveat = (
+        diffrax.SaveAt(ts=jnp.asarray(ts), **kw)
+        if ts is not None
+        else diffrax.SaveAt(t1=True, **kw)
+    )
+    return diffrax.diffeqsolve(
+        diffrax.ODETerm(model.vector_field),
+        RK4(),
+        t0=0.0,
+        t1=t1,
+        dt0=dt,
+        y0=y0,
+        saveat=saveat,
+        stepsize_controller=diffrax.ConstantStepSize(),
+        max_steps=max_steps,
+        throw=True,
+    )
+
+
+# ----------------------------------------------------------------------------- decoding
+
+
+def decode_sequence(
+    lead: Int[Array, " T"], top: Float[Array, " T"], *, threshold: float = 0.8, max_len: int = 256
+) -> tuple[Int[Array, " L"], Int[Array, ""]]:
+    """The retrieved sequence: the leading memory ``lead[t]`` whenever its overlap ``top[t]``
+    exceeds ``threshold``, recorded on change (``lax.scan``; vmappable).
+
+    Returns ``(seq, count)``: ``seq[:count]`` (capped at ``max_len``; unused entries −1); the
+    first entry is the first memory retrieved (normally the cue).
+    """
+
+    def body(carry: tuple, inp: tuple) -> tuple:
+        cur, count, seq = carry
+        i, v = inp
+        rec = (v > threshold) & (i != cur)
+        seq = seq.at[jnp.where(rec, count, max_len)].set(i, mode="drop")
+        return (jnp.where(rec, i, cur), count + rec, seq), None
+
+    init = (
+        jnp.asarray(-1, jnp.int32),
+        jnp.asarray(0, jnp.int32),
+        jnp.full((max_len,), -1, jnp.int32),
+    )
+    (_, count, seq), _ = jax.lax.scan(body, init, (lead.astype(jnp.int32), top))
+    return seq, count
+
+
+def episode_success(
+    seq: Int[Array, " L"], count: Int[Array, ""], succ: Int[Array, " P"], *, repeats: int = 3
+) -> tuple[Array, Array]:
+    """Appendix C's criterion: the episode is retrieved in the correct order at least ``repeats``
+    times with no errors — every recorded step follows ``Φ`` (``seq[k+1] = succ[seq[k]]``) and at
+    least ``repeats · L`` steps were made, ``L`` the length of the first memory's cycle.
+
+    Returns ``(success, n_correct)`` with ``n_correct`` the number of correct steps before the
+    first error. A count beyond ``len(seq)`` counts only the stored steps.
+    """
+    L_max = seq.shape[0]
+    stored = jnp.minimum(count, L_max)
+    k = jnp.arange(L_max - 1)
+    valid = k + 1 < stored
+    ok = seq[1:] == succ[jnp.clip(seq[:-1], 0)]
+    bad = valid & ~ok
+    first_bad = jnp.where(jnp.any(bad), jnp.argmax(bad), jnp.maximum(stored - 1, 0))
+    # length of the cycle through seq[0]
+    P = succ.shape[0]
+
+    def step(c: tuple, _: None) -> tuple:
+        node, length, done = c
+        nxt = succ[jnp.clip(node, 0)]
+        back = nxt == seq[0]
+        return (nxt, length + (~done), done | back | (nxt < 0)), None
+
+    (_, L, _), _ = jax.lax.scan(step, (seq[0], jnp.asarray(0), jnp.asarray(False)), None, length=P)
+    success = ~jnp.any(bad) & (stored - 1 >= repeats * L) & (seq[0] >= 0)
+    return success, first_bad

@@ -1,0 +1,317 @@
+"""GSEMM and Dense GSEMM (seed 004, ../shared/specs/gsemm.md)."""
+
+import diffrax
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from hopjax.activations import polynomial
+from hopjax.gsemm import (
+    GSEMM,
+    DenseGSEMM,
+    cycle_matrix,
+    decode_sequence,
+    episode_success,
+    episodes_matrix,
+    simulate_fixed,
+    successor,
+)
+from hopjax.idp import simulate
+from hopjax.patterns import random_bipolar
+from hopjax.solve import rk4_scan
+from tests.conftest import enable_x64
+
+
+def _full(form="paper", degree=1, T_h=0.1, T_d=20.0, dtype=jnp.float64, **kw):
+    xi = random_bipolar(jax.random.PRNGKey(0), 4, 20, dtype=dtype)
+    return GSEMM(
+        xi,
+        cycle_matrix(4, dtype=dtype),
+        alpha_s=kw.get("alpha_s", 0.3),
+        alpha_c=kw.get("alpha_c", 0.2),
+        T_h=T_h,
+        T_d=T_d,
+        beta_d=kw.get("beta_d", 2.0),
+        form=form,
+        sigma_h=degree,
+    )
+
+
+@pytest.mark.parametrize("form", ["paper", "reference"])
+@pytest.mark.parametrize("degree", [1, 2, 3])
+def test_energy_rate_is_f_plus_g(form, degree):
+    """Eq. (5)–(8): dE/dt = F + G along the flow, F ≤ 0 (κ-weighted energy for the reference
+    form), checked at states along a trajectory, float64."""
+    with enable_x64():
+        model = _full(form, degree)
+        y0 = model.initial_state(random_bipolar(jax.random.PRNGKey(1), 1, 20, dtype=jnp.float64)[0])
+        ts = jnp.linspace(0.0, 60.0, 13)
+        sol = simulate(model, y0, t1=60.0, ts=ts, rtol=1e-9, atol=1e-9)
+        for i in range(len(ts)):
+            y = jax.tree.map(lambda a, i=i: a[i], sol.ys)
+            dE, F, G = model.energy_rates(y)
+            assert float(dE) == pytest.approx(float(F + G), rel=1e-8, abs=1e-9)
+            assert float(F) <= 1e-12
+
+
+def test_energy_non_increasing_with_frozen_delay():
+    """With V_d frozen (T_d → ∞) the energy is a Lyapunov function: full and dense models."""
+    with enable_x64():
+        model = _full("reference", 3, T_d=1e12)
+        y0 = model.initial_state(random_bipolar(jax.random.PRNGKey(2), 1, 20, dtype=jnp.float64)[0])
+        y0 = (y0[0], y0[1], 0.7 * model.xi[1])  # a frozen, nonzero delay signal
+        ts = jnp.linspace(0.0, 40.0, 400)
+        e = simulate(model, y0, t1=40.0, ts=ts, save_fn=lambda t, y, a: model.energy(y)).ys
+        e = np.asarray(e)  # non-increasing up to the solver's round-off at the minimum
+        assert np.all(np.diff(e) <= 1e-9 * (1 + np.abs(e[1:])))
+        dense = DenseGSEMM(model.xi, model.phi, degree=3, alpha_c=0.2, T_d=1e12, form="paper")
+        y0 = (dense.initial_state(model.xi[0] * 0.3)[0], 0.7 * model.xi[1])
+        e = simulate(dense, y0, t1=40.0, ts=ts, save_fn=lambda t, y, a: dense.energy(y)).ys
+        e = np.asarray(e)
+        assert np.all(np.diff(e) <= 1e-9 * (1 + np.abs(e[1:]))) and e[-1] < e[0]
+
+
+def _unscaled_dense(xi, phi, n, a_f, a_h, alpha_c, beta_d, T_f, T_d):
+    """Eq. (10) written directly in V_f (no rescaling): the reference for the scaled model."""
+
+    def f(t, y, args):
+        V_f, V_d = y
+        h = a_h * (xi @ jnp.tanh(V_f)) + alpha_c * ((xi @ V_d) @ phi)
+        return (a_f * (jnp.sign(h) * jnp.abs(h) ** n) @ xi - V_f) / T_f, (
+            beta_d * jnp.tanh(V_f) - V_d
+        ) / T_d
+
+    return f
+
+
+def test_scaled_dense_model_keeps_the_dynamics():
+    """The rescaling U = V_f / (a_f N_f^n), h̃ = h / N_f is exact: same tanh(V_f) as eq. (10)
+    integrated in the original variables (float64, degrees 1–4, both forms)."""
+    with enable_x64():
+        xi = random_bipolar(jax.random.PRNGKey(3), 5, 30, dtype=jnp.float64)
+        phi = cycle_matrix(5, dtype=jnp.float64)
+        ts = jnp.linspace(0.0, 40.0, 81)
+        ctrl = diffrax.PIDController(rtol=1e-10, atol=1e-12)
+
+        def both(degree, form, a_f, a_h):
+            model = DenseGSEMM(
+                xi, phi, degree=degree, alpha_s=0.5, alpha_c=0.1, beta_d=7.0, form=form
+            )
+            scaled = simulate(
+                model,
+                model.initial_state(xi[0]),
+                t1=40.0,
+                ts=ts,
+                save_fn=lambda t, y, a: model.sigma_f(y[0]),
+                stepsize_controller=ctrl,
+            ).ys
+            f = _unscaled_dense(xi, phi, degree, a_f, a_h, 0.1, 7.0, 1.0, 20.0)
+            ref = diffrax.diffeqsolve(
+                diffrax.ODETerm(f),
+                diffrax.Tsit5(),
+                0.0,
+                40.0,
+                None,
+                (xi[0], jnp.zeros(30)),
+                saveat=diffrax.SaveAt(ts=ts),
+                stepsize_controller=ctrl,
+                max_steps=100_000,
+            ).ys
+            return jnp.max(jnp.abs(scaled - jnp.tanh(ref[0])))
+
+        for form, (a_f, a_h) in (("paper", (0.5**0.5, 0.5**0.5)), ("reference", (1.0, 0.5))):
+            run = jax.jit(lambda d, form=form, a_f=a_f, a_h=a_h: both(d, form, a_f, a_h))
+            for degree in (1.0, 2.0, 3.0, 4.0):
+                assert float(run(degree)) < 1e-6, (form, degree)
+
+
+def test_dense_is_the_fast_hidden_limit():
+    """Full GSEMM → Dense GSEMM as T_h → 0: the trajectory error shrinks ~linearly in T_h."""
+    with enable_x64():
+        xi = random_bipolar(jax.random.PRNGKey(4), 4, 20, dtype=jnp.float64)
+        phi = cycle_matrix(4, dtype=jnp.float64)
+        kw = dict(alpha_s=0.3, alpha_c=0.3, beta_d=3.0, form="reference")
+        dense = DenseGSEMM(xi, phi, degree=2, **kw)
+        ts = jnp.linspace(0.0, 80.0, 81)
+        ref = simulate(
+            dense,
+            dense.initial_state(xi[0]),
+            t1=80.0,
+            ts=ts,
+            save_fn=lambda t, y, a: dense.overlaps(y[0]),
+            rtol=1e-9,
+            atol=1e-9,
+        ).ys
+        errors = []
+        for T_h in (0.1, 0.01, 0.001):
+            full = GSEMM(xi, phi, T_h=T_h, sigma_h=polynomial(2), **kw)
+            m = simulate(
+                full,
+                full.initial_state(xi[0]),
+                t1=80.0,
+                ts=ts,
+                save_fn=lambda t, y, a, full=full: full.overlaps(y[0]),
+                rtol=1e-9,
+                atol=1e-9,
+                max_steps=1_000_000,
+            ).ys
+            errors.append(float(jnp.max(jnp.abs(m - ref))))
+        assert errors[0] > errors[1] > errors[2] and errors[2] < 5e-3, errors
+
+
+def test_no_overflow_over_the_fig3_grid():
+    """float32, N_f = 100, degrees 1–15, α_c ∈ {0.01, 1}, K = 128 (the ladder's top): states
+    and overlaps stay finite (a naive x^15 of O(100) currents overflows)."""
+    xi = random_bipolar(jax.random.PRNGKey(5), 128, 100)
+    phi = cycle_matrix(128)
+
+    def run(degree, alpha_c):
+        model = DenseGSEMM(xi, phi, degree=degree, alpha_c=alpha_c, beta_d=7.0, form="reference")
+        y, m = rk4_scan(
+            model.vector_field,
+            model.initial_state(xi[0]),
+            dt=0.01,
+            n_save=20,
+            steps_per_save=100,
+            save_fn=lambda t, y, a: model.overlaps(y[0]),
+        )
+        return jnp.all(jnp.isfinite(y[0])) & jnp.all(jnp.isfinite(y[1])), m
+
+    degrees = jnp.repeat(jnp.arange(1.0, 16.0), 2)
+    acs = jnp.tile(jnp.array([0.01, 1.0]), 15)
+    finite, m = jax.jit(jax.vmap(run))(degrees, acs)
+    assert bool(jnp.all(finite)) and bool(jnp.all(jnp.abs(m) <= 1.0))
+    # the unscaled hidden drive h = Ξᵀσ_f + α_c Φᵀ Ξᵀ V_d with V_d ≈ β_d σ_f, α_c = 1, n = 15
+    drive = xi @ jnp.tanh(xi[0])
+    naive = jnp.abs(drive + 7.0 * jnp.roll(drive, 1)) ** 15
+    assert not bool(jnp.all(jnp.isfinite(naive @ xi)))
+
+
+def test_rk4_scan_matches_diffrax_rk4():
+    with enable_x64():
+        xi = random_bipolar(jax.random.PRNGKey(6), 5, 30, dtype=jnp.float64)
+        model = DenseGSEMM(xi, cycle_matrix(5, dtype=jnp.float64), degree=3, alpha_c=0.2)
+        y0 = model.initial_state(xi[0])
+        ts = jnp.arange(1, 11) * 1.0
+        ref = simulate_fixed(model, y0, t1=10.0, dt=0.01, ts=ts).ys
+        _, ours = rk4_scan(model.vector_field, y0, dt=0.01, n_save=10, steps_per_save=100)
+        for a, b in zip(ours, ref, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-15)
+
+
+def test_decode_and_success_criterion():
+    phi = episodes_matrix([[0, 1, 2], [3, 4, 5, 6]], 7)
+    succ = successor(phi)
+    np.testing.assert_array_equal(succ, [1, 2, 0, 4, 5, 6, 3])
+    lead = jnp.array([4, 4, 5, 5, 2, 6, 3, 3, 4, 5, 6, 3, 4, 5, 6, 3, 4, 4])
+    top = jnp.array([0.9, 0.9, 0.9, 0.5, 0.5, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9] + [0.9] * 7)
+    seq, count = decode_sequence(lead, top, max_len=32)
+    np.testing.assert_array_equal(
+        np.asarray(seq)[: int(count)], [4, 5, 6, 3, 4, 5, 6, 3, 4, 5, 6, 3, 4]
+    )
+    ok, correct = episode_success(seq, count, succ)
+    assert bool(ok) and int(correct) == 12  # 12 steps = 3 cycles of 4
+    ok2, _ = episode_success(seq, count - 1, succ)  # 11 steps: not yet 3 cycles
+    assert not bool(ok2)
+    bad = seq.at[6].set(1)
+    ok3, first_bad = episode_success(bad, count, succ)
+    assert not bool(ok3) and int(first_bad) == 5
+    with pytest.raises(ValueError, match="more than one"):
+        episodes_matrix([[0, 1], [1, 2]], 3)
+
+
+def test_fig1_two_episodes_reference_form():
+    """Seed 004 Fig. 1 (appendix B): cue ξ5 retrieves 5 → 6 → 7 → 4 → … and never 1–3 with the
+    reference parametrisation and β_d = 7; the paper's printed form with β_d = 1 stays on ξ5
+    (spec: same finding)."""
+    xi = random_bipolar(jax.random.PRNGKey(0), 7, 100)
+    phi = episodes_matrix([[0, 1, 2], [3, 4, 5, 6]], 7)
+
+    def order(form, beta_d):
+        model = DenseGSEMM(
+            xi,
+            phi,
+            degree=1,
+            alpha_s=0.05,
+            alpha_c=0.007,
+            T_f=1.0,
+            T_d=20.0,
+            beta_d=beta_d,
+            form=form,
+        )
+        _, m = rk4_scan(
+            model.vector_field,
+            model.initial_state(xi[4]),
+            dt=0.01,
+            n_save=4000,
+            steps_per_save=10,
+            save_fn=lambda t, y, a: model.overlaps(y[0]),
+        )
+        seq, count = decode_sequence(jnp.argmax(m, 1), jnp.max(m, 1))
+        return [int(s) + 1 for s in np.asarray(seq)[: int(count)]], seq, count
+
+    got, seq, count = order("reference", 7.0)
+    assert got[:12] == [5, 6, 7, 4] * 3 and not set(got) & {1, 2, 3}
+    assert bool(episode_success(seq, count, successor(phi))[0])
+    assert order("paper", 1.0)[0] == [5]
+
+
+def test_fixed_point_of_instantaneous_energy():
+    """Appendix B.2: from a state near ξ2 with V_d frozen, energy descent ends at a minimum
+    close to ξ2 with vanishing flow."""
+    xi = random_bipolar(jax.random.PRNGKey(7), 5, 60)
+    model = DenseGSEMM(xi, cycle_matrix(5), degree=2, alpha_c=0.05, form="reference")
+    U0 = model.initial_state(0.5 * xi[1])[0]
+    V_d = 0.3 * xi[0]
+    U = model.fixed_point(U0, V_d)
+    assert float(model.overlaps(U)[1]) > 0.9
+    assert float(model.energy((U, V_d))) <= float(model.energy((U0, V_d)))
+    dU, _ = model.vector_field(0.0, (U, V_d), None)
+    assert float(jnp.max(jnp.abs(dU))) < 1e-3 * float(jnp.max(jnp.abs(U)))
+
+
+def test_bad_input():
+    xi = random_bipolar(jax.random.PRNGKey(0), 4, 10)
+    with pytest.raises(ValueError, match=r"phi must be \(N_h, N_h\)"):
+        DenseGSEMM(xi, jnp.eye(3))
+    with pytest.raises(ValueError, match="T_d must be > 0"):
+        DenseGSEMM(xi, T_d=0.0)
+    with pytest.raises(ValueError, match="form must be"):
+        GSEMM(xi, form="code")
+    with pytest.raises(ValueError, match="degree must be >= 1"):
+        DenseGSEMM(xi, degree=0)
+    with pytest.raises(ValueError, match="degree n must be"):
+        polynomial(-1)
+    with pytest.raises(ValueError, match="alpha_c must be >= 0"):
+        GSEMM(xi, alpha_c=-0.1)
+
+
+@pytest.mark.slow
+def test_capacity_degree_1_near_baseline_and_grows_with_degree(tmp_path):
+    """Seed 004 Fig. 3 on a reduced grid (3 seeds, α_c ∈ {0.09, 0.1, 0.2}, K ladder ≤ 16;
+    RK4 dt = 0.05 — measured identical success patterns to dt = 0.01 on 48 runs): the largest
+    degree-1 capacity over the seeds lies within the baseline 12 ± 4 (the paper's line marks
+    the degree-1 maximum), and degree 3 stores more than degree 1 on every seed."""
+    from hopjax.sweep import load_experiment_config, run_sweep
+
+    cfg = load_experiment_config(
+        {
+            "experiment": "gsemm_capacity",
+            "seeds": 3,
+            "degree": [1, 3],
+            "alpha_c": [0.09, 0.1, 0.2],
+            "K": [4, 6, 8, 10, 12, 16],
+            "dt": 0.05,
+            "plot": {"dpi": 50},
+        }
+    )[1]
+    res = run_sweep(cfg, tmp_path, progress=False)
+    cap = res.summary["capacity"]
+    assert 8 <= cap["1"]["max"] <= 16
+    d1, d3 = cap["1"]["capacities"], cap["3"]["capacities"]
+    assert all(b > a for a, b in zip(d1, d3, strict=True))
+    assert res.summary["all_finite"]
+    header = (tmp_path / "results.csv").read_text().splitlines()[0].split(",")
+    for col in ("degree", "seed", "capacity", "best_alpha_c"):
+        assert col in header
