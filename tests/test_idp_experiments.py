@@ -109,6 +109,7 @@ def test_idp_retrieval_existence_and_robustness(tmp_path):
     assert (tmp_path / "retrieval.png").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_kleinfeld_sweep_regimes(tmp_path):
     cfg = _cfg(
         {
