@@ -40,9 +40,14 @@ __all__ = [
     "Census",
     "PrimeRings",
     "census",
+    "cluster_error_prob",
     "find_cycle",
+    "flip_outputs",
+    "noisy_survival",
     "pack_bits",
     "sign_step",
+    "sparsify",
+    "survival_exact",
 ]
 
 
@@ -305,3 +310,56 @@ def census(
     lengths = np.bincount(lab[on_cycle], minlength=total)[labels]
     basins = np.bincount(basin, minlength=total)[labels]
     return Census(n=n, labels=labels, lengths=lengths, basin_sizes=basins)
+
+
+# ----------------------------------------------------------------------------- noise
+
+
+def flip_outputs(key: Array, s: Float[Array, " n"], eps: float | Array) -> Float[Array, " n"]:
+    """Flip noise: every output is flipped independently with probability ``eps``."""
+    return jnp.where(jax.random.bernoulli(key, eps, s.shape), -s, s)
+
+
+def sparsify(key: Array, W: Float[Array, "n n"], rho: float | Array) -> Float[Array, "n n"]:
+    """Keep each weight independently with probability ``rho`` (others set to 0). With the
+    tie rule a unit whose remaining field is 0 keeps its previous value."""
+    return jnp.where(jax.random.bernoulli(key, rho, W.shape), W, 0.0)
+
+
+def cluster_error_prob(m: int, eps: float) -> float:
+    """``q(m, ε) = P[Bin(m, ε) > m/2]``: a cluster decodes wrongly given a correct previous
+    cluster (spec; ``≤ exp(−2 (½ − ε)² m)``). Exact sum, ``m`` odd."""
+    if m < 1 or m % 2 == 0:
+        raise ValueError(f"m must be an odd integer >= 1; got {m}.")
+    if not 0.0 <= eps <= 1.0:
+        raise ValueError(f"eps must lie in [0, 1]; got {eps}.")
+    return float(
+        sum(math.comb(m, k) * eps**k * (1 - eps) ** (m - k) for k in range(m // 2 + 1, m + 1))
+    )
+
+
+def survival_exact(net: PrimeRings, eps: float, T: int) -> float:
+    """``P[no decoding error in T steps] = (1 − q(m, ε))^{T Σ_r p_r}`` (errors are independent
+    over clusters and steps)."""
+    return (1.0 - cluster_error_prob(net.m, eps)) ** (T * sum(net.primes))
+
+
+def noisy_survival(
+    net: PrimeRings, key: Array, s0: Float[Array, " n"], eps: float | Array, T: int
+) -> Array:
+    """Monte-Carlo: run ``T`` noisy steps (update, then flip noise) and report whether every
+    cluster's decoded word followed the rotation of the previous decoded word (``lax.scan``;
+    vmap over keys and starts)."""
+
+    def body(carry: tuple, k: Array) -> tuple:
+        s, ok = carry
+        prev = net.words(s)
+        s = flip_outputs(k, net.step(s), eps)
+        now = net.words(s)
+        good = jnp.all(
+            jnp.stack([jnp.all(w == jnp.roll(p, 1)) for w, p in zip(now, prev, strict=True)])
+        )
+        return (s, ok & good), None
+
+    (_, ok), _ = jax.lax.scan(body, (net.step(s0), jnp.asarray(True)), jax.random.split(key, T))
+    return ok

@@ -7,7 +7,17 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from hopjax.cycles import PrimeRings, census, find_cycle, pack_bits, sign_step
+from hopjax.cycles import (
+    PrimeRings,
+    census,
+    cluster_error_prob,
+    find_cycle,
+    noisy_survival,
+    pack_bits,
+    sign_step,
+    sparsify,
+    survival_exact,
+)
 from hopjax.patterns import random_bipolar
 
 
@@ -92,3 +102,27 @@ def test_pack_bits_and_bad_input():
         PrimeRings(3, (5, 5))
     with pytest.raises(ValueError, match="n must be <= 24"):
         census(jnp.zeros((25, 25)))
+
+
+def test_flip_noise_survival_matches_the_exact_formula():
+    """Monte-Carlo survival over T steps under flip noise equals (1 − q(m, ε))^{T Σp} within
+    4 binomial standard errors (2000 runs, m = 5, ε = 0.1, T = 10, primes 2, 3, 5)."""
+    net = PrimeRings(5, (2, 3, 5))
+    assert cluster_error_prob(5, 0.1) == pytest.approx(0.00856, abs=1e-5)
+    assert cluster_error_prob(101, 0.3) < np.exp(-2 * 0.2**2 * 101)
+    expected = survival_exact(net, 0.1, 10)
+    runs = 2000
+    keys = jax.random.split(jax.random.PRNGKey(5), runs)
+    starts = random_bipolar(jax.random.PRNGKey(6), runs, net.n)
+    ok = jax.jit(jax.vmap(lambda k, s: noisy_survival(net, k, s, 0.1, 10)))(keys, starts)
+    se = np.sqrt(expected * (1 - expected) / runs)
+    assert float(jnp.mean(ok)) == pytest.approx(expected, abs=4 * se)
+    assert bool(
+        jnp.all(jax.vmap(lambda k, s: noisy_survival(net, k, s, 0.0, 10))(keys[:8], starts[:8]))
+    )
+
+
+def test_sparsify_keeps_the_expected_fraction():
+    W = jnp.ones((200, 200))
+    kept = float(jnp.mean(sparsify(jax.random.PRNGKey(7), W, 0.3) != 0))
+    assert kept == pytest.approx(0.3, abs=0.01)
