@@ -67,6 +67,26 @@ def check_binary(x: Array, name: str) -> Array:
     return x
 
 
+def nonnegative(value: ArrayLike, name: str, *, strict: bool = False) -> Array:
+    """``value`` as a float array, required ``>= 0`` (``> 0`` with ``strict``).
+
+    Raises ``ValueError`` naming ``name`` for concrete values; ``eqx.error_if`` when traced.
+    """
+    v = jnp.asarray(value, dtype=jnp.result_type(float, value))
+    ok = (v > 0) if strict else (v >= 0)
+    want = "> 0" if strict else ">= 0"
+    if is_concrete(v):
+        if not bool(np.all(np.asarray(ok))):
+            raise ValueError(f"{name} must be {want}; got {np.asarray(v)}.")
+        return v
+    return eqx.error_if(v, jnp.any(~ok), f"{name} must be {want}.")
+
+
+def positive(value: ArrayLike, name: str) -> Array:
+    """``value`` as a float array, required ``> 0`` (see :func:`nonnegative`)."""
+    return nonnegative(value, name, strict=True)
+
+
 def positive_int(value: object, name: str, *, minimum: int = 1) -> int:
     """Return ``value`` as a Python int, requiring ``value >= minimum``."""
     try:

@@ -39,7 +39,7 @@ import numpy as np
 import optimistix as optx
 from jaxtyping import Array, ArrayLike, Float, Int, PyTree
 
-from hopjax._checks import float_array, is_concrete
+from hopjax._checks import float_array, is_concrete, nonnegative, positive
 from hopjax.activations import TANH, Activation, get_activation, polynomial
 
 __all__ = [
@@ -102,17 +102,6 @@ def successor(phi: Float[Array, "P P"]) -> Int[Array, " P"]:
 # ----------------------------------------------------------------------------- checks
 
 
-def _scalar(value: ArrayLike, name: str, *, positive: bool = True) -> Array:
-    v = jnp.asarray(value, dtype=jnp.result_type(float, value))
-    ok = (v > 0) if positive else (v >= 0)
-    want = "> 0" if positive else ">= 0"
-    if is_concrete(v):
-        if not bool(np.all(np.asarray(ok))):
-            raise ValueError(f"{name} must be {want}; got {np.asarray(v)}.")
-        return v
-    return eqx.error_if(v, jnp.any(~ok), f"{name} must be {want}.")
-
-
 def _params(xi: ArrayLike, phi: ArrayLike | None) -> tuple[Array, Array]:
     xi = float_array(xi, "xi", ndim=2)
     P = xi.shape[0]
@@ -173,12 +162,12 @@ class GSEMM(eqx.Module):
         sigma_h: Activation | int = 1,
     ):
         self.xi, self.phi = _params(xi, phi)
-        self.alpha_s = _scalar(alpha_s, "alpha_s")
-        self.alpha_c = _scalar(alpha_c, "alpha_c", positive=False)
-        self.T_f = _scalar(T_f, "T_f")
-        self.T_h = _scalar(T_h, "T_h")
-        self.T_d = _scalar(T_d, "T_d")
-        self.beta_d = _scalar(beta_d, "beta_d")
+        self.alpha_s = positive(alpha_s, "alpha_s")
+        self.alpha_c = nonnegative(alpha_c, "alpha_c")
+        self.T_f = positive(T_f, "T_f")
+        self.T_h = positive(T_h, "T_h")
+        self.T_d = positive(T_d, "T_d")
+        self.beta_d = positive(beta_d, "beta_d")
         _couplings(form, self.alpha_s)
         self.form = form
         self.sigma_f = get_activation(sigma_f)
@@ -302,11 +291,11 @@ class DenseGSEMM(eqx.Module):
         if is_concrete(deg) and not bool(np.all(np.asarray(deg) >= 1)):
             raise ValueError(f"degree must be >= 1; got {np.asarray(deg)}.")
         self.degree = deg
-        self.alpha_s = _scalar(alpha_s, "alpha_s")
-        self.alpha_c = _scalar(alpha_c, "alpha_c", positive=False)
-        self.T_f = _scalar(T_f, "T_f")
-        self.T_d = _scalar(T_d, "T_d")
-        self.beta_d = _scalar(beta_d, "beta_d")
+        self.alpha_s = positive(alpha_s, "alpha_s")
+        self.alpha_c = nonnegative(alpha_c, "alpha_c")
+        self.T_f = positive(T_f, "T_f")
+        self.T_d = positive(T_d, "T_d")
+        self.beta_d = positive(beta_d, "beta_d")
         _couplings(form, self.alpha_s)
         self.form = form
 

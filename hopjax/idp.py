@@ -33,11 +33,10 @@ from typing import Any, Literal
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int, PyTree
 
 from hopjax import idp_theory
-from hopjax._checks import float_array, is_concrete, same_length
+from hopjax._checks import float_array, nonnegative, positive, same_length
 from hopjax.activations import HARDTANH, TANH, Activation, get_activation
 from hopjax.solve import simulate
 
@@ -58,25 +57,6 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------- checks
-
-
-def _positive(value: ArrayLike, name: str) -> Array:
-    """``value`` as a float array, required ``> 0`` (error_if when traced)."""
-    v = jnp.asarray(value, dtype=jnp.result_type(float, value))
-    if is_concrete(v):
-        if not bool(np.all(np.asarray(v) > 0)):
-            raise ValueError(f"{name} must be > 0; got {np.asarray(v)}.")
-        return v
-    return eqx.error_if(v, jnp.any(~(v > 0)), f"{name} must be > 0.")
-
-
-def _nonneg(value: ArrayLike, name: str) -> Array:
-    v = jnp.asarray(value, dtype=jnp.result_type(float, value))
-    if is_concrete(v):
-        if not bool(np.all(np.asarray(v) >= 0)):
-            raise ValueError(f"{name} must be >= 0; got {np.asarray(v)}.")
-        return v
-    return eqx.error_if(v, jnp.any(~(v >= 0)), f"{name} must be >= 0.")
 
 
 def _memories(xi: ArrayLike) -> Array:
@@ -166,7 +146,7 @@ class IDPHopfield(eqx.Module):
             if alpha.shape != (P,):
                 raise ValueError(f"alpha must have shape (P,) = ({P},); got {alpha.shape}.")
         self.alpha = alpha
-        self.tau_x = _positive(tau_x, "tau_x")
+        self.tau_x = positive(tau_x, "tau_x")
         self.activation = get_activation(activation)
 
     @classmethod
@@ -184,7 +164,7 @@ class IDPHopfield(eqx.Module):
             raise TypeError(f"u must be a callable t -> (N,) input; got {type(u).__name__}.")
         return cls(
             xi,
-            FilteredInput(u, _positive(tau_u, "tau_u")),
+            FilteredInput(u, positive(tau_u, "tau_u")),
             tau_x=tau_x,
             activation=activation,
         )
@@ -281,13 +261,13 @@ class ThreeLayer(eqx.Module):
             raise ValueError(f"F must be 'identity' or 'softmax'; got {F!r}.")
         self.F = F
         self.A = _reasoning_matrix(A, self.xi.shape[0], self.xi.dtype)
-        self.gamma = _nonneg(gamma, "gamma")
-        self.beta = _positive(beta, "beta")
+        self.gamma = nonnegative(gamma, "gamma")
+        self.beta = positive(beta, "beta")
         self.u = u
-        self.tau_h = _positive(tau_h, "tau_h")
-        self.tau_x = _positive(tau_x, "tau_x")
-        self.tau_alpha = _positive(tau_alpha, "tau_alpha")
-        self.eps = _nonneg(eps, "eps")
+        self.tau_h = positive(tau_h, "tau_h")
+        self.tau_x = positive(tau_x, "tau_x")
+        self.tau_alpha = positive(tau_alpha, "tau_alpha")
+        self.eps = nonnegative(eps, "eps")
         self.activation = get_activation(activation)
 
     def overlaps(self, x: Float[Array, " N"]) -> Float[Array, " P"]:
@@ -343,10 +323,10 @@ class Reasoning(eqx.Module):
     ):
         self.xi = _memories(xi)
         self.A = _reasoning_matrix(A, self.xi.shape[0], self.xi.dtype)
-        self.gamma = _positive(gamma, "gamma")
-        self.tau_x = _positive(tau_x, "tau_x")
-        self.tau_alpha = _positive(tau_alpha, "tau_alpha")
-        self.eps = _nonneg(eps, "eps")
+        self.gamma = positive(gamma, "gamma")
+        self.tau_x = positive(tau_x, "tau_x")
+        self.tau_alpha = positive(tau_alpha, "tau_alpha")
+        self.eps = nonnegative(eps, "eps")
         self.activation = get_activation(activation)
 
     def overlaps(self, x: Float[Array, " N"]) -> Float[Array, " P"]:
@@ -409,9 +389,9 @@ class Kleinfeld(eqx.Module):
     ):
         self.xi = _memories(xi)
         self.A = _reasoning_matrix(A, self.xi.shape[0], self.xi.dtype)
-        self.gamma = _nonneg(gamma, "gamma")
-        self.tau_x = _positive(tau_x, "tau_x")
-        self.tau_d = _positive(tau_d, "tau_d")
+        self.gamma = nonnegative(gamma, "gamma")
+        self.tau_x = positive(tau_x, "tau_x")
+        self.tau_d = positive(tau_d, "tau_d")
         self.delayed = bool(delayed)
         self.activation = get_activation(activation)
 
