@@ -26,25 +26,30 @@ The counts are exact Python integers (they overflow machine integers for realist
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float, Int
+from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
-from hopjax._checks import float_array
+from hopjax._checks import float_array, positive_int
 
 __all__ = [
     "Census",
     "PrimeRings",
+    "adversarial_flips",
     "census",
+    "census_stats",
     "cluster_error_prob",
+    "design",
     "find_cycle",
     "flip_outputs",
     "noisy_survival",
     "pack_bits",
+    "primes_upto",
     "sign_step",
     "sparsify",
     "survival_exact",
@@ -125,42 +130,56 @@ class PrimeRings:
             out[length] = out.get(length, 0) + count
         return out
 
-    def _offsets(self) -> list[int]:
-        return [self.m * o for o in np.cumsum((0, *self.primes[:-1])).tolist()]
+    @property
+    def num_clusters(self) -> int:
+        """``C = Σ_r p_r`` clusters of ``m`` copies; neuron ``(r, j, c)`` has index
+        ``m (Σ_{r'<r} p_{r'} + j) + c``, so ``s.reshape(C, m)`` lists the clusters."""
+        return sum(self.primes)
+
+    def predecessors(self) -> np.ndarray:
+        """``pred[k]``: the cluster feeding cluster ``k`` (position ``j − 1`` on its ring)."""
+        out, off = [], 0
+        for p in self.primes:
+            out.extend(off + (j - 1) % p for j in range(p))
+            off += p
+        return np.asarray(out, np.int32)
 
     def weights(self) -> tuple[Float[Array, "n n"], Float[Array, " n"]]:
         """Dense ``(W, b)``: ``W[(r, j+1, c'), (r, j, c)] = 1``, ``b = 0``."""
-        n, m = self.n, self.m
-        W = np.zeros((n, n), np.float32)
-        for off, p in zip(self._offsets(), self.primes, strict=True):
-            for j in range(p):
-                src = off + m * j
-                dst = off + m * ((j + 1) % p)
-                W[dst : dst + m, src : src + m] = 1.0
-        return jnp.asarray(W), jnp.zeros((n,), jnp.float32)
+        C, m = self.num_clusters, self.m
+        A = np.zeros((C, C), np.float32)
+        A[np.arange(C), self.predecessors()] = 1.0  # cluster adjacency: k reads pred[k]
+        W = np.kron(A, np.ones((m, m), np.float32))
+        return jnp.asarray(W), jnp.zeros((self.n,), jnp.float32)
 
-    def step(self, s: Float[Array, " n"]) -> Float[Array, " n"]:
-        """One synchronous update in ``O(n)`` (cluster sums, then a roll per ring)."""
-        parts = []
-        for off, p in zip(self._offsets(), self.primes, strict=True):
-            ring = s[off : off + self.m * p].reshape(p, self.m)
-            maj = jnp.sign(jnp.sum(ring, axis=1))  # m odd: never 0
-            parts.append(jnp.repeat(jnp.roll(maj, 1), self.m))
-        return jnp.concatenate(parts).astype(s.dtype)
+    def clusters(self, s: Float[Array, "*batch n"]) -> Float[Array, "*batch C m"]:
+        """The state as ``(C, m)`` clusters."""
+        return s.reshape(*s.shape[:-1], self.num_clusters, self.m)
 
-    def words(self, s: Float[Array, " n"]) -> list[Array]:
-        """The word of each ring: the majority of every cluster (``±1``, length ``p_r``)."""
-        out = []
-        for off, p in zip(self._offsets(), self.primes, strict=True):
-            ring = s[off : off + self.m * p].reshape(p, self.m)
-            out.append(jnp.sign(jnp.sum(ring, axis=1)))
-        return out
+    def words(self, s: Float[Array, "*batch n"]) -> Float[Array, "*batch C"]:
+        """Every cluster's majority (``±1``; ``m`` odd: never 0), all rings concatenated."""
+        return jnp.sign(jnp.sum(self.clusters(s), axis=-1))
+
+    def ring_words(self, s: Float[Array, " n"]) -> list[Array]:
+        """:meth:`words` split per ring (length ``p_r`` each)."""
+        w = self.words(s)
+        return jnp.split(w, np.cumsum(self.primes)[:-1].tolist())
+
+    def step(self, s: Float[Array, "*batch n"]) -> Float[Array, "*batch n"]:
+        """One synchronous update in ``O(n)``: cluster majorities, gathered from the predecessor
+        cluster, repeated over the ``m`` copies (equals ``sgn(W s)`` with :meth:`weights`)."""
+        maj = self.words(s)[..., self.predecessors()]
+        return jnp.repeat(maj, self.m, axis=-1).astype(s.dtype)
+
+    def state(self, words: Float[Array, "*batch C"]) -> Float[Array, "*batch n"]:
+        """The uniform-cluster state carrying ``words`` (one ``±1`` per cluster)."""
+        return jnp.repeat(words, self.m, axis=-1)
 
     def cycle_name(self, s: Float[Array, " n"]) -> tuple[tuple[int, ...], ...]:
         """Canonical name of the cycle the state lands on: per ring, the lexicographically
         minimal rotation of its cluster-majority word (as 0/1 bits). Host-side (not jit-able)."""
         name = []
-        for w in self.words(s):
+        for w in self.ring_words(s):
             bits = tuple(int(x > 0) for x in np.asarray(w))
             name.append(min(bits[i:] + bits[:i] for i in range(len(bits))))
         return tuple(name)
@@ -169,9 +188,156 @@ class PrimeRings:
         """Period of the cycle through (the successor of) ``s``: ``Π`` of the non-constant rings."""
         return math.prod(
             p
-            for p, w in zip(self.primes, self.words(s), strict=True)
+            for p, w in zip(self.primes, self.ring_words(s), strict=True)
             if len(set(np.asarray(w).tolist())) > 1
         )
+
+    def sample_cycles(self, key: PRNGKeyArray, count: int) -> Float[Array, "count n"]:
+        """States on ``count`` **distinct** cycles of maximal period ``Π_r p_r``, uniformly
+        among them: each ring's word is drawn uniformly among the non-constant words (a uniform
+        rotation class, each class having exactly ``p_r`` members), repeats of a cycle name are
+        rejected. Host-side loop over batches; raises if ``count`` exceeds the number of such
+        cycles."""
+        count = positive_int(count, "count")
+        total = self.num_max_period_cycles
+        if count > total:
+            raise ValueError(
+                f"count = {count} exceeds the {total} cycles of maximal period of {self!r}."
+            )
+        names: set[tuple[tuple[int, ...], ...]] = set()
+        out: list[np.ndarray] = []
+        C = self.num_clusters
+        splits = np.cumsum(self.primes)[:-1]
+        rounds = 0
+        while len(out) < count:
+            rounds += 1
+            if rounds > 10_000:  # pragma: no cover - coupon collector needs ~ total·log(total)
+                raise RuntimeError("sample_cycles: too many rejections; lower count.")
+            key, sub = jax.random.split(key)
+            words = np.asarray(jax.random.bernoulli(sub, 0.5, (max(64, 2 * count), C)))
+            for w in words:
+                rings = np.split(w, splits)
+                if any(r.all() or not r.any() for r in rings):
+                    continue  # a constant ring: not of maximal period
+                name = tuple(
+                    min(tuple(np.roll(r, -i).astype(int).tolist()) for i in range(len(r)))
+                    for r in rings
+                )
+                if name in names:
+                    continue
+                names.add(name)
+                out.append(np.where(w, 1.0, -1.0).astype(np.float32))
+                if len(out) == count:
+                    break
+        return self.state(jnp.asarray(np.stack(out)))
+
+    def failure_prob(self, eps: float, horizon: int, *, beta: float = 0.0) -> float:
+        """``1 − (1 − q)^{horizon · C}``: probability of a decoding error within ``horizon``
+        noisy steps (:func:`cluster_error_prob` with the worst-case adversary of
+        :func:`noisy_survival`)."""
+        q = cluster_error_prob(self.m, eps, flips=math.floor(beta * self.m))
+        return float(-math.expm1(horizon * self.num_clusters * math.log1p(-q))) if q < 1 else 1.0
+
+
+def primes_upto(limit: int) -> list[int]:
+    """The primes ``<= limit`` (sieve of Eratosthenes)."""
+    if limit < 2:
+        return []
+    sieve = np.ones(limit + 1, bool)
+    sieve[:2] = False
+    for d in range(2, math.isqrt(limit) + 1):
+        if sieve[d]:
+            sieve[d * d :: d] = False
+    return np.flatnonzero(sieve).tolist()
+
+
+def _knapsack(primes: list[int], values: np.ndarray, capacity: int) -> tuple[np.ndarray, list]:
+    """0/1 knapsack over distinct primes: ``best[c] = max Σ values`` with ``Σ p <= c`` for every
+    ``c <= capacity`` (one vectorised pass per prime); returns ``best`` and the take-tables."""
+    best = np.zeros(capacity + 1)
+    takes = []
+    for p, v in zip(primes, values, strict=True):
+        cand = np.full_like(best, -np.inf)
+        cand[p:] = best[:-p] + v if p > 0 else best + v
+        take = cand > best
+        best = np.where(take, cand, best)
+        takes.append(take)
+    return best, takes
+
+
+def _unpack(primes: list[int], takes: list, capacity: int) -> tuple[int, ...]:
+    chosen, c = [], capacity
+    for p, take in zip(reversed(primes), reversed(takes), strict=True):
+        if take[c]:
+            chosen.append(p)
+            c -= p
+    return tuple(sorted(chosen))
+
+
+def design(
+    n: int,
+    eps: float,
+    horizon: int,
+    fail_prob: float,
+    *,
+    objective: str = "cycles",
+    beta: float = 0.0,
+) -> PrimeRings:
+    """The :class:`PrimeRings` on at most ``n`` neurons that maximises ``log #cycles``
+    (``objective="cycles"``) or ``log max_period`` (``"period"``) subject to
+    ``P[decoding error within horizon steps] = 1 − (1 − q(m, ε))^{horizon Σp} <= fail_prob``
+    (flip noise ``eps``, worst-case adversary ``beta``). ``objective="first_primes"`` is the
+    spec's asymptotic recipe instead: the first primes ``2, 3, 5, …`` whose sum fits the cap,
+    with the reliable odd ``m`` that fits the most of them (both ``log #cycles = Θ(S)`` and
+    ``log period = Θ(√(S log S))``, ``S = n/m``).
+
+    For each odd ``m`` the reliability bound caps ``C = Σ p_r`` at
+    ``min(⌊n/m⌋, ⌊log(1 − fail_prob) / (horizon log(1 − q))⌋)``; one 0/1 knapsack over the
+    primes (values ``log(2 + (2^p − 2)/p)`` or ``log p``) gives the best set of distinct primes
+    for every cap at once; the best ``m`` wins (ties: the smaller ``m``). ``O(π(n) n)`` time and
+    memory, so ``n`` up to a few ×10⁴.
+    """
+    n = positive_int(n, "n", minimum=2)
+    horizon = positive_int(horizon, "horizon")
+    if not 0.0 <= eps < 0.5:
+        raise ValueError(f"eps must lie in [0, 1/2) (majority decoding); got {eps}.")
+    if not 0.0 < fail_prob < 1.0:
+        raise ValueError(f"fail_prob must lie in (0, 1); got {fail_prob}.")
+    if not 0.0 <= beta < 0.5:
+        raise ValueError(f"beta must lie in [0, 1/2); got {beta}.")
+    if objective not in ("cycles", "period", "first_primes"):
+        raise ValueError(
+            f"objective must be 'cycles', 'period' or 'first_primes'; got {objective!r}."
+        )
+    caps: dict[int, int] = {}
+    for m in range(1, n // 2 + 1, 2):
+        q = cluster_error_prob(m, eps, flips=math.floor(beta * m))
+        if q >= 1.0:
+            continue
+        limit = n // m
+        if q > 0:
+            reliable = math.log1p(-fail_prob) / (horizon * math.log1p(-q))  # max Σp allowed
+            limit = min(limit, math.floor(reliable) if reliable < limit else limit)
+        if limit >= 2:
+            caps[m] = limit
+    if not caps:
+        raise ValueError(
+            f"no prime-ring design on n = {n} neurons keeps P[failure within {horizon} steps] "
+            f"<= {fail_prob} at eps = {eps}, beta = {beta}; raise n or fail_prob."
+        )
+    primes = primes_upto(max(caps.values()))
+    if objective == "first_primes":  # the reliable m that fits the most first primes
+        sums = list(itertools.accumulate(primes))
+        fits = {m: sum(1 for s in sums if s <= cap) for m, cap in caps.items()}
+        m = max(fits, key=lambda mm: (fits[mm], -mm))
+        return PrimeRings(m, tuple(primes[: fits[m]]))
+    if objective == "cycles":
+        values = np.asarray([math.log(2 + (2**p - 2) // p) for p in primes])
+    else:
+        values = np.log(np.asarray(primes, float))
+    best, takes = _knapsack(primes, values, max(caps.values()))
+    m = max(caps, key=lambda mm: (best[caps[mm]], -mm))
+    return PrimeRings(m, _unpack(primes, takes, caps[m]))
 
 
 # ----------------------------------------------------------------------------- Brent
@@ -237,12 +403,14 @@ def find_cycle(
 @dataclasses.dataclass(frozen=True)
 class Census:
     """Every cycle of a network on ``n ≤ 24`` units: ``lengths[i]`` and ``basin_sizes[i]`` of
-    cycle ``i`` (named by its smallest state, in increasing order: ``labels``)."""
+    cycle ``i`` (named by its smallest state, in increasing order: ``labels``); ``ends_on[x]``
+    is the label of the cycle that state ``x`` (bit ``i`` ↔ unit ``i`` is ``+1``) ends on."""
 
     n: int
     labels: np.ndarray
     lengths: np.ndarray
     basin_sizes: np.ndarray
+    ends_on: np.ndarray
 
     @property
     def num_cycles(self) -> int:
@@ -265,6 +433,40 @@ def _encode(s: Array) -> Array:
     return jnp.sum(jnp.where(s > 0, 1 << jnp.arange(n, dtype=jnp.int32), 0), axis=-1)
 
 
+def _census_checks(W: Array, b: Array | None) -> tuple[Array, Array, int]:
+    W = float_array(W, "W", ndim=2)
+    n = W.shape[0]
+    if W.shape != (n, n):
+        raise ValueError(f"W must be square (n, n); got {W.shape}.")
+    if n > 24:
+        raise ValueError(f"census enumerates 2^n states; n must be <= 24, got {n}.")
+    b = jnp.zeros((n,), W.dtype) if b is None else float_array(b, "b", ndim=1)
+    if b.shape != (n,):
+        raise ValueError(f"b must have shape (n,) = ({n},); got {b.shape}.")
+    return W, b, n
+
+
+def _census_arrays(W: Array, b: Array, n: int, chunk: int) -> tuple[Array, Array, Array]:
+    """Traceable core of :func:`census`: per state its cycle label (the smallest state of its
+    cycle), whether it lies on a cycle, and the label of the cycle it ends on."""
+    total = 1 << n
+    chunk = min(chunk, total)
+    if chunk & (chunk - 1):
+        raise ValueError(f"chunk must be a power of two; got {chunk}.")
+    step = sign_step(W, b)
+    states = jnp.arange(total, dtype=jnp.int32).reshape(-1, chunk)
+    succ = jax.lax.map(lambda x: _encode(jax.vmap(step)(_decode(x, n))), states).reshape(-1)
+    jump = jax.lax.fori_loop(0, n, lambda i, f: f[f], succ)  # f^(2^n)
+    on_cycle = jnp.zeros((total,), bool).at[jump].set(True)
+
+    def minlab(i: int, c: tuple[Array, Array]) -> tuple[Array, Array]:
+        lab, j = c
+        return jnp.minimum(lab, lab[j]), j[j]
+
+    lab, _ = jax.lax.fori_loop(0, n + 1, minlab, (jnp.arange(total, dtype=jnp.int32), succ))
+    return lab, on_cycle, lab[jump]
+
+
 def census(
     W: Float[Array, "n n"], b: Float[Array, " n"] | None = None, *, chunk: int = 1 << 14
 ) -> Census:
@@ -277,39 +479,39 @@ def census(
     3. A min-label pass (``lab ← min(lab, lab ∘ jump)`` with doubling jumps) names each cycle by
        its smallest state; lengths and basin sizes are counts of those labels.
     """
-    W = float_array(W, "W", ndim=2)
-    n = W.shape[0]
-    if W.shape != (n, n):
-        raise ValueError(f"W must be square (n, n); got {W.shape}.")
-    if n > 24:
-        raise ValueError(f"census enumerates 2^n states; n must be <= 24, got {n}.")
-    b = jnp.zeros((n,), W.dtype) if b is None else float_array(b, "b", ndim=1)
-    if b.shape != (n,):
-        raise ValueError(f"b must have shape (n,) = ({n},); got {b.shape}.")
+    W, b, n = _census_checks(W, b)
+    run = jax.jit(_census_arrays, static_argnums=(2, 3))
+    lab, on_cycle, basin = (np.asarray(a) for a in run(W, b, n, chunk))
     total = 1 << n
-    chunk = min(chunk, total)
-    step = sign_step(W, b)
-
-    @jax.jit
-    def run() -> tuple[Array, Array, Array]:
-        states = jnp.arange(total, dtype=jnp.int32).reshape(-1, chunk)
-        succ = jax.lax.map(lambda x: _encode(jax.vmap(step)(_decode(x, n))), states).reshape(-1)
-        jump = jax.lax.fori_loop(0, n, lambda i, f: f[f], succ)  # f^(2^n)
-        on_cycle = jnp.zeros((total,), bool).at[jump].set(True)
-        idx = jnp.arange(total, dtype=jnp.int32)
-
-        def minlab(i: int, c: tuple[Array, Array]) -> tuple[Array, Array]:
-            lab, j = c
-            return jnp.minimum(lab, lab[j]), j[j]
-
-        lab, _ = jax.lax.fori_loop(0, n + 1, minlab, (idx, succ))
-        return lab, on_cycle, lab[jump]
-
-    lab, on_cycle, basin = (np.asarray(a) for a in run())
     labels = np.unique(lab[on_cycle])
     lengths = np.bincount(lab[on_cycle], minlength=total)[labels]
     basins = np.bincount(basin, minlength=total)[labels]
-    return Census(n=n, labels=labels, lengths=lengths, basin_sizes=basins)
+    return Census(n=n, labels=labels, lengths=lengths, basin_sizes=basins, ends_on=basin)
+
+
+def census_stats(
+    W: Float[Array, "n n"], b: Float[Array, " n"] | None = None, *, chunk: int = 1 << 14
+) -> dict[str, Array]:
+    """:func:`census` reduced to scalars inside JAX (jit- and vmap-able, e.g. over random
+    networks): ``num_cycles``, ``max_period``, ``num_fixed_points``, ``mean_basin``
+    (``2^n / num_cycles``), ``largest_basin`` (fraction of the ``2^n`` states) and
+    ``mean_period`` (over cycles)."""
+    W, b, n = _census_checks(W, b)
+    lab, on_cycle, basin = _census_arrays(W, b, n, chunk)
+    total = 1 << n
+    idx = jnp.arange(total, dtype=jnp.int32)
+    heads = on_cycle & (lab == idx)  # one state per cycle: its smallest
+    lengths = jnp.zeros((total,), jnp.int32).at[lab].add(on_cycle.astype(jnp.int32))
+    basins = jnp.zeros((total,), jnp.int32).at[basin].add(1)
+    num = jnp.sum(heads)
+    return {
+        "num_cycles": num,
+        "max_period": jnp.max(jnp.where(heads, lengths, 0)),
+        "num_fixed_points": jnp.sum(heads & (lengths == 1)),
+        "mean_basin": total / num,
+        "largest_basin": jnp.max(basins) / total,
+        "mean_period": jnp.sum(on_cycle) / num,
+    }
 
 
 # ----------------------------------------------------------------------------- noise
@@ -326,40 +528,89 @@ def sparsify(key: Array, W: Float[Array, "n n"], rho: float | Array) -> Float[Ar
     return jnp.where(jax.random.bernoulli(key, rho, W.shape), W, 0.0)
 
 
-def cluster_error_prob(m: int, eps: float) -> float:
-    """``q(m, ε) = P[Bin(m, ε) > m/2]``: a cluster decodes wrongly given a correct previous
-    cluster (spec; ``≤ exp(−2 (½ − ε)² m)``). Exact sum, ``m`` odd."""
+def adversarial_flips(
+    key: PRNGKeyArray, W: Float[Array, "n n"], beta: float | Array
+) -> Float[Array, "n n"]:
+    """Static adversarial connections: for every neuron, flip the sign of ``⌊β d_i⌋`` of its
+    ``d_i`` non-zero incoming weights, chosen uniformly at random (explicit ``key``). On a
+    uniform input cluster every flipped weight opposes the current value, so a prime ring keeps
+    its cycles iff ``⌊β m⌋ < m/2``; :func:`noisy_survival` has the worst case under noise."""
+    nz = W != 0
+    deg = jnp.sum(nz, axis=1, keepdims=True)
+    k = jnp.floor(beta * deg)
+    # rank the non-zero entries of each row in a random order; flip the first k
+    u = jnp.where(nz, jax.random.uniform(key, W.shape), 2.0)
+    rank = jnp.argsort(jnp.argsort(u, axis=1), axis=1)
+    return jnp.where(nz & (rank < k), -W, W)
+
+
+def cluster_error_prob(m: int, eps: float, *, flips: int = 0) -> float:
+    """``q(m, ε) = P[Bin(m, ε) > m/2 − k]``: a cluster decodes wrongly given a correct previous
+    cluster whose ``m`` outputs are each flipped with probability ``ε``, when an adversary also
+    turns ``k = flips`` of each neuron's ``m`` input weights against the correct value
+    (``k = 0``: the spec's ``q ≤ exp(−2 (½ − ε)² m)``). ``m`` odd, so the field is never 0."""
     if m < 1 or m % 2 == 0:
         raise ValueError(f"m must be an odd integer >= 1; got {m}.")
     if not 0.0 <= eps <= 1.0:
         raise ValueError(f"eps must lie in [0, 1]; got {eps}.")
-    return float(
-        sum(math.comb(m, k) * eps**k * (1 - eps) ** (m - k) for k in range(m // 2 + 1, m + 1))
-    )
+    if flips < 0:
+        raise ValueError(f"flips must be >= 0; got {flips}.")
+    from scipy.stats import binom
+
+    threshold = (m - 1) // 2 - flips  # error iff (#flipped outputs) > threshold
+    if threshold < 0:
+        return 1.0
+    return float(binom.sf(threshold, m, eps))
 
 
-def survival_exact(net: PrimeRings, eps: float, T: int) -> float:
+def survival_exact(net: PrimeRings, eps: float, T: int, *, beta: float = 0.0) -> float:
     """``P[no decoding error in T steps] = (1 − q(m, ε))^{T Σ_r p_r}`` (errors are independent
-    over clusters and steps)."""
-    return (1.0 - cluster_error_prob(net.m, eps)) ** (T * sum(net.primes))
+    over clusters and steps; ``q`` with ``⌊β m⌋`` adversarial flips, :func:`cluster_error_prob`)."""
+    return 1.0 - net.failure_prob(eps, T, beta=beta)
 
 
 def noisy_survival(
-    net: PrimeRings, key: Array, s0: Float[Array, " n"], eps: float | Array, T: int
-) -> Array:
-    """Monte-Carlo: run ``T`` noisy steps (update, then flip noise) and report whether every
-    cluster's decoded word followed the rotation of the previous decoded word (``lax.scan``;
-    vmap over keys and starts)."""
+    net: PrimeRings,
+    key: PRNGKeyArray,
+    s0: Float[Array, " n"],
+    eps: float | Array,
+    T: int,
+    *,
+    rho: float | Array = 1.0,
+    beta: float | Array = 0.0,
+) -> Bool[Array, ""]:
+    """Monte-Carlo: does the network stay on the cycle of ``s0`` for ``T`` noisy steps?
 
-    def body(carry: tuple, k: Array) -> tuple:
-        s, ok = carry
-        prev = net.words(s)
-        s = flip_outputs(k, net.step(s), eps)
-        now = net.words(s)
-        good = jnp.all(
-            jnp.stack([jnp.all(w == jnp.roll(p, 1)) for w, p in zip(now, prev, strict=True)])
-        )
-        return (s, ok & good), None
+    Reference words ``V_t`` (one ``±1`` per cluster) follow the noiseless rotation from the
+    cluster majorities of ``s0``. Each step: (1) **flip noise**: every output flips with
+    probability ``eps``; (2) every copy ``i`` of cluster ``k`` sums its *kept* inputs (weights
+    kept with probability ``rho``, drawn once per run: **sparsification**) from cluster
+    ``pred[k]``: ``a`` of them carry ``V_t[pred k]``, ``w`` do not; (3) a **worst-case
+    adversary** turns ``⌊β (a + w)⌋`` of them, all carrying the correct value, against it:
+    field ``· V_{t+1}[k] = a − w − 2 min(⌊β(a+w)⌋, a)``; a zero field keeps the neuron's own
+    (noisy) output (the tie rule). The run survives if every cluster's majority equals
+    ``V_{t+1}`` at every step. With ``rho = 1`` this happens with probability exactly
+    :func:`survival_exact` (``lax.scan`` over steps; vmap over keys, starts, ``eps``,
+    ``rho``, ``beta``)."""
+    C, m = net.num_clusters, net.m
+    pred = jnp.asarray(net.predecessors())
+    k_mask, k_run = jax.random.split(key)
+    keep = jax.random.bernoulli(k_mask, rho, (C, m, m)).astype(jnp.float32)
+    V0 = net.words(s0).astype(jnp.float32)
 
-    (_, ok), _ = jax.lax.scan(body, (net.step(s0), jnp.asarray(True)), jax.random.split(key, T))
+    def body(carry: tuple, k: PRNGKeyArray) -> tuple:
+        X, V, ok = carry  # X: (C, m) state, V: (C,) reference words
+        Y = jnp.where(jax.random.bernoulli(k, eps, X.shape), -X, X)  # flip noise
+        V_next = V[pred]
+        agree = (Y[pred] == V[pred][:, None]).astype(jnp.float32)  # (C, m) inputs' agreement
+        a = jnp.einsum("kij,kj->ki", keep, agree)
+        w = jnp.einsum("kij,kj->ki", keep, 1.0 - agree)
+        adv = jnp.minimum(jnp.floor(beta * (a + w)), a)
+        h = a - w - 2.0 * adv  # field in the direction of V_next
+        X_new = jnp.where(h > 0, V_next[:, None], jnp.where(h < 0, -V_next[:, None], Y))
+        good = jnp.all(jnp.sign(jnp.sum(X_new, axis=1)) == V_next)
+        return (X_new, V_next, ok & good), None
+
+    X0 = net.clusters(net.state(V0)).astype(jnp.float32)
+    (_, _, ok), _ = jax.lax.scan(body, (X0, V0, jnp.asarray(True)), jax.random.split(k_run, T))
     return ok

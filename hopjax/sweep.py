@@ -80,6 +80,8 @@ class Experiment:
     out_dir)`` writes the PNG files and returns their paths. ``derive(cfg, rows)`` (optional)
     returns ``(names, rows)``: columns computed across rows (e.g. the best value over a grid
     axis), added to ``results.csv`` once every row is done (the file is rewritten atomically).
+    ``include(cfg, row)`` (optional) drops grid points that do not apply (e.g. a noise level
+    of a noise model a row does not use), so the grid need not be a full product.
     """
 
     name: str
@@ -94,6 +96,7 @@ class Experiment:
     summarize: Callable[[SweepConfig, list[Row]], dict[str, Any]] | None = None
     plot: Callable[[SweepConfig, list[Row], dict[str, Any], Path], list[Path]] | None = None
     derive: Callable[[SweepConfig, list[Row]], tuple[list[str], list[Row]]] | None = None
+    include: Callable[[SweepConfig, Row], bool] | None = None
 
 
 EXPERIMENTS: dict[str, Experiment] = {}
@@ -138,15 +141,19 @@ def load_experiment_config(raw: dict[str, Any]) -> tuple[Experiment, SweepConfig
 # ----------------------------------------------------------------------------- grid and keys
 
 
-def expand_grid(cfg: SweepConfig) -> list[Row]:
-    """All rows: the product of the grid keys' values (declaration order) × seeds (innermost)."""
+def expand_grid(cfg: SweepConfig, exp: Experiment | None = None) -> list[Row]:
+    """All rows: the product of the grid keys' values (declaration order) × seeds (innermost),
+    less the points ``exp.include`` rejects."""
     keys = grid_keys(type(cfg))
     seeds = range(cfg.base_seed, cfg.base_seed + cfg.seeds)
-    return [
+    rows = [
         {**dict(zip(keys, combo, strict=True)), "seed": s}
         for combo in itertools.product(*(getattr(cfg, k) for k in keys))
         for s in seeds
     ]
+    if exp is not None and exp.include is not None:
+        rows = [r for r in rows if exp.include(cfg, r)]
+    return rows
 
 
 def group_rows(rows: Iterable[Row], static: Iterable[str]) -> dict[tuple[Any, ...], list[Row]]:
@@ -303,7 +310,9 @@ def run_sweep(
     columns = [*keys, "seed", *exp.metrics]
     results = out / "results.csv"
     done = {_row_id(r, keys) for r in read_results(results, cfg)}
-    all_rows = expand_grid(cfg)
+    all_rows = expand_grid(cfg, exp)
+    if not all_rows:
+        raise ConfigError(f"{exp.name}: no grid point applies (every row was excluded).")
     todo = [r for r in all_rows if _row_id(r, keys) not in done]
     writer = _ResultsWriter(results, columns)
 

@@ -9,11 +9,16 @@ import pytest
 
 from hopjax.cycles import (
     PrimeRings,
+    _encode,
+    adversarial_flips,
     census,
+    census_stats,
     cluster_error_prob,
+    design,
     find_cycle,
     noisy_survival,
     pack_bits,
+    primes_upto,
     sign_step,
     sparsify,
     survival_exact,
@@ -21,7 +26,9 @@ from hopjax.cycles import (
 from hopjax.patterns import random_bipolar
 
 
-@pytest.mark.parametrize(("m", "primes"), [(1, (2, 3, 5)), (3, (2, 3)), (1, (3, 7)), (3, (2, 5))])
+@pytest.mark.parametrize(
+    ("m", "primes"), [(1, (2, 3, 5, 7)), (3, (2, 3)), (1, (3, 7)), (3, (2, 5)), (5, (3,))]
+)
 def test_census_equals_the_closed_forms(m, primes):
     """Every cycle of the prime-ring network, counted exhaustively over all 2^n states, matches
     the closed forms: Π(2 + (2^p − 2)/p) cycles, period Π p for Π (2^p − 2)/p of them, the full
@@ -104,25 +111,174 @@ def test_pack_bits_and_bad_input():
         census(jnp.zeros((25, 25)))
 
 
-def test_flip_noise_survival_matches_the_exact_formula():
-    """Monte-Carlo survival over T steps under flip noise equals (1 − q(m, ε))^{T Σp} within
-    4 binomial standard errors (2000 runs, m = 5, ε = 0.1, T = 10, primes 2, 3, 5)."""
-    net = PrimeRings(5, (2, 3, 5))
+def _ci99(successes: int, runs: int) -> tuple[float, float]:
+    """Exact (Clopper–Pearson) 99% binomial interval."""
+    from scipy.stats import binomtest
+
+    ci = binomtest(successes, runs).proportion_ci(confidence_level=0.99)
+    return ci.low, ci.high
+
+
+@pytest.mark.parametrize(("m", "eps", "beta"), [(5, 0.1, 0.0), (5, 0.05, 0.2), (11, 0.2, 0.0)])
+def test_noisy_survival_matches_the_exact_formula_within_its_99_percent_interval(m, eps, beta):
+    """Monte-Carlo survival over T = 10 steps (flip noise ε, worst-case adversary β) lies in the
+    exact 99% binomial interval around the measured fraction of (1 − q)^{T Σp},
+    q = P[Bin(m, ε) > (m − 1)/2 − ⌊β m⌋] (4000 runs, primes 2, 3, 5)."""
+    net = PrimeRings(m, (2, 3, 5))
+    expected = survival_exact(net, eps, 10, beta=beta)
+    assert 0.05 < expected < 0.95  # a test that can fail in both directions
+    runs = 4000
+    keys = jax.random.split(jax.random.PRNGKey(5), runs)
+    starts = net.sample_cycles(jax.random.PRNGKey(6), 8)
+    starts = jnp.tile(starts, (runs // 8, 1))
+    ok = jax.jit(jax.vmap(lambda k, s: noisy_survival(net, k, s, eps, 10, beta=beta)))(keys, starts)
+    lo, hi = _ci99(int(jnp.sum(ok)), runs)
+    assert lo <= expected <= hi, (lo, expected, hi)
+
+
+def test_cluster_error_probability_closed_form_and_bound():
     assert cluster_error_prob(5, 0.1) == pytest.approx(0.00856, abs=1e-5)
     assert cluster_error_prob(101, 0.3) < np.exp(-2 * 0.2**2 * 101)
-    expected = survival_exact(net, 0.1, 10)
-    runs = 2000
-    keys = jax.random.split(jax.random.PRNGKey(5), runs)
-    starts = random_bipolar(jax.random.PRNGKey(6), runs, net.n)
-    ok = jax.jit(jax.vmap(lambda k, s: noisy_survival(net, k, s, 0.1, 10)))(keys, starts)
-    se = np.sqrt(expected * (1 - expected) / runs)
-    assert float(jnp.mean(ok)) == pytest.approx(expected, abs=4 * se)
-    assert bool(
-        jnp.all(jax.vmap(lambda k, s: noisy_survival(net, k, s, 0.0, 10))(keys[:8], starts[:8]))
+    # k adversarial flips shift the majority threshold: P[Bin(5, .1) > 2 − 1] = P[Bin >= 2]
+    assert cluster_error_prob(5, 0.1, flips=1) == pytest.approx(1 - 0.9**5 - 5 * 0.1 * 0.9**4)
+    assert cluster_error_prob(5, 0.0, flips=3) == 1.0
+
+
+def test_adversary_without_noise_breaks_the_cycle_iff_half_the_inputs_flip():
+    """Noiseless: the worst-case adversary keeps every cycle iff ⌊β m⌋ < m/2 (β < (m+1)/2m →
+    1/2); static random sign flips of ⌊β m⌋ inputs per neuron keep the cycle and its period."""
+    net = PrimeRings(7, (2, 3, 5))
+    s0 = net.sample_cycles(jax.random.PRNGKey(0), 4)
+    keys = jax.random.split(jax.random.PRNGKey(1), 4)
+    for beta, alive in [(0.0, True), (0.3, True), (0.45, True), (0.5, True), (0.58, False)]:
+        ok = jax.vmap(lambda k, s, b=beta: noisy_survival(net, k, s, 0.0, 30, beta=b))(keys, s0)
+        assert bool(jnp.all(ok)) is alive, beta
+        assert (survival_exact(net, 0.0, 30, beta=beta) == 1.0) is alive
+    W, b = net.weights()
+    Wa = adversarial_flips(jax.random.PRNGKey(2), W, 0.4)
+    assert bool(jnp.all(jnp.sum(Wa < 0, axis=1) == 2)) and bool(jnp.all((Wa != 0) == (W != 0)))
+    traj_a = jax.lax.scan(lambda s, _: (sign_step(Wa, b)(s), s), s0[0], None, length=40)[1]
+    traj = jax.lax.scan(lambda s, _: (net.step(s), s), s0[0], None, length=40)[1]
+    np.testing.assert_array_equal(traj_a, traj)
+
+
+def test_sparsification_is_harmless_alone_and_costly_under_noise():
+    """Keeping ρ = 0.9 of the weights leaves every cluster's majority intact without noise
+    (m = 21); under flip noise ε = 0.15 survival drops from ≈ 1 at ρ = 1 to below 0.8 at
+    ρ = 0.5 (fewer inputs → noisier majorities)."""
+    net = PrimeRings(21, (2, 3, 5, 7))
+    s0 = jnp.tile(net.sample_cycles(jax.random.PRNGKey(3), 16), (4, 1))
+    keys = jax.random.split(jax.random.PRNGKey(4), 64)
+    run = jax.jit(
+        jax.vmap(lambda k, s, e, r: noisy_survival(net, k, s, e, 20, rho=r), (0, 0, None, None))
     )
+    assert float(jnp.mean(run(keys, s0, 0.0, 0.9))) == 1.0
+    assert float(jnp.mean(run(keys, s0, 0.15, 1.0))) >= 0.9
+    assert float(jnp.mean(run(keys, s0, 0.15, 0.5))) < 0.8
 
 
 def test_sparsify_keeps_the_expected_fraction():
     W = jnp.ones((200, 200))
     kept = float(jnp.mean(sparsify(jax.random.PRNGKey(7), W, 0.3) != 0))
     assert kept == pytest.approx(0.3, abs=0.01)
+
+
+def test_find_cycle_agrees_with_the_census_on_every_start_state():
+    """Brent from each of the 2^11 states of a random asymmetric network: the period equals the
+    census length of the cycle the state ends on, and the returned state lies on that cycle."""
+    from hopjax.sequence import gaussian_couplings
+
+    n = 11
+    W = gaussian_couplings(jax.random.PRNGKey(8), n)
+    c = census(W)
+    states = jnp.arange(1 << n, dtype=jnp.int32)
+    s = (2 * ((states[:, None] >> jnp.arange(n)) & 1) - 1).astype(jnp.float32)
+    _, lam, on, found = jax.jit(jax.vmap(lambda x: find_cycle(sign_step(W, jnp.zeros(n)), x)))(s)
+    assert bool(jnp.all(found))
+    length = dict(zip(c.labels.tolist(), c.lengths.tolist(), strict=True))
+    np.testing.assert_array_equal(np.asarray(lam), [length[x] for x in c.ends_on.tolist()])
+    np.testing.assert_array_equal(c.ends_on[np.asarray(_encode(on))], c.ends_on)
+
+
+def test_census_stats_traced_equals_host_census():
+    W = jax.random.normal(jax.random.PRNGKey(9), (12, 12)) * (1 - jnp.eye(12))
+    c = census(W)
+    st = jax.jit(census_stats)(W)
+    assert int(st["num_cycles"]) == c.num_cycles
+    assert int(st["max_period"]) == int(c.lengths.max())
+    assert int(st["num_fixed_points"]) == int(np.sum(c.lengths == 1))
+    assert float(st["largest_basin"]) == pytest.approx(c.basin_sizes.max() / 2**12)
+
+
+def test_period_in_the_1e5_1e6_range_returns_exactly_with_the_linear_time_stepper():
+    """A trajectory on a maximal cycle of primes 2…17 returns to its start after exactly
+    Π p = 510510 steps and not before (O(n) stepper, bit-packed comparison)."""
+    net = PrimeRings(3, (2, 3, 5, 7, 11, 13, 17))
+    assert net.max_period == 510510
+    s0 = net.sample_cycles(jax.random.PRNGKey(10), 1)[0]
+    start = pack_bits(s0)
+
+    def cond(c):
+        s, t = c
+        return (t == 0) | (jnp.any(pack_bits(s) != start) & (t < 2 * net.max_period))
+
+    _, t = jax.jit(
+        lambda s: jax.lax.while_loop(cond, lambda c: (net.step(c[0]), c[1] + 1), (s, 0))
+    )(s0)
+    assert int(t) == net.max_period
+
+
+def test_sample_cycles_are_distinct_and_complete():
+    net = PrimeRings(3, (3, 5))
+    total = net.num_max_period_cycles
+    assert total == 2 * 6
+    S = net.sample_cycles(jax.random.PRNGKey(11), total)
+    assert len({net.cycle_name(s) for s in S}) == total
+    assert all(net.period_of(s) == net.max_period for s in S)
+    with pytest.raises(ValueError, match="exceeds the 12 cycles"):
+        net.sample_cycles(jax.random.PRNGKey(0), total + 1)
+
+
+def _brute_force_best(cap: int, value) -> float:
+    ps = primes_upto(cap)
+    best = 0.0
+    for mask in range(1 << len(ps)):
+        chosen = [p for i, p in enumerate(ps) if mask >> i & 1]
+        if sum(chosen) <= cap:
+            best = max(best, sum(value(p) for p in chosen))
+    return best
+
+
+@pytest.mark.parametrize("objective", ["cycles", "period"])
+def test_design_is_optimal_and_reliable(objective):
+    """``design`` meets the reliability bound and, at its m, its primes are the brute-force
+    optimum over all sets of distinct primes fitting the cap (n = 60, no noise: m = 1)."""
+    net = design(60, 0.0, 100, 0.01, objective=objective)
+    assert net.m == 1 and net.n <= 60
+    value = (lambda p: math.log(2 + (2**p - 2) // p)) if objective == "cycles" else math.log
+    got = sum(value(p) for p in net.primes)
+    assert got == pytest.approx(_brute_force_best(60, value))
+    noisy = design(3000, 0.2, 1000, 0.01, objective=objective)
+    assert noisy.n <= 3000 and noisy.failure_prob(0.2, 1000) <= 0.01
+    bigger_m = PrimeRings(noisy.m - 2, noisy.primes)  # one size smaller breaks the bound
+    assert bigger_m.failure_prob(0.2, 1000) > 0.01 or noisy.m == 1
+
+
+def test_design_objectives_trade_cycles_for_period():
+    by = {
+        o: design(10_000, 0.1, 1000, 0.01, objective=o)
+        for o in ("cycles", "period", "first_primes")
+    }
+    assert by["cycles"].num_cycles >= by["period"].num_cycles
+    assert by["period"].max_period >= by["cycles"].max_period
+    assert by["period"].max_period >= by["first_primes"].max_period
+    assert by["first_primes"].primes == tuple(primes_upto(100))[: len(by["first_primes"].primes)]
+
+
+def test_design_rejects_impossible_parameters():
+    with pytest.raises(ValueError, match="eps must lie in"):
+        design(100, 0.5, 10, 0.01)
+    with pytest.raises(ValueError, match="no prime-ring design"):
+        design(20, 0.3, 10**6, 1e-6)
+    with pytest.raises(ValueError, match="objective"):
+        design(100, 0.1, 10, 0.01, objective="longest")
