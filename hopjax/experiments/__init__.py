@@ -1,5 +1,23 @@
 """Built-in experiments; importing this package registers them with :mod:`hopjax.sweep`."""
 
-from hopjax.experiments import cycles, dense, gsemm, hopfield_capacity, idp_reasoning, idp_retrieval
+from hopjax.experiments import (
+    cycles,
+    dense,
+    gsemm,
+    hebbian,
+    hopfield_capacity,
+    idp_reasoning,
+    idp_retrieval,
+    uhn,
+)
 
-__all__ = ["cycles", "dense", "gsemm", "hopfield_capacity", "idp_reasoning", "idp_retrieval"]
+__all__ = [
+    "cycles",
+    "dense",
+    "gsemm",
+    "hebbian",
+    "hopfield_capacity",
+    "idp_reasoning",
+    "idp_retrieval",
+    "uhn",
+]
