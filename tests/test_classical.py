@@ -136,6 +136,7 @@ def test_hebbian_capacity_at_n1000(mode):
         assert check(m), (alpha, m)
 
 
+@pytest.mark.slow
 def test_storkey_and_pseudo_inverse_retrieve_where_hebbian_fails():
     """N = 200, α = P/N = 0.25, cues with 10% flipped bits, asynchronous, 3 seeds × 50 patterns.
 

@@ -145,3 +145,13 @@ def test_bad_input_is_named():
         UniversalHopfield(XI, projection=jnp.eye(5))
     with pytest.raises(ValueError, match="traces must be bipolar"):
         Minerva2(XI * 2)
+
+
+def test_modern_hopfield_update_is_a_gradient_step_on_its_energy():
+    """Ramsauer et al.: ∇E(q) = q − Xᵀ softmax(β X q), so the update is q − ∇E (jax.grad)."""
+    X = jax.random.normal(jax.random.PRNGKey(9), (10, 16)) / 4
+    m = ModernHopfield(X, beta=2.0)
+    q = jax.random.normal(jax.random.PRNGKey(10), (16,))
+    np.testing.assert_allclose(q - jax.grad(m.energy)(q), m.step(q), rtol=1e-5, atol=1e-6)
+    g = jax.grad(lambda b: jnp.sum(ModernHopfield(X, b).step(q)))(2.0)
+    assert bool(jnp.isfinite(g))

@@ -23,6 +23,28 @@ def test_shipped_configs_validate():
         assert load_experiment_config(load_toml(CONFIGS / f"{name}.toml"))[0].name == name
 
 
+def test_dam_capacity_fast_slope_of_the_hebbian_degree_and_exponential_growth(tmp_path):
+    """Reduced grid (fast): n = 2 over N = 64, 256, 1024 has slope 1 ± 0.3 (measured 0.79; the
+    theory's 1/ln N pulls it below 1) and the exponential model over N = 12, 18, 24 is steeper."""
+    cfg = _cfg(
+        {
+            "experiment": "dam_capacity",
+            "model": ["poly2", "exp"],
+            "N": [12, 18, 24, 64, 256, 1024],
+            "poly_min_n": 64,
+            "exp_max_n": 24,
+            "seeds": 2,
+            "cues": 24,
+            "plot": {"dpi": 40},
+        }
+    )
+    run_sweep(cfg, tmp_path, progress=False)
+    slope = json.loads((tmp_path / "summary.json").read_text())["slope"]
+    assert slope["2"] == pytest.approx(1.0, abs=0.3)
+    assert slope["exp"] > slope["2"] + 2
+
+
+@pytest.mark.slow
 def test_dam_capacity_slopes_are_n_minus_one_and_exponential_grows_faster(tmp_path):
     """Capacity from 10% flipped cues (exact return), log-log slope vs N: n = 2 over
     N = 64, 256, 1024 and n = 3 over N = 32, 64, 96 within ±0.3 of n − 1 (full config: 0.75 and
@@ -83,15 +105,16 @@ def test_hebbian_rules_oja_finds_the_first_pc_and_activity_product_diverges(tmp_
     cfg = _cfg(
         {
             "experiment": "hebbian_rules",
+            "rule": ["activity_product", "oja", "expanded_oja"],
             "eta": [0.003, 0.01],
             "T": 5000,
-            "seeds": 2,
+            "seeds": 1,
             "plot": {"dpi": 40},
         }
     )
     res = run_sweep(cfg, tmp_path, progress=False)
     by = {(r["rule"], r["eta"], r["seed"]): r for r in res.rows}
-    for seed in (0, 1):
+    for seed in (0,):
         oja = by[("oja", 0.003, seed)]
         assert oja["alignment"] >= 0.99 and oja["final_norm"] == pytest.approx(1.0, abs=0.05)
         assert by[("activity_product", 0.01, seed)]["diverged"] == 1.0

@@ -161,8 +161,9 @@ def plot(cfg: UHNImagesConfig, rows: list[Row], summary: dict[str, Any], out: Pa
             )
         ax.set_xticks(range(len(cfg.separation)), cfg.separation, rotation=30)
         ax.set_yticks(range(len(cfg.similarity)), cfg.similarity)
-        ax.set_title(f"{corr}: fraction retrieved (P ∈ {cfg.P}, level ∈ {cfg.level})", fontsize=9)
+        ax.set_title(f"cues: {corr}", fontsize=10)
     fig.colorbar(im, ax=axes.tolist(), shrink=0.8)
+    fig.suptitle(f"fraction retrieved (cos ≥ {cfg.threshold}); P ∈ {cfg.P}, level ∈ {cfg.level}")
     return [save(fig, out / "uhn_images.png", cfg.plot.dpi)]
 
 
