@@ -140,8 +140,10 @@ class Hopfield(eqx.Module):
         pattern: Float[Array, "Lk dp"] | None = None,
         *,
         mask: Bool[Array, " Lk"] | Bool[Array, "Lq Lk"] | None = None,
+        key: PRNGKeyArray | None = None,
     ) -> Float[Array, "Lq do"]:
-        """``softmax(β Q Kᵀ) V W_O`` after ``update_steps_max`` updates of ``Q``."""
+        """``softmax(β Q Kᵀ) V W_O`` after ``update_steps_max`` updates of ``Q`` (``key`` is
+        unused: deterministic, accepted for ``eqx.nn.Sequential``)."""
         _check_2d(stored, "stored", self.stored_size)
         pattern = stored if pattern is None else pattern
         _check_2d(pattern, "pattern", self.pattern_size)
@@ -189,7 +191,11 @@ class HopfieldPooling(eqx.Module):
         self.query = jax.random.normal(kq, (num_queries, input_size)) / math.sqrt(input_size)
 
     def __call__(
-        self, x: Float[Array, "L d"], *, mask: Bool[Array, " L"] | None = None
+        self,
+        x: Float[Array, "L d"],
+        *,
+        mask: Bool[Array, " L"] | None = None,
+        key: PRNGKeyArray | None = None,
     ) -> Float[Array, " out"]:
         return self.hopfield(x, self.query, mask=mask).reshape(-1)
 
@@ -227,5 +233,7 @@ class HopfieldLayer(eqx.Module):
         self.stored = jax.random.normal(ks, (quantity, input_size)) / math.sqrt(input_size)
         self.patterns = jax.random.normal(kp, (quantity, input_size)) / math.sqrt(input_size)
 
-    def __call__(self, x: Float[Array, "Lq d"]) -> Float[Array, "Lq out"]:
+    def __call__(
+        self, x: Float[Array, "Lq d"], *, key: PRNGKeyArray | None = None
+    ) -> Float[Array, "Lq out"]:
         return self.hopfield(self.stored, x, self.patterns)

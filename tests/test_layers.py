@@ -115,3 +115,15 @@ def test_bad_shapes_and_masks_are_named():
         layer(Y, R, mask=jnp.ones((6,)))
     with pytest.raises(ValueError, match="update_steps_max"):
         Hopfield(4, update_steps_max=-1, key=KEY)
+
+
+@pytest.mark.slow
+def test_digits_classifier_with_hopfield_pooling_reaches_95_percent():
+    """scikit-learn digits, 8 row tokens per image → HopfieldPooling (4 learned queries) → MLP,
+    AdamW 2000 steps: test accuracy ≥ 0.95 on 449 held-out images (measured 0.953–0.964 over
+    seeds 0–3; seed 0: 0.964); ~10 s on 2 CPU cores."""
+    from hopjax.experiments.digits_pooling import train
+
+    res = train(seed=0)
+    assert res["test_accuracy"] >= 0.95
+    assert res["final_loss"] < 0.1 * res["first_loss"]
