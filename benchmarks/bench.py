@@ -37,6 +37,15 @@ ROOT = Path(__file__).resolve().parents[1]
 N, P, BATCH, STEPS = 1000, 100, 1024, 20
 
 
+def save_results(out_dir: Path, name: str, result: dict) -> Path:
+    """Write ``result`` as ``<out_dir>/<name>.json`` (creating the folder) and say where."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{name}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {path}")
+    return path
+
+
 def best_time(fn: Callable[[], object], repeats: int) -> float:
     """Smallest wall time of ``repeats`` calls (after one warm-up call)."""
     fn()
@@ -218,10 +227,7 @@ def main(argv: list[str] | None = None) -> None:
             f"[3] quickstart sweep ({q['rows']} rows): wall {q['wall_seconds']:.1f} s = compile "
             f"{q['compile_seconds']:.1f} s + run {q['run_seconds']:.1f} s (+ I/O, summary, plots)"
         )
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"{result['device']}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {path}")
+    save_results(args.out, result["device"], result)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ Writes ``benchmarks/results/cycles-<device>.json``. Run: ``python benchmarks/ben
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import ROOT, device_name
+from bench import ROOT, device_name, save_results
 
 from hopjax.cycles import PrimeRings, census, find_cycle
 from hopjax.sequence import gaussian_couplings
@@ -138,9 +137,7 @@ def main() -> None:
         f"find_cycle n={net.n} period={net.max_period} x{args.starts}: hopjax"
         f" {rate_jax:.3g} updates/s, numpy {rate_np:.3g} updates/s -> {rate_jax / rate_np:.1f}x"
     )
-    path = ROOT / "benchmarks" / "results" / f"cycles-{out['device']}.json"
-    path.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"wrote {path}")
+    save_results(ROOT / "benchmarks" / "results", f"cycles-{out['device']}", out)
 
 
 if __name__ == "__main__":

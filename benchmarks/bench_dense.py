@@ -14,7 +14,6 @@ Run: ``python benchmarks/bench_dense.py``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -23,7 +22,7 @@ import jax
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import ROOT, device_name
+from bench import ROOT, device_name, save_results
 
 from hopjax.dense import DenseAM, ModernHopfield
 from hopjax.patterns import flip, random_bipolar
@@ -120,9 +119,7 @@ def main() -> None:
         f" {args.batch / t_jax:.3g} queries/s, numpy {args.batch / t_np:.3g}/s"
         f" -> {t_np / t_jax:.1f}x"
     )
-    path = ROOT / "benchmarks" / "results" / f"dense-{out['device']}.json"
-    path.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"wrote {path}")
+    save_results(ROOT / "benchmarks" / "results", f"dense-{out['device']}", out)
 
 
 if __name__ == "__main__":

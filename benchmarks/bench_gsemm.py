@@ -15,7 +15,6 @@ Writes ``benchmarks/results/gsemm-<device>.json``. Run: ``python benchmarks/benc
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import ROOT, device_name
+from bench import ROOT, device_name, save_results
 
 from hopjax.config import load_toml
 from hopjax.experiments.gsemm import capacity_point
@@ -167,10 +166,7 @@ def main(argv: list[str] | None = None) -> None:
         f"K = {max(cfg.K)}): estimated {e['estimated_hours']:.1f} h on this machine "
         f"(numpy per trajectory: {e['numpy_estimated_hours']:.0f} h)"
     )
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"gsemm-{result['device']}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {path}")
+    save_results(args.out, f"gsemm-{result['device']}", result)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ Run: ``python benchmarks/bench_idp.py`` (``--tau-alpha 50 500`` for a shorter ru
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -21,7 +20,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import ROOT, device_name
+from bench import ROOT, device_name, save_results
 
 from hopjax.config import load_toml
 from hopjax.experiments.idp_reasoning import reasoning_point
@@ -120,10 +119,7 @@ def main(argv: list[str] | None = None) -> None:
         f"({result['speedup_including_compile']:.1f}x with compile); "
         f"{agree}/{len(grid)} runs agree"
     )
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"idp-{result['device']}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {path}")
+    save_results(args.out, f"idp-{result['device']}", result)
 
 
 if __name__ == "__main__":
