@@ -11,7 +11,11 @@ under a name, plus its config dataclass. :func:`run_sweep`
    per-row memory estimate, or ``chunk_size``; the last chunk is padded), the chunk's leading axis
    sharded over all ``jax.devices()`` with a ``Mesh`` + ``NamedSharding``;
 4. appends each chunk's rows to ``results.csv`` as soon as it finishes (flushed and fsynced), so
-   a rerun into the same folder with the same config skips finished rows.
+   a rerun into the same folder with the same config skips finished rows. Experiments with a
+   ``history`` (per-row arrays over steps, e.g. an optimisation's loss and parameters) write
+   them to ``history.csv`` (long format: the row's grid values, ``seed``, ``step``, one column
+   per history name) just before the row itself; a rerun first drops history rows whose
+   results row is missing, so neither file holds duplicates.
 
 Each row's PRNG key is ``fold_in(fold_in(PRNGKey(base_seed), seed), h)`` with ``h`` a CRC32 of
 the row's grid values (minus the experiment's ``key_exclude`` keys, which share randomness: e.g.
@@ -59,6 +63,7 @@ __all__ = [
     "expand_grid",
     "get_experiment",
     "group_rows",
+    "read_history",
     "read_results",
     "register",
     "row_key",
@@ -82,6 +87,8 @@ class Experiment:
     axis), added to ``results.csv`` once every row is done (the file is rewritten atomically).
     ``include(cfg, row)`` (optional) drops grid points that do not apply (e.g. a noise level
     of a noise model a row does not use), so the grid need not be a full product.
+    ``history`` names outputs of ``fn`` that are arrays with a leading step axis (all of one
+    length); they go to ``history.csv`` (module docstring), not to ``results.csv``.
     """
 
     name: str
@@ -97,6 +104,7 @@ class Experiment:
     plot: Callable[[SweepConfig, list[Row], dict[str, Any], Path], list[Path]] | None = None
     derive: Callable[[SweepConfig, list[Row]], tuple[list[str], list[Row]]] | None = None
     include: Callable[[SweepConfig, Row], bool] | None = None
+    history: tuple[str, ...] = ()
 
 
 EXPERIMENTS: dict[str, Experiment] = {}
@@ -315,6 +323,12 @@ def run_sweep(
         raise ConfigError(f"{exp.name}: no grid point applies (every row was excluded).")
     todo = [r for r in all_rows if _row_id(r, keys) not in done]
     writer = _ResultsWriter(results, columns)
+    hist_writer = None
+    if exp.history:
+        hist_path = out / "history.csv"
+        hist_columns = [*keys, "seed", "step", *exp.history]
+        _prune_history(hist_path, hist_columns, done, keys, cfg)
+        hist_writer = _ResultsWriter(hist_path, hist_columns)
 
     mesh = Mesh(np.asarray(jax.devices()), ("batch",))
     sharding = NamedSharding(mesh, PartitionSpec("batch"))
@@ -362,6 +376,8 @@ def run_sweep(
                 missing = set(exp.metrics) - set(metrics)
                 if missing:
                     raise RuntimeError(f"{exp.name} returned no {sorted(missing)}")
+                if hist_writer is not None:
+                    hist_writer.append(_history_rows(exp, part, metrics))
                 writer.append(
                     [
                         {**r, **{m: float(metrics[m][i]) for m in exp.metrics}}
@@ -390,6 +406,39 @@ def run_sweep(
             plots = exp.plot(cfg, rows_all, summary, out)
     metadata = _metadata(out, started, t_start, groups_meta, len(all_rows), len(todo), complete)
     return SweepResult(out, rows_all, summary, metadata, plots)
+
+
+def _history_rows(exp: Experiment, part: list[Row], out: dict[str, Any]) -> list[Row]:
+    """Long-format history rows (one per row and step) of one chunk."""
+    rows = []
+    for i, r in enumerate(part):
+        arrays = {h: np.asarray(out[h][i]).reshape(-1) for h in exp.history}
+        n = len(next(iter(arrays.values())))
+        for step in range(n):
+            rows.append({**r, "step": step, **{h: float(a[step]) for h, a in arrays.items()}})
+    return rows
+
+
+def _prune_history(
+    path: Path, columns: list[str], done: set[tuple[Any, ...]], keys: list[str], cfg: SweepConfig
+) -> None:
+    """Drop history rows of rows that never reached ``results.csv`` (a crash in between)."""
+    if not path.exists():
+        return
+    rows = read_results(path, cfg)
+    kept = [r for r in rows if _row_id(r, keys) in done]
+    if len(kept) != len(rows):
+        for r in kept:
+            r["step"] = int(r["step"])
+        _rewrite(path, columns, kept)
+
+
+def read_history(out_dir: str | Path, cfg: SweepConfig) -> list[Row]:
+    """The rows of a run's ``history.csv`` (empty when the experiment keeps no history)."""
+    rows = read_results(Path(out_dir) / "history.csv", cfg)
+    for r in rows:
+        r["step"] = int(r["step"])
+    return rows
 
 
 def _rewrite(path: Path, columns: list[str], rows: list[Row]) -> None:

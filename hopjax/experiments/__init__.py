@@ -8,6 +8,8 @@ from hopjax.experiments import (
     hopfield_capacity,
     idp_reasoning,
     idp_retrieval,
+    tune_gsemm,
+    tune_idp,
     uhn,
 )
 
@@ -19,5 +21,7 @@ __all__ = [
     "hopfield_capacity",
     "idp_reasoning",
     "idp_retrieval",
+    "tune_gsemm",
+    "tune_idp",
     "uhn",
 ]
