@@ -153,7 +153,7 @@ def episode_loss(model: DenseGSEMM, cue: Array, p: dict[str, Any]) -> tuple[Arra
     )
     share = D[0] / (p["share"] * W / K)
     q = Q[1] / t1
-    cover = -jnp.mean(jnp.log(jnp.minimum(share, 1.0) + 1e-6))
+    cover = -jnp.mean(jnp.log((jnp.minimum(share, 1.0) + 1e-6) / (1.0 + 1e-6)))  # 0 at the goal
     return cover + 5.0 * jax.nn.relu(0.9 - q), q
 
 
