@@ -73,12 +73,13 @@ def nonnegative(value: ArrayLike, name: str, *, strict: bool = False) -> Array:
     Raises ``ValueError`` naming ``name`` for concrete values; ``eqx.error_if`` when traced.
     """
     v = jnp.asarray(value, dtype=jnp.result_type(float, value))
-    ok = (v > 0) if strict else (v >= 0)
     want = "> 0" if strict else ">= 0"
-    if is_concrete(v):
-        if not bool(np.all(np.asarray(ok))):
-            raise ValueError(f"{name} must be {want}; got {np.asarray(v)}.")
+    if is_concrete(v):  # numpy: inside a jit trace even jnp ops on constants give tracers
+        arr = np.asarray(v)
+        if not bool(np.all((arr > 0) if strict else (arr >= 0))):
+            raise ValueError(f"{name} must be {want}; got {arr}.")
         return v
+    ok = (v > 0) if strict else (v >= 0)
     return eqx.error_if(v, jnp.any(~ok), f"{name} must be {want}.")
 
 

@@ -13,7 +13,10 @@ patterns ``Y`` (``(L_k, d_stored)``) and returns their *pattern projections*
 With ``update_steps_max = 0`` this is single-head attention (tested equal to a direct
 computation). :class:`HopfieldPooling` learns the state patterns (a learned query: pooling a
 set into ``num_queries`` vectors); :class:`HopfieldLayer` learns the stored patterns and their
-projections (a lookup into a learned memory). Shapes are per example: batch with ``jax.vmap``.
+projections (a lookup into a learned memory). :class:`DenseAMLayer` is a dense associative
+memory (polynomial or exponential separation) with learned memories, :class:`ODEMemory` runs the
+continuous IDP / GSEMM / Hopfield dynamics with diffrax inside the forward pass. Shapes are per
+example: batch with ``jax.vmap``.
 Everything is a pure equinox module (pytree of arrays), so ``jit``, ``vmap`` and ``grad`` apply.
 """
 
@@ -26,7 +29,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
-__all__ = ["Hopfield", "HopfieldLayer", "HopfieldPooling"]
+__all__ = ["DenseAMLayer", "Hopfield", "HopfieldLayer", "HopfieldPooling", "ODEMemory"]
 
 
 def _check_2d(x: Array, name: str, width: int) -> None:
@@ -237,3 +240,234 @@ class HopfieldLayer(eqx.Module):
         self, x: Float[Array, "Lq d"], *, key: PRNGKeyArray | None = None
     ) -> Float[Array, "Lq out"]:
         return self.hopfield(self.stored, x, self.patterns)
+
+
+# ----------------------------------------------------------------------------- dense memory
+
+
+class DenseAMLayer(eqx.Module):
+    """A dense associative memory with ``quantity`` learned memories ``ξ^μ ∈ ℝ^d`` (Krotov &
+    Hopfield 2016, seed 003), relaxed to continuous states so it trains by gradient.
+
+    Each of ``update_steps`` steps applies, per state vector ``s ∈ ℝ^d``,
+
+    ``s ← tanh(β Σ_μ F'(ξ^μ·s / d) ξ^μ)``
+
+    with ``F'(u) = max(u, 0)^{n−1}`` (``separation="polynomial"``, degree ``n``; normalised by
+    the largest term so any ``n`` stays finite) or ``softmax(β_x ξ·s)`` weights
+    (``"exponential"``: the modern-Hopfield step). With bipolar memories, bipolar ``s`` and
+    ``β → ∞`` this is :class:`hopjax.dense.DenseAM`'s synchronous ``update="gradient"`` step with
+    the rectified separation (tested). Input ``(L, d)`` or ``(d,)``; output the same shape.
+    """
+
+    memories: Float[Array, "n d"]
+    beta: Array
+    degree: int = eqx.field(static=True)
+    separation: str = eqx.field(static=True)
+    update_steps: int = eqx.field(static=True)
+
+    def __init__(
+        self,
+        size: int,
+        *,
+        quantity: int = 32,
+        degree: int = 3,
+        separation: str = "polynomial",
+        beta: float = 4.0,
+        update_steps: int = 1,
+        memories: Float[Array, "n d"] | None = None,
+        key: PRNGKeyArray | None = None,
+    ):
+        if separation not in ("polynomial", "exponential"):
+            raise ValueError(
+                f"separation must be 'polynomial' or 'exponential'; got {separation!r}."
+            )
+        if degree < 1 or update_steps < 1 or quantity < 1:
+            raise ValueError("degree, update_steps and quantity must be >= 1.")
+        if memories is None:
+            if key is None:
+                raise ValueError("give key= (to initialise the memories) or memories=.")
+            memories = jax.random.normal(key, (quantity, size)) / math.sqrt(size)
+        memories = jnp.asarray(memories)
+        if memories.ndim != 2 or memories.shape[1] != size:
+            raise ValueError(f"memories must have shape (quantity, {size}); got {memories.shape}.")
+        self.memories = memories
+        self.beta = jnp.asarray(beta, memories.dtype)
+        self.degree, self.separation, self.update_steps = degree, separation, update_steps
+
+    def _weights(self, s: Array) -> Array:
+        x = self.memories @ s / s.shape[-1]
+        if self.separation == "exponential":
+            return jax.nn.softmax(self.beta * s.shape[-1] * x)
+        r = jnp.maximum(x, 0.0)
+        if self.degree == 1:
+            return jnp.ones_like(r)
+        scale = jax.lax.stop_gradient(jnp.maximum(jnp.max(r), 1e-12))
+        return (r / scale) ** (self.degree - 1)
+
+    def step(self, s: Float[Array, " d"]) -> Float[Array, " d"]:
+        """One update of one state vector."""
+        return jnp.tanh(self.beta * (self._weights(s) @ self.memories))
+
+    def __call__(
+        self, x: Float[Array, "*L d"], *, key: PRNGKeyArray | None = None
+    ) -> Float[Array, "*L d"]:
+        d = self.memories.shape[1]
+        if x.shape[-1] != d or x.ndim not in (1, 2):
+            raise ValueError(f"x must have shape (d,) or (L, d) with d = {d}; got {x.shape}.")
+        f = self.step if x.ndim == 1 else jax.vmap(self.step)
+        for _ in range(self.update_steps):
+            x = f(x)
+        return x
+
+
+# ----------------------------------------------------------------------------- ODE memory
+
+
+class ODEMemory(eqx.Module):
+    """A memory layer that runs continuous associative dynamics with diffrax in its forward pass.
+
+    ``kind`` picks the dynamics over the stored (or learned) ``memories`` ``(P, N)``:
+
+    * ``"reasoning"`` — :class:`hopjax.idp.Reasoning` (seed 001 eq. (7)): replays the memories
+      as a cycle ``ξ^1 → ξ^2 → …`` (reasoning matrix ``A``, circulant by default) with period
+      ``P τ_α ln a₊(γ)``; the cue ``x`` sets ``x(0) = x`` and ``α(0) = a₀ relu(m(x))``;
+    * ``"gsemm"`` — :class:`hopjax.gsemm.DenseGSEMM` (seed 004) with episode matrix ``phi``;
+      ``V_f(0) = x``;
+    * ``"hopfield"`` — :class:`hopjax.idp.IDPHopfield` with constant saliencies: continuous
+      retrieval of the memory nearest the cue.
+
+    ``params`` holds the model's scalar parameters (array leaves: trainable/tunable, e.g.
+    ``gamma``, ``tau_alpha``, ``alpha_c``, ``T_d``). The output is the readout at ``ts``:
+    ``"overlaps"`` ``(T, P)`` or ``"state"`` ``(T, N)`` (the feature layer). Solver: RK4 at
+    constant ``dt`` (gradients through diffrax then match finite differences — see
+    :mod:`hopjax.experiments.tune_idp`) or, with ``dt=None``, adaptive Tsit5. One cue per call:
+    ``jax.vmap`` over a batch.
+    """
+
+    memories: Float[Array, "P N"]
+    params: dict
+    ts: Float[Array, " T"]
+    phi: Float[Array, "P P"] | None
+    kind: str = eqx.field(static=True)
+    readout: str = eqx.field(static=True)
+    dt: float | None = eqx.field(static=True)
+    max_steps: int = eqx.field(static=True)
+
+    _KINDS = ("reasoning", "gsemm", "hopfield")
+
+    def __init__(
+        self,
+        memories: Float[Array, "P N"],
+        ts: Float[Array, " T"],
+        *,
+        kind: str = "reasoning",
+        readout: str = "overlaps",
+        dt: float | None = 0.1,
+        phi: Float[Array, "P P"] | None = None,
+        max_steps: int | None = None,
+        **params: float,
+    ):
+        if kind not in self._KINDS:
+            raise ValueError(f"kind must be one of {self._KINDS}; got {kind!r}.")
+        if readout not in ("overlaps", "state"):
+            raise ValueError(f"readout must be 'overlaps' or 'state'; got {readout!r}.")
+        memories = jnp.asarray(memories)
+        if memories.ndim != 2:
+            raise ValueError(f"memories must have shape (P, N); got {memories.shape}.")
+        ts = jnp.asarray(ts, memories.dtype)
+        if ts.ndim != 1 or ts.shape[0] < 1 or not bool(jnp.all(jnp.diff(ts) > 0)) or ts[0] < 0:
+            raise ValueError("ts must be increasing, non-negative save times (1-D).")
+        defaults = {
+            "reasoning": {"gamma": 6.0, "tau_alpha": 100.0, "tau_x": 1.0, "eps": 1e-3, "a0": 3.0},
+            "gsemm": {
+                "degree": 3.0,
+                "alpha_s": 0.05,
+                "alpha_c": 0.025,
+                "T_f": 1.0,
+                "T_d": 10.0,
+                "beta_d": 7.0,
+            },
+            "hopfield": {"alpha": 1.5, "tau_x": 1.0},
+        }[kind]
+        unknown = set(params) - set(defaults)
+        if unknown:
+            raise ValueError(
+                f"unknown parameters {sorted(unknown)} for kind={kind!r}; "
+                f"expected {sorted(defaults)}."
+            )
+        self.params = {
+            k: jnp.asarray(params.get(k, v), memories.dtype) for k, v in defaults.items()
+        }
+        self.memories, self.ts, self.kind, self.readout = memories, ts, kind, readout
+        self.phi = None if phi is None else jnp.asarray(phi, memories.dtype)
+        self.dt = dt
+        t1 = float(ts[-1])
+        self.max_steps = max_steps or (math.ceil(t1 / dt) + 8 if dt else 100_000)
+
+    def model(self) -> eqx.Module:
+        """The hopjax model these memories and parameters define."""
+        from hopjax.gsemm import DenseGSEMM
+        from hopjax.idp import IDPHopfield, Reasoning
+
+        p, xi = self.params, self.memories
+        if self.kind == "reasoning":
+            return Reasoning(
+                xi,
+                gamma=p["gamma"],
+                tau_alpha=p["tau_alpha"],
+                tau_x=p["tau_x"],
+                eps=p["eps"],
+                A=None if self.phi is None else self.phi.T,
+            )
+        if self.kind == "gsemm":
+            return DenseGSEMM(
+                xi,
+                self.phi,
+                degree=p["degree"],
+                alpha_s=p["alpha_s"],
+                alpha_c=p["alpha_c"],
+                T_f=p["T_f"],
+                T_d=p["T_d"],
+                beta_d=p["beta_d"],
+                form="reference",
+            )
+        return IDPHopfield(xi, jnp.full((xi.shape[0],), p["alpha"]), tau_x=p["tau_x"])
+
+    def __call__(
+        self, x: Float[Array, " N"], *, key: PRNGKeyArray | None = None
+    ) -> Float[Array, "T out"]:
+        import diffrax
+
+        from hopjax.gsemm import RK4
+        from hopjax.solve import simulate
+
+        N = self.memories.shape[1]
+        if x.shape != (N,):
+            raise ValueError(
+                f"x must be one cue of shape ({N},) (vmap for batches); got {x.shape}."
+            )
+        model = self.model()
+        if self.kind == "reasoning":
+            m0 = model.overlaps(x)
+            y0 = (x, self.params["a0"] * jax.nn.relu(m0))
+            feat = lambda y: y[0]  # noqa: E731
+        elif self.kind == "gsemm":
+            y0 = model.initial_state(x)
+            feat = lambda y: model.sigma_f(y[0])  # noqa: E731
+        else:
+            y0 = x
+            feat = lambda y: y  # noqa: E731
+        if self.readout == "overlaps":
+            save = lambda t, y, a: model.overlaps(y[0] if isinstance(y, tuple) else y)  # noqa: E731
+        else:
+            save = lambda t, y, a: feat(y)  # noqa: E731
+        kw = (
+            {"solver": RK4(), "dt0": self.dt, "stepsize_controller": diffrax.ConstantStepSize()}
+            if self.dt
+            else {}
+        )
+        sol = simulate(
+            model, y0, t1=self.ts[-1], ts=self.ts, save_fn=save, max_steps=self.max_steps, **kw
+        )
+        return sol.ys
