@@ -424,7 +424,10 @@ def simulate_fixed(
     max_steps: int | None = None,
 ) -> diffrax.Solution:
     """Integrate ``model.vector_field`` with :class:`RK4` at a constant step ``dt`` (seed 004's
-    protocol), saving ``save_fn(t, y, args)`` (default ``y``) at ``ts`` (default ``t1`` only).
+    protocol), saving ``save_fn(t, y, args)`` (default ``y``) at ``ts`` (default ``t1`` only):
+    :func:`hopjax.solve.simulate` with a constant step size (so ``check_state`` and the default
+    ``RecursiveCheckpointAdjoint`` apply; autodiff through fixed steps is what ``hopjax.tune``
+    relies on).
 
     ``max_steps`` defaults to ``ceil(t1 / dt) + 1`` for a concrete ``t1``; running out raises.
     """
@@ -432,23 +435,18 @@ def simulate_fixed(
         if not is_concrete(t1):
             raise ValueError("give max_steps when t1 is traced (e.g. vmapped horizons).")
         max_steps = int(np.ceil(float(t1) / dt)) + 1
-    kw = {"fn": save_fn} if save_fn is not None else {}
-    saveat = (
-        diffrax.SaveAt(ts=jnp.asarray(ts), **kw)
-        if ts is not None
-        else diffrax.SaveAt(t1=True, **kw)
-    )
-    return diffrax.diffeqsolve(
-        diffrax.ODETerm(model.vector_field),
-        RK4(),
-        t0=0.0,
+    from hopjax.solve import simulate
+
+    return simulate(
+        model,
+        y0,
         t1=t1,
+        ts=ts,
+        save_fn=save_fn,
+        solver=RK4(),
         dt0=dt,
-        y0=y0,
-        saveat=saveat,
         stepsize_controller=diffrax.ConstantStepSize(),
         max_steps=max_steps,
-        throw=True,
     )
 
 

@@ -437,9 +437,7 @@ class ODEMemory(eqx.Module):
     def __call__(
         self, x: Float[Array, " N"], *, key: PRNGKeyArray | None = None
     ) -> Float[Array, "T out"]:
-        import diffrax
-
-        from hopjax.gsemm import RK4
+        from hopjax.gsemm import simulate_fixed
         from hopjax.solve import simulate
 
         N = self.memories.shape[1]
@@ -462,12 +460,6 @@ class ODEMemory(eqx.Module):
             save = lambda t, y, a: model.overlaps(y[0] if isinstance(y, tuple) else y)  # noqa: E731
         else:
             save = lambda t, y, a: feat(y)  # noqa: E731
-        kw = (
-            {"solver": RK4(), "dt0": self.dt, "stepsize_controller": diffrax.ConstantStepSize()}
-            if self.dt
-            else {}
-        )
-        sol = simulate(
-            model, y0, t1=self.ts[-1], ts=self.ts, save_fn=save, max_steps=self.max_steps, **kw
-        )
+        kw = {"t1": self.ts[-1], "ts": self.ts, "save_fn": save, "max_steps": self.max_steps}
+        sol = simulate_fixed(model, y0, dt=self.dt, **kw) if self.dt else simulate(model, y0, **kw)
         return sol.ys

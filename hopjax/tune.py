@@ -232,7 +232,8 @@ class TuneResult(eqx.Module):
     parameters, shaped like the selection. ``loss``: ``(steps,)`` loss *before* each update;
     ``history``: the parameters before each update, each leaf stacked to ``(steps, …)``;
     ``aux``: ``loss_fn``'s auxiliary output per step (``has_aux=True``) or ``None``.
-    ``final_loss`` is the loss of the returned parameters only when ``evaluate_final=True``.
+    ``final_loss`` / ``final_aux``: loss and aux of the returned parameters (only with
+    ``evaluate_final=True``; otherwise ``None``).
     """
 
     model: PyTree
@@ -241,6 +242,7 @@ class TuneResult(eqx.Module):
     history: PyTree
     aux: PyTree
     final_loss: Array | None
+    final_aux: PyTree = None
 
 
 def tune(
@@ -336,8 +338,8 @@ def tune(
     else:
         carry, (loss, hist, aux) = jax.lax.scan(step, carry, keys)
     params = to_params(carry[0])
-    final = objective(carry[0])[0] if evaluate_final else None
-    return TuneResult(sel.put(model, params), params, loss, hist, aux, final)
+    final, final_aux = objective(carry[0]) if evaluate_final else (None, None)
+    return TuneResult(sel.put(model, params), params, loss, hist, aux, final, final_aux)
 
 
 def _smoothed_grad(objective: Callable, sigma: float, samples: int) -> Callable:

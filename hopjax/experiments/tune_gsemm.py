@@ -37,7 +37,6 @@ import math
 from pathlib import Path
 from typing import Any, Literal
 
-import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -46,16 +45,16 @@ import optax
 from jaxtyping import Array, PRNGKeyArray
 
 from hopjax.config import ConfigError, SweepConfig
+from hopjax.experiments.gsemm import _leader
 from hopjax.gsemm import (
-    RK4,
     DenseGSEMM,
     cycle_matrix,
     decode_sequence,
     episode_success,
+    simulate_fixed,
     successor,
 )
 from hopjax.patterns import random_bipolar
-from hopjax.solve import simulate
 from hopjax.sweep import Experiment, Row, read_history, register, row_key
 from hopjax.tune import Log, tune
 
@@ -125,17 +124,8 @@ class _Augmented(eqx.Module):
 
 
 def _solve(model: eqx.Module, y0: Any, t1: float, dt: float, ts: Array, save: Any) -> Any:
-    return simulate(
-        model,
-        y0,
-        t1=t1,
-        ts=ts,
-        save_fn=save,
-        solver=RK4(),
-        dt0=dt,
-        stepsize_controller=diffrax.ConstantStepSize(),
-        max_steps=math.ceil(t1 / dt) + 8,
-    ).ys
+    """Saves of an RK4 run at constant ``dt`` (:func:`hopjax.gsemm.simulate_fixed`)."""
+    return simulate_fixed(model, y0, t1=t1, dt=dt, ts=ts, save_fn=save).ys
 
 
 def episode_loss(model: DenseGSEMM, cue: Array, p: dict[str, Any]) -> tuple[Array, Array]:
@@ -162,11 +152,7 @@ def retrieval(model: DenseGSEMM, cue: Array, p: dict[str, Any]) -> tuple[Array, 
     n = int(p["t1"])
     ts = jnp.arange(1, n + 1, dtype=model.xi.dtype) * (p["t1"] / n)
 
-    def save(t: Array, y: Any, args: Any) -> tuple[Array, Array]:
-        m = model.overlaps(y[0])
-        return jnp.argmax(m).astype(jnp.int32), jnp.max(m)
-
-    lead, top = _solve(model, model.initial_state(cue), p["t1"], p["dt"], ts, save)
+    lead, top = _solve(model, model.initial_state(cue), p["t1"], p["dt"], ts, _leader(model))
     seq, count = decode_sequence(lead, top, threshold=p["threshold"], max_len=n)
     ok, correct = episode_success(seq, count, successor(model.phi), repeats=p["repeats"])
     return (
