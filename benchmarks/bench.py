@@ -30,8 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import hopjax as hj
-from hopjax.config import load_toml
-from hopjax.sweep import load_experiment_config, run_sweep
+from hopjax.sweep import load_config, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 N, P, BATCH, STEPS = 1000, 100, 1024, 20
@@ -148,9 +147,9 @@ def bench_peers(xi: np.ndarray, cues: np.ndarray, subset: int) -> dict[str, dict
 
 
 def bench_quickstart() -> dict[str, float]:
-    cfg = load_experiment_config(load_toml(ROOT / "configs" / "quickstart.toml"))[1]
+    exp, cfg = load_config(ROOT / "configs" / "quickstart.toml")
     with tempfile.TemporaryDirectory() as tmp:
-        res = run_sweep(cfg, tmp, progress=False)
+        res = run_sweep(cfg, tmp, exp=exp, progress=False)
     m = res.metadata
     return {
         "rows": len(res.rows),

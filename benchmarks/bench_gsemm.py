@@ -1,9 +1,10 @@
-"""GSEMM capacity benchmark (seed 004 Fig. 3 protocol), measured in one process.
+"""GSEMM capacity benchmark (the GSEMM paper's Fig. 3 protocol), measured in one process.
 
 1. A reduced Fig. 3 grid — degrees {1, 3} × α_c {0.1, 0.2} × 2 seeds × K {4, 8}, RK4
-   dt = 0.01, horizons max(600, 210 K) — as one vmapped hopjax program (``capacity_point``,
-   the ``gsemm_capacity`` experiment's function) against a straightforward numpy per-trajectory
-   RK4 loop (the reference code's structure: one trajectory at a time, a Python loop over steps).
+   dt = 0.01, horizons max(600, 210 K) — as one vmapped hopjax program
+   (``gsemm_capacity_point``, the ``gsemm_capacity`` experiment's function) against a
+   straightforward numpy per-trajectory RK4 loop (the reference code's structure: one trajectory
+   at a time, a Python loop over steps).
    numpy is timed on ``--numpy-runs`` trajectories and scaled by step count to the whole grid.
 2. An estimate of the full ``configs/gsemm_capacity.toml`` wall time on this machine: seconds per
    (row, RK4 step) measured on a chunk of rows at K = 16, 64, 128 (horizon shortened ``--shrink``
@@ -26,10 +27,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench import ROOT, device_name, save_results
 
-from hopjax.config import load_toml
-from hopjax.experiments.gsemm import capacity_point
+sys.path.insert(0, str(ROOT))  # the experiments/ folder
+from experiments.gsemm_capacity import gsemm_capacity_point
 from hopjax.patterns import random_bipolar
-from hopjax.sweep import load_experiment_config
+from hopjax.sweep import load_config
 
 
 def numpy_trajectory(xi: np.ndarray, K: int, degree: int, alpha_c: float, p: dict) -> float:
@@ -57,20 +58,15 @@ def numpy_trajectory(xi: np.ndarray, K: int, degree: int, alpha_c: float, p: dic
 
 
 def time_rows(p: dict, rows: list[tuple[int, float, int]], K: int) -> tuple[float, float]:
-    """Compile and run ``capacity_point`` for one K group, vmapped over ``rows``."""
+    """Compile and run ``gsemm_capacity_point`` for one K group, vmapped over ``rows``."""
     t1 = max(p["t_min"], p["t_per_memory"] * K)
-    per = round(p["save_every"] / p["dt"])
-    q = {
-        **p,
-        "K": K,
-        "K_max": K,
-        "n_save": int(np.ceil(t1 / p["save_every"])),
-        "steps_per_save": per,
-    }
+    q = {**p, "K": K, "K_max": K, "t1": t1, "n_save": int(np.ceil(t1 / p["save_every"]))}
     deg = jnp.asarray([r[0] for r in rows], jnp.int32)
     ac = jnp.asarray([r[1] for r in rows], jnp.float32)
     keys = jnp.stack([jax.random.PRNGKey(r[2]) for r in rows])
-    fn = jax.jit(jax.vmap(lambda d, a, k: capacity_point({**q, "degree": d, "alpha_c": a}, k)))
+    fn = jax.jit(
+        jax.vmap(lambda d, a, k: gsemm_capacity_point({**q, "degree": d, "alpha_c": a}, k))
+    )
     t0 = time.perf_counter()
     compiled = fn.lower(deg, ac, keys).compile()
     compile_s = time.perf_counter() - t0
@@ -87,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = ap.parse_args(argv)
 
-    cfg = load_experiment_config(load_toml(ROOT / "configs" / "gsemm_capacity.toml"))[1]
+    cfg = load_config(ROOT / "configs" / "gsemm_capacity.toml")[1]
     base = {f: getattr(cfg, f) for f in cfg.__dataclass_fields__}
 
     # 1. reduced grid: hopjax vmapped (one program per K, as the sweep runs it) vs numpy

@@ -22,11 +22,11 @@ from scipy.integrate import solve_ivp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench import ROOT, device_name, save_results
 
-from hopjax.config import load_toml
-from hopjax.experiments.idp_reasoning import reasoning_point
-from hopjax.idp import measure_transitions
+sys.path.insert(0, str(ROOT))  # the experiments/ folder
+from experiments.idp_reasoning import reasoning_point
+from hopjax.measure import measure_transitions
 from hopjax.patterns import orthogonal_patterns
-from hopjax.sweep import load_experiment_config
+from hopjax.sweep import load_config
 
 
 def scipy_run(xi: np.ndarray, p: dict, gamma: float, tau_alpha: float) -> tuple[float, float]:
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = ap.parse_args(argv)
 
-    cfg = load_experiment_config(load_toml(ROOT / "configs" / "idp_threshold.toml"))[1]
+    cfg = load_config(ROOT / "configs" / "idp_threshold.toml")[1]
     taus = args.tau_alpha or cfg.tau_alpha
     grid = [(g, t) for t in taus for g in cfg.gamma]
     P, N = cfg.P[0], cfg.N[0]

@@ -1,50 +1,69 @@
 """hopjax: GPU-accelerated, differentiable Hopfield-type associative memories in JAX.
 
-Modules: :mod:`hopjax.patterns` (memories, corruption, overlaps), :mod:`hopjax.rules` (storage and
-Hebbian learning rules), :mod:`hopjax.classical` (binary Hopfield network, ``run``,
-correlation-matrix memories), :mod:`hopjax.idp` (IDP Hopfield, three-layer, reasoning and
-Kleinfeld models on diffrax; ``simulate``) and :mod:`hopjax.idp_theory` (slow-dynamics theory).
+The library, layer by layer (each module imports only those above it):
+
+* foundations — :mod:`hopjax.patterns` (memories, corruption, overlaps, the sign rule),
+  :mod:`hopjax.rules` (storage and Hebbian learning rules), :mod:`hopjax.activations`;
+* models — binary: :mod:`hopjax.classical` (Hopfield network, ``run``, correlation memories),
+  :mod:`hopjax.dense` (dense AM, modern Hopfield, Minerva2, universal Hopfield),
+  :mod:`hopjax.sequence` and :mod:`hopjax.cycles` (asymmetric sequence networks, limit cycles);
+  continuous: :mod:`hopjax.idp` (+ :mod:`hopjax.idp_theory`) and :mod:`hopjax.gsemm`;
+* solvers and measurements — :mod:`hopjax.solve` (the continuous-model interface, diffrax and
+  RK4 integrators), :mod:`hopjax.measure` (crossings, transitions, episode decoding);
+* around them — :mod:`hopjax.tune` (gradient-based tuning), :mod:`hopjax.nn` (equinox layers),
+  :mod:`hopjax.sweep` (the ensemble engine), :mod:`hopjax.plot`, :mod:`hopjax.cli`.
+
+``import hopjax`` imports neither the experiments nor matplotlib.
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
-from hopjax import classical, idp, idp_theory, patterns, rules
-from hopjax.classical import CorrelationMemory, Hopfield, RunResult, run
-from hopjax.patterns import (
-    flip,
-    hadamard,
-    mask,
-    orthogonal_patterns,
-    overlaps,
-    random_bipolar,
-    random_sparse,
-)
-from hopjax.rules import hebbian, pseudo_inverse, storkey
+from hopjax import classical as classical
+from hopjax import cycles as cycles
+from hopjax import dense as dense
+from hopjax import gsemm as gsemm
+from hopjax import idp as idp
+from hopjax import idp_theory as idp_theory
+from hopjax import measure as measure
+from hopjax import nn as nn
+from hopjax import patterns as patterns
+from hopjax import rules as rules
+from hopjax import sequence as sequence
+from hopjax import solve as solve
+from hopjax import tune as tune
+from hopjax.classical import CorrelationMemory as CorrelationMemory
+from hopjax.classical import Hopfield as Hopfield
+from hopjax.classical import RunResult as RunResult
+from hopjax.classical import run as run
+from hopjax.cycles import PrimeRings as PrimeRings
+from hopjax.dense import DenseAM as DenseAM
+from hopjax.dense import Minerva2 as Minerva2
+from hopjax.dense import ModernHopfield as ModernHopfield
+from hopjax.dense import UniversalHopfield as UniversalHopfield
+from hopjax.gsemm import GSEMM as GSEMM
+from hopjax.gsemm import DenseGSEMM as DenseGSEMM
+from hopjax.idp import IDPHopfield as IDPHopfield
+from hopjax.idp import Kleinfeld as Kleinfeld
+from hopjax.idp import Reasoning as Reasoning
+from hopjax.idp import ThreeLayer as ThreeLayer
+from hopjax.patterns import flip as flip
+from hopjax.patterns import hadamard as hadamard
+from hopjax.patterns import mask as mask
+from hopjax.patterns import orthogonal_patterns as orthogonal_patterns
+from hopjax.patterns import overlaps as overlaps
+from hopjax.patterns import random_bipolar as random_bipolar
+from hopjax.patterns import random_sparse as random_sparse
+from hopjax.rules import hebbian as hebbian
+from hopjax.rules import pseudo_inverse as pseudo_inverse
+from hopjax.rules import storkey as storkey
+from hopjax.sequence import DenseSequence as DenseSequence
+from hopjax.sequence import SequenceHebbian as SequenceHebbian
+from hopjax.solve import AbstractContinuousMemory as AbstractContinuousMemory
+from hopjax.solve import rk4_scan as rk4_scan
+from hopjax.solve import simulate as simulate
+from hopjax.solve import simulate_fixed as simulate_fixed
 
 try:
     __version__ = version("hopjax")
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
-
-__all__ = [
-    "CorrelationMemory",
-    "Hopfield",
-    "RunResult",
-    "__version__",
-    "classical",
-    "flip",
-    "hadamard",
-    "hebbian",
-    "idp",
-    "idp_theory",
-    "mask",
-    "orthogonal_patterns",
-    "overlaps",
-    "patterns",
-    "pseudo_inverse",
-    "random_bipolar",
-    "random_sparse",
-    "rules",
-    "run",
-    "storkey",
-]

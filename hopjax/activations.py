@@ -2,7 +2,8 @@
 
 An :class:`Activation` pairs an elementwise ``psi = ℓ'`` with its Lagrangian ``ell = ℓ``
 (``L(x) = Σ_i ℓ(x_i)``). Energies of the continuous models are written with them
-(``xᵀσ(x) − L(x)`` terms, seed 001 eq. (2)–(3), seed 004 eq. (3)–(4)), so any pair with ``ℓ``
+(``xᵀσ(x) − L(x)`` terms: the IDP energy, eqs. (2)–(3) of :mod:`hopjax.idp`'s source, and the
+GSEMM energy, Karuvally et al. 2023 eqs. (3)–(4)), so any pair with ``ℓ``
 convex keeps the energy non-increasing along the fast dynamics.
 """
 
@@ -46,7 +47,8 @@ TANH = Activation("tanh", jnp.tanh, _logcosh)
 def polynomial(n: int) -> Activation:
     """Sign-preserving power ``ψ(x) = sign(x) |x|^n``, ``ℓ(x) = |x|^{n+1} / (n+1)``.
 
-    For odd ``n`` this is ``x^n`` (seed 004's Dense GSEMM); for even ``n`` plain ``x^n`` would be
+    For odd ``n`` this is ``x^n`` (the Dense GSEMM of Karuvally et al. 2023); for even ``n`` plain
+    ``x^n`` would be
     non-monotone with a non-convex Lagrangian (no energy descent, ``±`` overlaps confused), so the
     sign is kept: the odd extension of ``|x|^n``. ``n = 0`` is ``sign``.
     """

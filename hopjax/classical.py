@@ -1,14 +1,15 @@
 """Classical binary Hopfield network and correlation-matrix associative memories.
 
-Sources: seed 002 (energy, Hebbian storage, one-at-a-time updates, ~0.14 N capacity) and seed 003
-§2.2–2.3 (correlation-matrix memories: Kohonen linear recall, Amari thresholded recall; the
-Hopfield network as a correlation-matrix memory with energy descent).
+Sources: Hopfield (1982), PNAS 79, 2554, doi:10.1073/pnas.79.8.2554 (energy, Hebbian storage,
+one-at-a-time updates, ~0.14 N capacity; Amit, Gutfreund & Sompolinsky 1985 for 0.138 N) and the
+correlation-matrix memories of Amari (1972) and Kohonen (1972, 1988): linear recall, thresholded
+recall, the Hopfield network as a correlation-matrix memory with energy descent.
 
 Tie rule (``sign(0)``): a unit whose local field is exactly zero **keeps its previous state**, in
 synchronous and asynchronous updates alike. With it every stored pattern whose field does not
 oppose it is a fixed point, the energy argument needs no special case, and ``0`` entries of a
 masked cue stay unknown until their field decides them. (Amari's single-pass recall of
-:class:`CorrelationMemory` follows seed 003's ``sgn`` with ``sgn(0) = 0`` instead.) Ties are
+:class:`CorrelationMemory` follows Amari's ``sgn`` with ``sgn(0) = 0`` instead.) Ties are
 decided on the computed field: with Hebbian weights ``k/N`` they are exact when ``1/N`` is exact
 (``N`` a power of two) or in float64; otherwise round-off may resolve a true tie (a rare event
 for random patterns, ~10⁻³ of the units per update at even ``P``) to either sign.
@@ -31,15 +32,10 @@ from hopjax._checks import (
     positive_int,
     same_length,
 )
+from hopjax.patterns import sign_keep
 from hopjax.rules import get_rule
 
-__all__ = ["CorrelationMemory", "Hopfield", "RunResult", "run", "sign_keep"]
-
-
-def sign_keep(h: Float[Array, "*shape"], s: Float[Array, "*shape"]) -> Float[Array, "*shape"]:
-    """``sgn(h)`` with ties kept: ``+1`` if ``h > 0``, ``−1`` if ``h < 0``, ``s`` if ``h = 0``."""
-    one = jnp.ones_like(s)
-    return jnp.where(h > 0, one, jnp.where(h < 0, -one, s))
+__all__ = ["CorrelationMemory", "Hopfield", "RunResult", "run"]
 
 
 class Hopfield(eqx.Module):
@@ -104,7 +100,7 @@ class Hopfield(eqx.Module):
         return s @ self.weights.T - self.thresholds
 
     def energy(self, s: Float[Array, " N"]) -> Float[Array, ""]:
-        """``E(s) = −½ sᵀ W s + θᵀ s`` (Hopfield 1982; seed 002; seed 003 eq. 5 for Hebbian W)."""
+        """``E(s) = −½ sᵀ W s + θᵀ s`` (Hopfield 1982)."""
         return -0.5 * s @ (self.weights @ s) + self.thresholds @ s
 
     def step(self, s: Float[Array, " N"], key: PRNGKeyArray | None = None) -> Float[Array, " N"]:
@@ -207,7 +203,7 @@ def run(
 
 
 class CorrelationMemory(eqx.Module):
-    """Correlation-matrix (hetero-)associative memory, seed 003 §2.2 (Amari 1972, Kohonen 1988).
+    """Correlation-matrix (hetero-)associative memory (Amari 1972, Kohonen 1988).
 
     Stores pairs ``x^μ → y^μ`` (keys ``(P, D)``, values ``(P, M)``) in ``W = Σ_μ y^μ k^μᵀ``
     ``(M, D)``, where the *read-out keys* ``k^μ`` are
@@ -217,7 +213,7 @@ class CorrelationMemory(eqx.Module):
       (:meth:`optimal`, Kohonen's OLAM), biorthogonal to the keys: ``k^μ · x^ν = δ_μν``.
 
     Recall of a cue ``x``: linear ``W x`` (Kohonen) or thresholded ``sgn(W x)`` (Amari). For a cue
-    aimed at pair ``ν`` the recall splits into signal and crosstalk (seed 003 eq. 1),
+    aimed at pair ``ν`` the recall splits into signal and crosstalk,
     ``W x = (k^ν·x) y^ν + Σ_{μ≠ν} (k^μ·x) y^μ`` — see :meth:`decompose` and :meth:`crosstalk`.
     Auto-association is ``values = keys``.
     """
@@ -252,7 +248,7 @@ class CorrelationMemory(eqx.Module):
     def correlation(
         cls, keys: Float[ArrayLike, "P D"], values: Float[ArrayLike, "P M"] | None = None
     ) -> CorrelationMemory:
-        """Correlation matrix ``W = Σ_μ y^μ x^μᵀ = Yᵀ X`` (seed 003 eqs. 1–4); auto if no values."""
+        """Correlation matrix ``W = Σ_μ y^μ x^μᵀ = Yᵀ X`` (Kohonen 1972); auto if no values."""
         keys = float_array(keys, "keys", ndim=2)
         return cls(keys, keys if values is None else values, keys)
 
@@ -269,11 +265,11 @@ class CorrelationMemory(eqx.Module):
         return cls(keys, keys if values is None else values, jnp.linalg.pinv(keys).T)
 
     def recall_linear(self, x: Float[Array, " D"]) -> Float[Array, " M"]:
-        """Kohonen's linear recall ``y = W x`` (seed 003: ``g(x) = x``)."""
+        """Kohonen's linear recall ``y = W x`` (``g(x) = x``)."""
         return self.weights @ x
 
     def recall_threshold(self, x: Float[Array, " D"]) -> Float[Array, " M"]:
-        """Amari's thresholded recall ``y = sgn(W x)`` with ``sgn(0) = 0`` (seed 003 §2.2)."""
+        """Amari's thresholded recall ``y = sgn(W x)`` with ``sgn(0) = 0`` (Amari 1972)."""
         return jnp.sign(self.weights @ x)
 
     def decompose(

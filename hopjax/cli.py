@@ -1,10 +1,12 @@
-"""The ``hopjax`` command line: ``hopjax run`` and ``hopjax list``.
+"""The ``hopjax`` command line: ``hopjax run``, ``hopjax list`` and ``hopjax demo``.
 
-``hopjax run CONFIG.toml [--set KEY=VALUE]... [--out DIR]`` runs a sweep.
+``hopjax run CONFIG.toml [--set KEY=VALUE]... [--out DIR]`` runs (or resumes) a sweep. The
+config's ``experiment`` names the experiment: ``experiments/NAME.py`` beside the config's
+``configs/`` folder, a dotted module path, or a ``file.py`` (see :mod:`hopjax.sweep.discover`).
 
-A config error (unknown key, wrong type, impossible value, a different config in an existing
-output folder) prints a message naming the key and exits with status 2 before anything is
-written.
+A config error (unknown key, wrong type, impossible value, an unknown experiment, a different
+config in an existing output folder) prints a message naming the key and exits with status 2
+before anything is written.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hopjax.config import ConfigError, apply_overrides, load_toml
+from hopjax.config import ConfigError, load_toml
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0])
 err = Console(stderr=True)
@@ -38,11 +40,10 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Run (or resume, into the same --out) the sweep a config describes."""
-    from hopjax.sweep import load_experiment_config, run_sweep
+    from hopjax.sweep import load_config, run_sweep
 
     try:
-        raw = apply_overrides(load_toml(config), set_ or [])
-        exp, cfg = load_experiment_config(raw)
+        exp, cfg = load_config(config, set_ or [])
         if out is None:
             stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
             out = Path("runs") / exp.name / stamp
@@ -68,24 +69,74 @@ def run(
 @app.command("list")
 def list_(
     configs: Annotated[Path, typer.Option(help="Folder of configs to index.")] = Path("configs"),
+    experiments: Annotated[
+        Path | None,
+        typer.Option(help="Folder of experiments (default: experiments/ beside --configs)."),
+    ] = None,
 ) -> None:
     """Name the experiments and the configs that run them."""
-    import hopjax.experiments  # noqa: F401  (registers the built-in experiments)
-    from hopjax.sweep import EXPERIMENTS
+    from hopjax.sweep import Experiment, list_experiments
 
+    folder = experiments if experiments is not None else configs.resolve().parent / "experiments"
     by_exp: dict[str, list[str]] = {}
     for path in sorted(configs.glob("*.toml")) if configs.is_dir() else []:
         try:
             name = load_toml(path).get("experiment", "?")
         except ConfigError:
             name = "?"
-        by_exp.setdefault(name, []).append(str(path))
-    table = Table(title="hopjax experiments")
+        by_exp.setdefault(str(name), []).append(path.name)
+    table = Table(title=f"hopjax experiments ({folder})")
     for col in ("experiment", "description", "configs"):
         table.add_column(col)
-    for name, exp in sorted(EXPERIMENTS.items()):
-        table.add_row(name, exp.description, "\n".join(by_exp.get(name, [])) or "-")
+    found = list_experiments(folder) if folder.is_dir() else []
+    for name, exp in found:
+        desc = exp.description if isinstance(exp, Experiment) else f"[red]cannot load: {exp}"
+        table.add_row(name, desc, "\n".join(by_exp.get(name, [])) or "-")
     Console().print(table)
+    if not found:
+        err.print(f"no experiments found in {folder}; pass --experiments DIR.")
+
+
+@app.command()
+def demo(
+    n: Annotated[int, typer.Option(help="Number of units N.")] = 500,
+    alphas: Annotated[
+        list[float] | None, typer.Option("--alpha", help="Loads P/N (repeat the option).")
+    ] = None,
+    flip: Annotated[float, typer.Option(help="Fraction of cue bits flipped.")] = 0.1,
+    mode: Annotated[str, typer.Option(help="'sync' or 'async' updates.")] = "async",
+    seed: Annotated[int, typer.Option(help="PRNG seed.")] = 0,
+) -> None:
+    """Retrieval by storage rule and load: a table, without the sweep machinery."""
+    from hopjax.demo import retrieval_rows
+
+    if mode not in ("sync", "async"):
+        err.print(f"[red]--mode must be 'sync' or 'async'; got {mode!r}.")
+        raise typer.Exit(2)
+    alphas = alphas or [0.05, 0.1, 0.138, 0.2, 0.3]
+    console = Console()
+    table = Table(title=f"Retrieval from cues with {flip:.0%} flipped bits, N = {n}, {mode}")
+    for col in ("rule", "α = P/N", "P", "mean overlap", "retrieved", "mean steps", "time [s]"):
+        table.add_column(col, justify="left" if col == "rule" else "right", no_wrap=True)
+    last = None
+    for r in retrieval_rows(n=n, alphas=alphas, flip_fraction=flip, mode=mode, seed=seed):
+        if last is not None and r["rule"] != last:
+            table.add_section()
+        last = r["rule"]
+        table.add_row(
+            str(r["rule"]),
+            f"{r['alpha']:.3f}",
+            str(r["P"]),
+            f"{r['overlap']:.3f}",
+            f"{r['retrieved']:.2f}",
+            f"{r['steps']:.1f}",
+            f"{r['seconds']:.1f}",
+        )
+    console.print(table)
+    console.print(
+        "Hebbian capacity ≈ 0.138 N (Amit, Gutfreund & Sompolinsky 1985); Storkey and "
+        "pseudo-inverse store more."
+    )
 
 
 def main() -> None:  # pragma: no cover

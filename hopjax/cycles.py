@@ -1,5 +1,7 @@
 """Limit cycles of synchronous binary networks: the prime-ring construction, Brent's cycle
-detection and an exhaustive census (seed 000, ``../shared/specs/cycles.md``).
+detection and an exhaustive census. The claims come from Natale et al., "asymmetric binary
+networks with superpolynomially many long, noise-robust limit cycles" (arXiv:2605.24611); the
+construction below is ours, chosen to meet them provably (``docs/notes/cycles.md``).
 
 Dynamics: ``s(t+1) = sgn(W s(t) + b)`` on ``s ∈ {−1, +1}^n`` with the **tie rule** of
 :mod:`hopjax.classical`: a unit whose field is exactly 0 keeps its previous value. The map is a
@@ -36,6 +38,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
 from hopjax._checks import float_array, positive_int
+from hopjax.patterns import sign_keep
 
 __all__ = [
     "Census",
@@ -66,8 +69,7 @@ def sign_step(
     """The synchronous update ``s ↦ sgn(W s + b)`` with ties keeping the previous value."""
 
     def step(s: Array) -> Array:
-        h = W @ s + b
-        return jnp.where(h > 0, 1.0, jnp.where(h < 0, -1.0, s)).astype(s.dtype)
+        return sign_keep(W @ s + b, s)
 
     return step
 
@@ -607,7 +609,7 @@ def noisy_survival(
         w = jnp.einsum("kij,kj->ki", keep, 1.0 - agree)
         adv = jnp.minimum(jnp.floor(beta * (a + w)), a)
         h = a - w - 2.0 * adv  # field in the direction of V_next
-        X_new = jnp.where(h > 0, V_next[:, None], jnp.where(h < 0, -V_next[:, None], Y))
+        X_new = sign_keep(h * V_next[:, None], Y)  # h points along V_next (V = ±1: exact)
         good = jnp.all(jnp.sign(jnp.sum(X_new, axis=1)) == V_next)
         return (X_new, V_next, ok & good), None
 

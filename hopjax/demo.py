@@ -1,4 +1,4 @@
-"""Store random patterns, retrieve them from noisy cues, print a table (``python -m hopjax.demo``).
+"""Store random patterns, retrieve them from noisy cues, print a table (``hopjax demo``).
 
 For every storage rule and load ``α = P/N``: store ``P`` random bipolar patterns in a network of
 ``N`` units, flip 10% of the bits of each pattern to make a cue, run the asynchronous dynamics to a
@@ -8,18 +8,18 @@ cued pattern, the fraction retrieved (overlap ≥ 0.95) and the mean number of s
 
 from __future__ import annotations
 
-import argparse
 import time
+from collections.abc import Iterator
 from functools import partial
 
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, PRNGKeyArray
-from rich.console import Console
-from rich.table import Table
 
 from hopjax.classical import Hopfield, run
 from hopjax.patterns import flip, overlaps, random_bipolar
+
+__all__ = ["RULES", "retrieval", "retrieval_rows"]
 
 RULES = ("hebbian", "storkey", "pseudo_inverse")
 
@@ -39,56 +39,33 @@ def retrieval(
     return {"overlap": m.mean(), "retrieved": (m >= 0.95).mean(), "steps": res.steps.mean()}
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of ``python -m hopjax.demo`` / ``hopjax-demo``."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=500, help="number of units N (default 500)")
-    parser.add_argument(
-        "--alphas",
-        type=float,
-        nargs="+",
-        default=[0.05, 0.1, 0.138, 0.2, 0.3],
-        help="loads P/N",
-    )
-    parser.add_argument("--flip", type=float, default=0.1, help="fraction of cue bits flipped")
-    parser.add_argument("--mode", choices=["sync", "async"], default="async")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-
-    console = Console()
-    table = Table(
-        title=f"Retrieval from cues with {args.flip:.0%} flipped bits, N = {args.n}, {args.mode}"
-    )
-    for col in ("rule", "α = P/N", "P", "mean overlap", "retrieved", "mean steps", "time [s]"):
-        table.add_column(col, justify="left" if col == "rule" else "right", no_wrap=True)
-    key = jax.random.PRNGKey(args.seed)
+def retrieval_rows(
+    *, n: int, alphas: list[float], flip_fraction: float, mode: str, seed: int
+) -> Iterator[dict[str, object]]:
+    """One row per (rule, α) as it finishes: rule, α, P, overlap, retrieved, steps, seconds."""
+    key = jax.random.PRNGKey(seed)
     for rule in RULES:
-        for alpha in args.alphas:
-            p = max(1, round(alpha * args.n))
-            if rule == "pseudo_inverse" and p >= args.n:
+        for alpha in alphas:
+            p = max(1, round(alpha * n))
+            if rule == "pseudo_inverse" and p >= n:
                 continue
             t0 = time.perf_counter()
             f = jax.jit(
-                partial(
-                    retrieval, n=args.n, p=p, rule=rule, flip_fraction=args.flip, mode=args.mode
-                )
+                partial(retrieval, n=n, p=p, rule=rule, flip_fraction=flip_fraction, mode=mode)
             )
             out = jax.device_get(f(jax.random.fold_in(key, p)))
-            table.add_row(
-                rule,
-                f"{alpha:.3f}",
-                str(p),
-                f"{out['overlap']:.3f}",
-                f"{out['retrieved']:.2f}",
-                f"{out['steps']:.1f}",
-                f"{time.perf_counter() - t0:.1f}",
-            )
-        table.add_section()
-    console.print(table)
-    console.print(
-        "Hebbian capacity ≈ 0.138 N (seed 002: ~0.14 N); Storkey and pseudo-inverse store more."
-    )
+            yield {
+                "rule": rule,
+                "alpha": alpha,
+                "P": p,
+                **{k: float(v) for k, v in out.items()},
+                "seconds": time.perf_counter() - t0,
+            }
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+
+    from hopjax.cli import app
+
+    app(["demo", *sys.argv[1:]], prog_name="hopjax")

@@ -1,18 +1,19 @@
 """Dense associative memories, modern Hopfield networks, Minerva2 and universal Hopfield networks
-(seed 003 §2.5–2.7 and the papers it cites).
+(Krotov & Hopfield 2016, arXiv:1606.01164; Demircigil et al. 2017, doi:10.1007/s10955-017-1806-y;
+Ramsauer et al. 2021, arXiv:2008.02217; Hintzman 1984; Millidge et al. 2022, arXiv:2202.04557).
 
-* :class:`DenseAM` — binary states, energy ``E(σ) = −Σ_μ F(ξ^μ · σ)`` (seed 003 eq. 11) with
+* :class:`DenseAM` — binary states, energy ``E(σ) = −Σ_μ F(ξ^μ · σ)`` with
   ``F_n(x) = xⁿ/n`` (``separation="polynomial"``), its rectified form ``max(x, 0)ⁿ/n``
   (Krotov & Hopfield 2016) or ``F(x) = exp(β x)`` (Demircigil et al. 2017). The **exact** update
   (Krotov & Hopfield 2016 eq. 3) sets ``σ_i`` to whichever of ``±1`` has the lower energy:
   ``σ_i ← sgn Σ_μ [F(ξ^μ_i + a^μ_i) − F(−ξ^μ_i + a^μ_i)]``, ``a^μ_i = Σ_{j≠i} ξ^μ_j σ_j``; the
-  **gradient** update is the seed's eq. 13, ``σ_i ← sgn Σ_μ ξ^μ_i F'(ξ^μ · σ)``.
+  **gradient** update is ``σ_i ← sgn Σ_μ ξ^μ_i F'(ξ^μ · σ)``.
 * :class:`ModernHopfield` — continuous states, ``ξ_new = Xᵀ softmax(β X ξ)`` with its energy
   ``E = −lse(β, Xξ) + ½ ξᵀξ + β⁻¹ log P + ½ M²`` (Ramsauer et al. 2021).
 * :class:`Minerva2` — Hintzman (1984): similarity ``S_i = Σ_j p_j T_ij / N_i`` (``N_i`` features
   non-zero in probe or trace), activation ``A_i = S_i³``, echo intensity ``Σ_i A_i`` and content
-  ``Σ_i A_i T_i`` (seed 003 eq. 14 iterates ``sgn(content)``).
-* :class:`UniversalHopfield` — Millidge et al. (2022), seed 003 Def. 2.7.1:
+  ``Σ_i A_i T_i`` (iterated as ``sgn(content)``).
+* :class:`UniversalHopfield` — Millidge et al. (2022):
   ``f(q) = Cᵀ sep(sim(A, q))``. Instances (tested to coincide):
 
   ============================  ==========  =================  ===========================
@@ -31,23 +32,34 @@ that leaves every ``sgn`` unchanged) and exponential ones are shifted by their m
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import optimistix as optx
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from hopjax._checks import check_bipolar, float_array, nonnegative, positive_int, same_length
-from hopjax.classical import sign_keep
+from hopjax.patterns import sign_keep
 
-__all__ = ["DenseAM", "Minerva2", "ModernHopfield", "UniversalHopfield"]
+__all__ = ["DenseAM", "Minerva2", "ModernHopfield", "UniversalHopfield", "polynomial_capacity"]
 
 Separation = Literal["polynomial", "rectified", "exponential"]
 
 
 def _bipolar_patterns(xi: Array) -> Array:
     return check_bipolar(float_array(xi, "xi", ndim=2), "xi")
+
+
+def polynomial_capacity(N: int, d: int) -> float:
+    """The capacity scale ``N^d / (2 (2d − 1)!! ln N)`` of a dense memory whose update weighs
+    each pattern by the ``d``-th power of its overlap: ``d = n − 1`` for the dense associative
+    memory with ``F_n = xⁿ/n`` (Krotov & Hopfield 2016; ``d = 1`` is Hebbian's ``N / (2 ln N)``)
+    and ``d`` for the dense sequence network ``F(x) = x^d`` (Chaudhry et al. 2023)."""
+    double_fact = math.prod(range(2 * d - 1, 0, -2))
+    return N**d / (2 * double_fact * math.log(N))
 
 
 class DenseAM(eqx.Module):
@@ -211,21 +223,17 @@ class ModernHopfield(eqx.Module):
     def retrieve(
         self, q: Float[Array, " d"], *, max_steps: int = 100, tol: float = 1e-6
     ) -> tuple[Float[Array, " d"], Int[Array, ""]]:
-        """Iterate :meth:`step` until ``‖Δq‖_∞ <= tol`` or ``max_steps``; returns
-        ``(q, steps)`` (``lax.while_loop``; the energy decreases along it)."""
+        """Iterate :meth:`step` to its fixed point — until an update moves no coordinate by
+        ``tol`` or more, or ``max_steps`` — and return ``(q, steps)``; the energy decreases along
+        the way. optimistix's fixed-point iteration (so the result is differentiable by the
+        implicit-function theorem, not through the iterations); not converging within
+        ``max_steps`` returns the last iterate."""
         max_steps = positive_int(max_steps, "max_steps")
-
-        def cond(c: tuple[Array, Array, Array]) -> Array:
-            _, t, delta = c
-            return (t < max_steps) & (delta > tol)
-
-        def body(c: tuple[Array, Array, Array]) -> tuple[Array, Array, Array]:
-            q, t, _ = c
-            new = self.step(q)
-            return new, t + 1, jnp.max(jnp.abs(new - q))
-
-        q, t, _ = jax.lax.while_loop(cond, body, (q, jnp.asarray(0), jnp.asarray(jnp.inf)))
-        return q, t
+        solver = optx.FixedPointIteration(rtol=0.0, atol=tol, norm=optx.max_norm)
+        sol = optx.fixed_point(
+            lambda y, args: self.step(y), solver, q, max_steps=max_steps, throw=False
+        )
+        return sol.value, sol.stats["num_steps"]
 
     def separation(self) -> Float[Array, " P"]:
         """``Δ_μ = x_μ·x_μ − max_{ν≠μ} x_μ·x_ν``; pattern ``μ`` is retrieved in one step from
@@ -260,7 +268,7 @@ class Minerva2(eqx.Module):
         return jnp.sum(A), A @ self.traces
 
     def step(self, s: Float[Array, " N"], key: PRNGKeyArray | None = None) -> Float[Array, " N"]:
-        """``σ ← sgn(content)`` (seed 003 eq. 14; ties kept)."""
+        """``σ ← sgn(content)`` (Minerva2 iterated; ties kept)."""
         del key
         return sign_keep(self.echo(s)[1], s)
 

@@ -1,10 +1,11 @@
-"""General Sequential Episodic Memory Model (GSEMM) and Dense GSEMM (seed 004).
+"""General Sequential Episodic Memory Model (GSEMM) and Dense GSEMM.
 
 Source: Karuvally, Sejnowski and Siegelmann, "General Sequential Episodic Memory Model", ICML
-2023 (seed 004; equation numbers below are the seed's) and the reproduction notes
-``../shared/specs/gsemm.md``. Convention: the memories are the rows of ``xi`` (shape
-``(N_h, N_f)``; the paper's ``Ξ = xiᵀ`` has them as columns); ``phi[k, j] = 1`` when memory ``k``
-leads to memory ``j`` (the paper's ``Φ_{kj}``, so ``Φᵀ e_k = e_j``).
+2023, PMLR 202 (an earlier version: arXiv:2212.05563); equation numbers below are the paper's.
+Our reproduction notes (parametrisation, measured figures): ``docs/notes/gsemm.md``.
+Convention: the memories are the rows of ``xi`` (shape ``(N_h, N_f)``; the paper's ``Ξ = xiᵀ``
+has them as columns); ``phi[k, j] = 1`` when memory ``k`` leads to memory ``j`` (the paper's
+``Φ_{kj}``, so ``Φᵀ e_k = e_j``).
 
 Two parametrisations of the couplings (``form``):
 
@@ -21,37 +22,40 @@ equations, ``7`` in the reference code). Writing the couplings as ``a_f Ξ σ_h`
 
 is eq. (4) for the paper's form (``κ = 1``) and makes the reference form a gradient system too;
 along trajectories ``dE/dt = F + G`` with ``F = −[T_f V̇_fᵀ H(L_f) V̇_f + κ T_h V̇_hᵀ H(L_h) V̇_h]
-≤ 0`` and ``G = −κ α_c σ_hᵀ Φᵀ Ξᵀ V̇_d`` (eq. (5)–(8); the seed's (17) drops the ``α_c``).
-Which parametrisation reproduces the paper's figures is measured in the ``gsemm_*`` experiments
-(spec: Fig. 1 needs the reference form with ``β_d = 7``).
+≤ 0`` and ``G = −κ α_c σ_hᵀ Φᵀ Ξᵀ V̇_d`` (eq. (5)–(8); the paper's (17) drops the ``α_c``).
+Which parametrisation reproduces the paper's figures is measured in the ``gsemm_*`` experiments:
+Fig. 1 needs the reference form with ``β_d = 7`` (``docs/notes/gsemm.md``).
+
+:func:`run_episode` integrates a Dense GSEMM from a cue (RK4 at constant ``dt``, keeping only the
+leading memory at every save) and judges the retrieved episode by the paper's criterion
+(:func:`hopjax.measure.judge_episode`): the one "integrate and judge" of every GSEMM experiment.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+import math
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
-import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
-from jaxtyping import Array, ArrayLike, Float, Int, PyTree
+from jaxtyping import Array, ArrayLike, Float
 
 from hopjax._checks import float_array, is_concrete, nonnegative, positive
 from hopjax.activations import TANH, Activation, get_activation, polynomial
+from hopjax.measure import Episode, judge_episode, leader, successor
+from hopjax.solve import AbstractContinuousMemory, rk4_scan
 
 __all__ = [
     "GSEMM",
-    "RK4",
     "DenseGSEMM",
     "cycle_matrix",
-    "decode_sequence",
-    "episode_success",
     "episodes_matrix",
-    "simulate_fixed",
-    "successor",
+    "run_episode",
 ]
 
 Form = Literal["paper", "reference"]
@@ -76,7 +80,7 @@ def episodes_matrix(
     episodes: list[list[int]], size: int, *, dtype: jnp.dtype = jnp.float32
 ) -> Array:
     """``Φ`` of several cyclic episodes, each a list of memory indices (0-based), e.g.
-    ``[[0, 1, 2], [3, 4, 5, 6]]`` for seed 004's ξ1→ξ2→ξ3→ξ1 and ξ4→ξ5→ξ6→ξ7→ξ4."""
+    ``[[0, 1, 2], [3, 4, 5, 6]]`` for Fig. 1's ξ1→ξ2→ξ3→ξ1 and ξ4→ξ5→ξ6→ξ7→ξ4."""
     phi = np.zeros((size, size), dtype=np.float32)
     seen: set[int] = set()
     for ep in episodes:
@@ -91,12 +95,6 @@ def episodes_matrix(
         for a, b in zip(ep, ep[1:] + ep[:1], strict=True):
             phi[a, b] = 1.0
     return jnp.asarray(phi, dtype)
-
-
-def successor(phi: Float[Array, "P P"]) -> Int[Array, " P"]:
-    """The next memory of each memory under ``Φ`` (``−1`` if it has none)."""
-    has = jnp.any(phi != 0, axis=1)
-    return jnp.where(has, jnp.argmax(phi != 0, axis=1), -1).astype(jnp.int32)
 
 
 # ----------------------------------------------------------------------------- checks
@@ -126,8 +124,8 @@ def _couplings(form: str, alpha_s: Array) -> tuple[Array, Array]:
 # ----------------------------------------------------------------------------- full model
 
 
-class GSEMM(eqx.Module):
-    """The three-state GSEMM (seed 004 eq. (1)); state ``(V_f, V_h, V_d)``.
+class GSEMM(AbstractContinuousMemory):
+    """The three-state GSEMM (eq. (1)); state ``(V_f, V_h, V_d)``.
 
     ``sigma_f``/``sigma_h`` are :class:`~hopjax.activations.Activation` pairs ``(σ, L)``
     (``σ = ∇L``, eq. (3)); defaults ``tanh`` and the identity (polynomial degree 1). See the
@@ -226,6 +224,11 @@ class GSEMM(eqx.Module):
         """``m_i = (1/N_f) Σ_j ξ_ij σ_f(V_f)_j`` (appendix B)."""
         return self.xi @ self.sigma_f.psi(V_f) / self.xi.shape[1]
 
+    def state_spec(self) -> tuple[tuple[str, int, str], ...]:
+        """``(V_f, V_h, V_d)`` of sizes ``(N_f, N_h, N_f)``."""
+        N_h, N_f = self.xi.shape
+        return ("V_f", N_f, "N_f"), ("V_h", N_h, "N_h"), ("V_d", N_f, "N_f")
+
     def initial_state(self, cue: Float[ArrayLike, " Nf"]) -> tuple[Array, Array, Array]:
         """Cue ``V_f = cue``, ``V_d = 0`` and ``V_h`` at its instantaneous target."""
         V_f = jnp.asarray(cue, self.xi.dtype)
@@ -241,7 +244,7 @@ def _spow(x: Array, n: Array) -> Array:
     return jnp.sign(x) * jnp.abs(x) ** n
 
 
-class DenseGSEMM(eqx.Module):
+class DenseGSEMM(AbstractContinuousMemory):
     """Dense GSEMM: the ``T_h → 0`` limit (eq. (9)–(10)), ``σ_f = tanh``, ``σ_h(x) = sign(x)|x|^n``.
 
     ``T_f V̇_f = a_f Ξ σ_h(h) − V_f``, ``h = a_h Ξᵀ tanh(V_f) + α_c Φᵀ Ξᵀ V_d``,
@@ -298,6 +301,26 @@ class DenseGSEMM(eqx.Module):
         self.beta_d = positive(beta_d, "beta_d")
         _couplings(form, self.alpha_s)
         self.form = form
+
+    PARAMS: ClassVar[tuple[str, ...]] = (
+        "degree",
+        "alpha_s",
+        "alpha_c",
+        "T_f",
+        "T_d",
+        "beta_d",
+        "form",
+    )
+    """The constructor's keyword parameters (what :meth:`from_params` picks from a mapping)."""
+
+    @classmethod
+    def from_params(
+        cls, xi: Float[ArrayLike, "Nh Nf"], phi: Float[ArrayLike, "Nh Nh"] | None, params: Mapping
+    ) -> DenseGSEMM:
+        """The model with memories ``xi``, episode matrix ``phi`` and the parameters of
+        :data:`PARAMS` found in ``params`` (a sweep row's params, a layer's parameter dict;
+        missing ones take their defaults, other keys are ignored)."""
+        return cls(xi, phi, **{k: params[k] for k in cls.PARAMS if k in params})
 
     @property
     def n_features(self) -> int:
@@ -360,6 +383,11 @@ class DenseGSEMM(eqx.Module):
         """``m_i = (1/N_f) Σ_j ξ_ij tanh(V_f)_j``."""
         return self.xi @ self.sigma_f(U) / self.n_features
 
+    def state_spec(self) -> tuple[tuple[str, int, str], ...]:
+        """``(U, V_d)``, both of size ``N_f``."""
+        N_f = self.n_features
+        return ("U", N_f, "N_f"), ("V_d", N_f, "N_f")
+
     def initial_state(self, cue: Float[ArrayLike, " Nf"]) -> tuple[Array, Array]:
         """Cue ``V_f = cue`` (``U = cue / S``) with ``V_d = 0``."""
         cue = jnp.asarray(cue, self.xi.dtype)
@@ -389,122 +417,55 @@ class DenseGSEMM(eqx.Module):
         return sol.value
 
 
-# ----------------------------------------------------------------------------- RK4
+# ----------------------------------------------------------------------------- episodes
 
 
-_RK4_TABLEAU = diffrax.ButcherTableau(
-    c=np.array([0.5, 0.5, 1.0]),
-    b_sol=np.array([1 / 6, 1 / 3, 1 / 3, 1 / 6]),
-    b_error=np.zeros(4),
-    a_lower=(np.array([0.5]), np.array([0.0, 0.5]), np.array([0.0, 0.0, 1.0])),
-)
-
-
-class RK4(diffrax.AbstractERK):
-    """The classical 4th-order Runge–Kutta method (fixed steps only: no error estimate) — the
-    integrator of seed 004's appendices B and C, as a diffrax solver."""
-
-    tableau: ClassVar[diffrax.ButcherTableau] = _RK4_TABLEAU
-    interpolation_cls: ClassVar[Callable[..., Any]] = (
-        diffrax.ThirdOrderHermitePolynomialInterpolation.from_k
-    )
-
-    def order(self, terms: Any) -> int:
-        return 4
-
-
-def simulate_fixed(
-    model: eqx.Module,
-    y0: PyTree,
+def run_episode(
+    model: DenseGSEMM | GSEMM,
+    cue: Float[ArrayLike, " Nf"],
     *,
-    t1: float | Array,
+    t1: float,
     dt: float = 0.01,
-    ts: Float[ArrayLike, " T"] | None = None,
-    save_fn: Callable[[Array, PyTree, Any], PyTree] | None = None,
-    max_steps: int | None = None,
-) -> diffrax.Solution:
-    """Integrate ``model.vector_field`` with :class:`RK4` at a constant step ``dt`` (seed 004's
-    protocol), saving ``save_fn(t, y, args)`` (default ``y``) at ``ts`` (default ``t1`` only):
-    :func:`hopjax.solve.simulate` with a constant step size (so ``check_state`` and the default
-    ``RecursiveCheckpointAdjoint`` apply; autodiff through fixed steps is what ``hopjax.tune``
-    relies on).
+    save_every: float = 1.0,
+    threshold: float = 0.8,
+    repeats: int = 3,
+    start: int | Array | None = 0,
+    max_len: int | None = None,
+) -> Episode:
+    """Integrate ``model`` from ``cue`` and judge the episode it retrieves.
 
-    ``max_steps`` defaults to ``ceil(t1 / dt) + 1`` for a concrete ``t1``; running out raises.
+    RK4 at the constant step ``dt`` (:func:`hopjax.solve.rk4_scan`, the paper's integrator) for
+    ``ceil(t1 / save_every)`` saves of ``round(save_every / dt)`` steps each, keeping only the
+    leading memory and its overlap at every save; then the retrieved sequence is decoded (leader
+    above ``threshold``, recorded on change) and judged by appendix C's criterion against the
+    model's episode matrix (in order ≥ ``repeats`` times, no error, starting at memory
+    ``start``; :func:`hopjax.measure.judge_episode`). ``t1``, ``dt``, ``save_every`` and
+    ``max_len`` (default: one entry per save) are static. The returned :class:`Episode` carries
+    the leader trace and whether the final state stayed finite. Pure JAX: ``vmap`` over models
+    and cues runs a whole ensemble.
     """
-    if max_steps is None:
-        if not is_concrete(t1):
-            raise ValueError("give max_steps when t1 is traced (e.g. vmapped horizons).")
-        max_steps = int(np.ceil(float(t1) / dt)) + 1
-    from hopjax.solve import simulate
+    n_save = math.ceil(t1 / save_every)
+    per = round(save_every / dt)
 
-    return simulate(
-        model,
-        y0,
-        t1=t1,
-        ts=ts,
-        save_fn=save_fn,
-        solver=RK4(),
-        dt0=dt,
-        stepsize_controller=diffrax.ConstantStepSize(),
-        max_steps=max_steps,
+    def save(t: Array, y: Any, args: Any) -> tuple[Array, Array]:
+        return leader(model.overlaps(y[0]))
+
+    y_end, (lead, top) = rk4_scan(
+        model.vector_field,
+        model.initial_state(cue),
+        dt=dt,
+        n_save=n_save,
+        steps_per_save=per,
+        save_fn=save,
     )
-
-
-# ----------------------------------------------------------------------------- decoding
-
-
-def decode_sequence(
-    lead: Int[Array, " T"], top: Float[Array, " T"], *, threshold: float = 0.8, max_len: int = 256
-) -> tuple[Int[Array, " L"], Int[Array, ""]]:
-    """The retrieved sequence: the leading memory ``lead[t]`` whenever its overlap ``top[t]``
-    exceeds ``threshold``, recorded on change (``lax.scan``; vmappable).
-
-    Returns ``(seq, count)``: ``seq[:count]`` (capped at ``max_len``; unused entries −1); the
-    first entry is the first memory retrieved (normally the cue).
-    """
-
-    def body(carry: tuple, inp: tuple) -> tuple:
-        cur, count, seq = carry
-        i, v = inp
-        rec = (v > threshold) & (i != cur)
-        seq = seq.at[jnp.where(rec, count, max_len)].set(i, mode="drop")
-        return (jnp.where(rec, i, cur), count + rec, seq), None
-
-    init = (
-        jnp.asarray(-1, jnp.int32),
-        jnp.asarray(0, jnp.int32),
-        jnp.full((max_len,), -1, jnp.int32),
+    ep = judge_episode(
+        lead,
+        top,
+        successor(model.phi),
+        threshold=threshold,
+        repeats=repeats,
+        start=start,
+        max_len=n_save if max_len is None else max_len,
     )
-    (_, count, seq), _ = jax.lax.scan(body, init, (lead.astype(jnp.int32), top))
-    return seq, count
-
-
-def episode_success(
-    seq: Int[Array, " L"], count: Int[Array, ""], succ: Int[Array, " P"], *, repeats: int = 3
-) -> tuple[Array, Array]:
-    """Appendix C's criterion: the episode is retrieved in the correct order at least ``repeats``
-    times with no errors — every recorded step follows ``Φ`` (``seq[k+1] = succ[seq[k]]``) and at
-    least ``repeats · L`` steps were made, ``L`` the length of the first memory's cycle.
-
-    Returns ``(success, n_correct)`` with ``n_correct`` the number of correct steps before the
-    first error. A count beyond ``len(seq)`` counts only the stored steps.
-    """
-    L_max = seq.shape[0]
-    stored = jnp.minimum(count, L_max)
-    k = jnp.arange(L_max - 1)
-    valid = k + 1 < stored
-    ok = seq[1:] == succ[jnp.clip(seq[:-1], 0)]
-    bad = valid & ~ok
-    first_bad = jnp.where(jnp.any(bad), jnp.argmax(bad), jnp.maximum(stored - 1, 0))
-    # length of the cycle through seq[0]
-    P = succ.shape[0]
-
-    def step(c: tuple, _: None) -> tuple:
-        node, length, done = c
-        nxt = succ[jnp.clip(node, 0)]
-        back = nxt == seq[0]
-        return (nxt, length + (~done), done | back | (nxt < 0)), None
-
-    (_, L, _), _ = jax.lax.scan(step, (seq[0], jnp.asarray(0), jnp.asarray(False)), None, length=P)
-    success = ~jnp.any(bad) & (stored - 1 >= repeats * L) & (seq[0] >= 0)
-    return success, first_bad
+    finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in jax.tree.leaves(y_end)]))
+    return dataclasses.replace(ep, finite=finite)

@@ -1,11 +1,15 @@
 """Input-driven plasticity (IDP) Hopfield networks and the two-timescale reasoning model.
 
-Source: seed 001 (Betteti, Baggio, Bullo, Zampieri) with the equations recovered in
-``../shared/specs/idp.md``; numbers in parentheses are seed 001's equation numbers.
-Convention: memories are the rows of ``xi`` (shape ``(P, N)``, ``Ξ = xiᵀ`` in the paper's
-notation), overlaps ``m(x) = (1/N) Ξᵀ Ψ(x)``.
+Sources: the IDP Hopfield model of Betteti, Baggio, Bullo & Zampieri, "Input-driven dynamics for
+robust memory retrieval in Hopfield networks", Sci. Adv. 11(17) (2025), doi:10.1126/sciadv.adu6991
+(arXiv:2411.05849), and its two-timescale reasoning extension, "A dynamical theory of sequential
+retrieval in input-driven Hopfield networks" (preprint, 2025), whose equation numbers appear in
+parentheses; that text lost its equations, and the forms used here are the ones its own
+derivations pin down (``docs/notes/idp.md``). Convention: memories are the rows of ``xi``
+(shape ``(P, N)``, ``Ξ = xiᵀ`` in the paper's notation), overlaps ``m(x) = (1/N) Ξᵀ Ψ(x)``.
 
-Models (equinox modules with a diffrax ``vector_field``; run them with :func:`simulate`):
+Models (:class:`hopjax.solve.AbstractContinuousMemory` subclasses; run them with
+:func:`~hopjax.solve.simulate`):
 
 * :class:`IDPHopfield` — ``τ_x ẋ = −x + W(α) Ψ(x)``, ``W(α) = (1/N) Ξ diag(α) Ξᵀ`` (1)/(16)/(19)
   with ``α`` constant, a function of time, or filtered from an input ``u(t)``; energy (2)–(3).
@@ -17,12 +21,13 @@ Models (equinox modules with a diffrax ``vector_field``; run them with :func:`si
 
 ``W(α)`` is never formed: ``W(α) v = (1/N) Ξ (α ⊙ (Ξᵀ v))`` costs ``O(N P)``.
 
-**Symmetry breaking** (spec, measured pitfalls): with exactly orthogonal memories and no input
-the pure model (7) does not cycle — on ``ξ^μ`` the drive along ``ξ^{μ+1}`` is exactly zero and
-the transition waits on round-off. :class:`Reasoning` therefore adds the input ``ε Ξ α`` to the
-fast equation (an input aligned with the salient memories, as the three-layer model's input
-pathway provides); ``eps = 0`` gives the pure model. ``ε`` shortens each transition by
-``O(τ_x ln(1/ε))``-scale amounts only: see the README table for the measured dependence.
+**Symmetry breaking** (measured pitfall, ``docs/notes/idp.md``): with exactly orthogonal memories
+and no input the pure model (7) does not cycle — on ``ξ^μ`` the drive along ``ξ^{μ+1}`` is
+exactly zero and the transition waits on round-off. :class:`Reasoning` therefore adds the input
+``ε Ξ α`` to the fast equation (an input aligned with the salient memories, as the three-layer
+model's input pathway provides); ``eps = 0`` gives the pure model. ``ε`` shortens each
+transition by ``O(τ_x ln(1/ε))``-scale amounts only: see ``docs/notes/idp.md`` for the measured
+dependence.
 """
 
 from __future__ import annotations
@@ -33,26 +38,27 @@ from typing import Any, Literal
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Float, Int, PyTree
+from jaxtyping import Array, ArrayLike, Float, PyTree
 
 from hopjax import idp_theory
-from hopjax._checks import float_array, nonnegative, positive, same_length
+from hopjax._checks import float_array, nonnegative, positive
 from hopjax.activations import HARDTANH, TANH, Activation, get_activation
-from hopjax.solve import simulate
+from hopjax.measure import crossing_period
+from hopjax.solve import AbstractContinuousMemory, simulate_fixed
 
 __all__ = [
     "HARDTANH",
     "TANH",
+    "AbstractIDPMemory",
     "Activation",
+    "FilteredInput",
     "IDPHopfield",
     "Kleinfeld",
     "Reasoning",
     "ThreeLayer",
-    "Transitions",
     "circulant",
     "get_activation",
-    "measure_transitions",
-    "simulate",
+    "reasoning_period",
 ]
 
 
@@ -69,7 +75,7 @@ def _memories(xi: ArrayLike) -> Array:
 def circulant(P: int, *, dtype: jnp.dtype = jnp.float32) -> Float[Array, "P P"]:
     """Reasoning matrix of the cycle ``1 → 2 → … → P → 1``: ``A_{νμ} = δ_{ν, μ+1 (mod P)}``.
 
-    ``A e_μ = e_{μ+1}`` (spec (7)).
+    ``A e_μ = e_{μ+1}`` (eq. (7)).
     """
     return jnp.roll(jnp.eye(P, dtype=dtype), 1, axis=0)
 
@@ -96,11 +102,23 @@ def _w_apply(xi: Array, alpha: Array, v: Array) -> Array:
     return (alpha * (xi @ v)) @ xi / xi.shape[1]
 
 
+class AbstractIDPMemory(AbstractContinuousMemory):
+    """The IDP family: memories ``xi`` ``(P, N)`` and a diagonal activation ``Ψ``; overlaps
+    ``m(x) = (1/N) Ξᵀ Ψ(x)``."""
+
+    xi: eqx.AbstractVar[Float[Array, "P N"]]
+    activation: eqx.AbstractVar[Activation]
+
+    def overlaps(self, x: Float[Array, " N"]) -> Float[Array, " P"]:
+        """``m(x) = (1/N) Ξᵀ Ψ(x)``."""
+        return _overlaps(self.xi, self.activation.psi(x))
+
+
 # ----------------------------------------------------------------------------- IDP Hopfield
 
 
 class FilteredInput(eqx.Module):
-    """Saliency filtered from an input: ``τ_u α̇ = −α + (1/N) Ξᵀ u(t)`` (spec (1)/(16)).
+    """Saliency filtered from an input: ``τ_u α̇ = −α + (1/N) Ξᵀ u(t)`` (eq. (1)/(16)).
 
     ``u`` maps time to an ``(N,)`` input; with it the IDP state is the pair ``(x, α)``.
     """
@@ -109,10 +127,10 @@ class FilteredInput(eqx.Module):
     tau_u: Array
 
 
-class IDPHopfield(eqx.Module):
+class IDPHopfield(AbstractIDPMemory):
     """IDP Hopfield network ``τ_x ẋ = −x + W(α) Ψ(x)`` with ``W(α) = (1/N) Ξ diag(α) Ξᵀ``.
 
-    Seed 001 eq. (1)/(16)/(19)–(22). ``alpha`` is one of
+    Eq. (1)/(16)/(19)–(22). ``alpha`` is one of
 
     * an array ``(P,)`` — constant saliencies (``α = 1``: the classical continuous Hopfield net);
     * a callable ``t ↦ α(t)`` — prescribed saliencies;
@@ -185,9 +203,21 @@ class IDPHopfield(eqx.Module):
         a = self.alpha_at(0.0) if alpha is None else jnp.asarray(alpha)
         return (self.xi.T * a) @ self.xi / self.xi.shape[1]
 
-    def overlaps(self, x: Float[Array, " N"]) -> Float[Array, " P"]:
-        """``m(x) = (1/N) Ξᵀ Ψ(x)``."""
-        return _overlaps(self.xi, self.activation.psi(x))
+    def state_spec(self) -> tuple[tuple[str, int, str], ...]:
+        """``x`` ``(N,)``, or ``(x, α)`` when ``α`` is filtered from an input."""
+        P, N = self.xi.shape
+        return (("x", N, "N"), ("alpha", P, "P")) if self.filtered else (("x", N, "N"),)
+
+    def initial_state(
+        self, x: Float[ArrayLike, " N"], alpha: Float[ArrayLike, " P"] | None = None
+    ) -> PyTree:
+        """Start at ``x`` (a cue); with a filtered input the state is ``(x, α)``, ``α`` given
+        or ``0`` (the input then builds the saliencies up on the timescale ``τ_u``)."""
+        x = jnp.asarray(x, self.xi.dtype)
+        if not self.filtered:
+            return x
+        a = jnp.zeros((self.xi.shape[0],), self.xi.dtype) if alpha is None else alpha
+        return x, jnp.asarray(a, self.xi.dtype)
 
     def vector_field(self, t: Array, y: PyTree, args: Any) -> PyTree:
         """``ẋ = (−x + W(α)Ψ(x)) / τ_x`` (and ``α̇ = (−α + Ξᵀu/N) / τ_u`` when filtered)."""
@@ -217,8 +247,8 @@ class IDPHopfield(eqx.Module):
 # ----------------------------------------------------------------------------- three layers
 
 
-class ThreeLayer(eqx.Module):
-    """The three-layer timescale-separated model (seed 001 (4)–(6)); state ``(h, x, α)``.
+class ThreeLayer(AbstractIDPMemory):
+    """The three-layer timescale-separated model (eqs. (4)–(6)); state ``(h, x, α)``.
 
     * memory layer:   ``τ_h ḣ = −h + α ⊙ (1/N) Ξᵀ Ψ(x)``
     * feature layer:  ``τ_x ẋ = −x + Ξ F(h) + ε Ξ α``
@@ -270,9 +300,20 @@ class ThreeLayer(eqx.Module):
         self.eps = nonnegative(eps, "eps")
         self.activation = get_activation(activation)
 
-    def overlaps(self, x: Float[Array, " N"]) -> Float[Array, " P"]:
-        """``m(x) = (1/N) Ξᵀ Ψ(x)``."""
-        return _overlaps(self.xi, self.activation.psi(x))
+    def state_spec(self) -> tuple[tuple[str, int, str], ...]:
+        """``(h, x, α)`` of sizes ``(P, N, P)``."""
+        P, N = self.xi.shape
+        return ("h", P, "P"), ("x", N, "N"), ("alpha", P, "P")
+
+    def initial_state(
+        self, x: Float[ArrayLike, " N"], alpha: Float[ArrayLike, " P"] | None = None
+    ) -> tuple[Array, Array, Array]:
+        """Start at ``x`` with saliencies ``α`` (default ``0``) and the memory layer at its
+        instantaneous target ``h = α ⊙ m(x)``."""
+        x = jnp.asarray(x, self.xi.dtype)
+        a = jnp.zeros((self.xi.shape[0],), self.xi.dtype) if alpha is None else alpha
+        a = jnp.asarray(a, self.xi.dtype)
+        return a * self.overlaps(x), x, a
 
     def vector_field(self, t: Array, y: PyTree, args: Any) -> PyTree:
         """Right-hand sides of (4)–(6) for the state ``(h, x, α)``."""
@@ -290,8 +331,8 @@ class ThreeLayer(eqx.Module):
 # ----------------------------------------------------------------------------- reasoning
 
 
-class Reasoning(eqx.Module):
-    """Two-timescale IDP reasoning model (seed 001 eq. (7)); state ``(x, α)``.
+class Reasoning(AbstractIDPMemory):
+    """Two-timescale IDP reasoning model (eq. (7)); state ``(x, α)``.
 
     ``τ_x ẋ = −x + W(α) Ψ(x) + ε Ξ α``,   ``τ_α α̇ = −α + γ A m(x)``,   ``m = (1/N) Ξᵀ Ψ(x)``.
 
@@ -329,9 +370,10 @@ class Reasoning(eqx.Module):
         self.eps = nonnegative(eps, "eps")
         self.activation = get_activation(activation)
 
-    def overlaps(self, x: Float[Array, " N"]) -> Float[Array, " P"]:
-        """``m(x) = (1/N) Ξᵀ Ψ(x)``."""
-        return _overlaps(self.xi, self.activation.psi(x))
+    def state_spec(self) -> tuple[tuple[str, int, str], ...]:
+        """``(x, α)`` of sizes ``(N, P)``."""
+        P, N = self.xi.shape
+        return ("x", N, "N"), ("alpha", P, "P")
 
     def vector_field(self, t: Array, y: tuple[Array, Array], args: Any) -> tuple[Array, Array]:
         """Right-hand side of (7) with the symmetry-breaking input ``ε Ξ α``."""
@@ -359,8 +401,8 @@ class Reasoning(eqx.Module):
 # ----------------------------------------------------------------------------- Kleinfeld
 
 
-class Kleinfeld(eqx.Module):
-    """Kleinfeld's (1986) one-timescale sequence model (seed 001 (8)–(9)).
+class Kleinfeld(AbstractIDPMemory):
+    """Kleinfeld's (1986) one-timescale sequence model (eqs. (8)–(9)).
 
     ``τ_x ẋ = −x + W^S Ψ(x) + γ W^A Ψ(z)`` with ``W^S = (1/N) Σ_μ ξ^μ ξ^μᵀ`` and
     ``W^A = (1/N) Ξ A Ξᵀ = (1/N) Σ_μ ξ^{μ+1} ξ^μᵀ`` for the circulant ``A``. Without delay
@@ -395,9 +437,10 @@ class Kleinfeld(eqx.Module):
         self.delayed = bool(delayed)
         self.activation = get_activation(activation)
 
-    def overlaps(self, x: Float[Array, " N"]) -> Float[Array, " P"]:
-        """``m(x) = (1/N) Ξᵀ Ψ(x)``."""
-        return _overlaps(self.xi, self.activation.psi(x))
+    def state_spec(self) -> tuple[tuple[str, int, str], ...]:
+        """``x`` ``(N,)``, or ``(x, x̄)`` with the delay."""
+        N = self.xi.shape[1]
+        return (("x", N, "N"), ("x_delayed", N, "N")) if self.delayed else (("x", N, "N"),)
 
     def vector_field(self, t: Array, y: PyTree, args: Any) -> PyTree:
         """Right-hand side of (8)–(9) (and of the delay filter)."""
@@ -415,135 +458,29 @@ class Kleinfeld(eqx.Module):
         return (x, x) if self.delayed else x
 
 
-def _check_state(model: eqx.Module, y0: PyTree) -> None:
-    """Shape checks of ``y0`` against an IDP-family model (static, at trace time)."""
-    xi = model.xi
-    P, N = xi.shape
-    if isinstance(model, Reasoning) or (isinstance(model, IDPHopfield) and model.filtered):
-        names, sizes = ("x", "alpha"), (N, P)
-    elif isinstance(model, ThreeLayer):
-        names, sizes = ("h", "x", "alpha"), (P, N, P)
-    elif isinstance(model, Kleinfeld) and model.delayed:
-        names, sizes = ("x", "x_delayed"), (N, N)
-    else:
-        names, sizes = ("x",), (N,)
-    parts = y0 if len(names) > 1 else (y0,)
-    if len(names) > 1 and (not isinstance(y0, tuple) or len(y0) != len(names)):
-        raise ValueError(f"y0 must be the tuple ({', '.join(names)}) for {type(model).__name__}.")
-    for part, name, size in zip(parts, names, sizes, strict=True):
-        arr = jnp.asarray(part)
-        if arr.ndim != 1:
-            raise ValueError(f"y0 {name} must be one state of shape ({size},); vmap for batches.")
-        same_length(size, arr, f"y0 {name}", "P" if size == P and name != "x" else "N")
-
-
 # ----------------------------------------------------------------------------- measurement
 
 
-class Transitions(eqx.Module):
-    """Transitions of the leading memory in a saved trajectory (fixed-size, vmappable).
+def reasoning_period(
+    model: Reasoning, *, t1: float | Array, dt: float = 0.1, saves: int = 1000
+) -> Float[Array, ""]:
+    """The measured cycle period of a :class:`Reasoning` model, differentiable in its parameters.
 
-    ``times[k]`` is the ``k``-th time the leading overlap changed (interpolated crossing of the old
-    and new leader's overlaps), ``to[k]`` the new leader; ``peaks[k]`` is the largest saliency of
-    the leader during its ``k``-th dwell (``peaks[0]`` for the initial memory), i.e. the measured
-    ``a_k`` of the peak map. Unused entries are NaN (``to``: −1). ``count`` transitions happened
-    (it may exceed the capacity ``len(times)``; then only the first ones are stored).
-    ``active_end``: the leading overlap at the end is at least ``active``.
+    One run started on the cycle (memory 0 at saliency ``a₊(γ)``, the peak map's fixed point, so
+    a short horizon ``t1`` suffices), RK4 at constant ``dt``
+    (:func:`~hopjax.solve.simulate_fixed`), saliency ``α₁`` saved at ``saves`` points; the period
+    is the spacing of ``α₁``'s up-crossings of 1 (:func:`~hopjax.measure.crossing_period`: the
+    saliency is the slow variable, so the interpolated crossing time is smooth in the
+    parameters). Autodiff through it matches finite differences to a few per cent at constant
+    steps, not through the adaptive solve (``docs/notes/idp.md``).
     """
-
-    times: Float[Array, " K"]
-    to: Int[Array, " K"]
-    peaks: Float[Array, " K1"]
-    count: Int[Array, ""]
-    active_end: Array
-    last_time: Float[Array, ""]
-
-    def sustained(self, t1: float | Array, window: float = 0.25) -> Array:
-        """Active at the end and a transition within the last ``window · t1`` (not collapsed to
-        the origin, not stuck on a fixed point)."""
-        return self.active_end & (self.last_time >= (1.0 - window) * t1)
-
-    def period(self, cycle_length: int, cycles: int = 1) -> Float[Array, ""]:
-        """Mean period over the last ``cycles`` full cycles: ``(t_K − t_{K−L·c}) / c``.
-
-        NaN when fewer than ``L·c + 1`` transitions were stored.
-        """
-        K = jnp.minimum(self.count, self.times.shape[0])
-        lag = cycle_length * cycles
-        t_last = self.times[jnp.clip(K - 1, 0)]
-        t_first = self.times[jnp.clip(K - 1 - lag, 0)]
-        return jnp.where(K >= lag + 1, (t_last - t_first) / cycles, jnp.nan)
-
-
-def measure_transitions(
-    ts: Float[Array, " T"],
-    m: Float[Array, "T P"],
-    alpha: Float[Array, "T P"] | None = None,
-    *,
-    max_transitions: int = 64,
-    active: float = 0.5,
-    margin: float = 0.05,
-) -> Transitions:
-    """Find the transitions between memories in overlaps ``m`` saved at times ``ts``.
-
-    The leader is tracked with hysteresis (``lax.scan`` over the save points): memory ``ν`` takes
-    over when ``m_ν ≥ active`` and ``m_ν > m_leader + margin``, so near-ties of mixed states and
-    activity near the origin never count as transitions. A transition's time is the linearly
-    interpolated last crossing ``m_ν = m_leader`` before the take-over (event-free, exact for fine
-    saves). With ``alpha`` the peaks ``a_k`` (the leader's largest saliency during each dwell) are
-    measured too (otherwise NaN). Pure ``jnp``: ``vmap`` over runs.
-    """
-    _T, P = m.shape
-    dtype = m.dtype
-    K = max_transitions
-
-    def body(carry: tuple, inp: tuple) -> tuple:
-        lead, cross, m_prev, t_prev, count, times, to, peaks = carry
-        t, m_t, a_t = inp
-        valid = lead >= 0
-        m_lead = m_t[jnp.clip(lead, 0)]
-        d_now = m_t - m_lead
-        d_prev = m_prev - m_prev[jnp.clip(lead, 0)]
-        up = valid & (d_prev <= 0) & (d_now > 0)
-        frac = -d_prev / jnp.where(up, d_now - d_prev, 1.0)
-        cross = jnp.where(up, t_prev + frac * (t - t_prev), cross)
-        cand = jnp.argmax(m_t)
-        take = (m_t[cand] >= active) & (~valid | (m_t[cand] > m_lead + margin)) & (cand != lead)
-        is_tr = take & valid
-        slot = jnp.where(is_tr, count, K)
-        times = times.at[slot].set(cross[cand], mode="drop")
-        to = to.at[slot].set(cand, mode="drop")
-        count = count + is_tr
-        new_lead = jnp.where(take, cand, lead)
-        # crossings are relative to the leader: restart them when it changes
-        cross = jnp.where(take, jnp.where(m_t > m_t[cand], t, jnp.nan), cross)
-        seg = jnp.where(new_lead >= 0, jnp.minimum(count, K), K + 1)
-        a_lead = a_t[jnp.clip(new_lead, 0)]
-        peaks = peaks.at[seg].max(a_lead, mode="drop")
-        return (new_lead, cross, m_t, t, count, times, to, peaks), None
-
-    a_in = jnp.zeros_like(m) if alpha is None else alpha
-    init = (
-        jnp.asarray(-1),
-        jnp.full((P,), jnp.nan, ts.dtype),
-        m[0],
-        ts[0],
-        jnp.asarray(0, jnp.int32),
-        jnp.full((K,), jnp.nan, ts.dtype),
-        jnp.full((K,), -1, jnp.int32),
-        jnp.full((K + 1,), -jnp.inf, dtype),
+    ts = jnp.linspace(0.0, t1, saves)
+    sol = simulate_fixed(
+        model,
+        model.initial_state(a0=idp_theory.a_plus(model.gamma)),
+        t1=t1,
+        dt=dt,
+        ts=ts,
+        save_fn=lambda t, y, args: y[1][1],
     )
-    (_lead, _, _, _, count, times, to, peaks), _ = jax.lax.scan(body, init, (ts, m, a_in))
-    stored = jnp.minimum(count, K)
-    has = jnp.arange(K + 1) <= stored
-    if alpha is None:
-        peaks = jnp.full((K + 1,), jnp.nan, dtype)
-    else:
-        peaks = jnp.where(has & jnp.isfinite(peaks), peaks, jnp.nan)
-    active_end = jnp.max(m[-1]) >= active
-    last = jnp.where(count > 0, times[jnp.clip(stored - 1, 0)], jnp.nan)
-    return Transitions(times, to, peaks, count, active_end, last)
-
-
-for _cls in (IDPHopfield, ThreeLayer, Reasoning, Kleinfeld):
-    _cls.check_state = _check_state  # used by simulate() to validate y0
+    return crossing_period(ts, sol.ys, 1.0)

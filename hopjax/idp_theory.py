@@ -1,4 +1,6 @@
-"""Slow-dynamics theory of the two-timescale IDP reasoning model (seed 001 §3.1 and §5.2).
+"""Slow-dynamics theory of the two-timescale IDP reasoning model ("A dynamical theory of
+sequential retrieval in input-driven Hopfield networks", §3.1 and §5.2; equation numbers are
+that paper's, see :mod:`hopjax.idp`).
 
 While the fast layer sits on memory ``μ`` (``x ≈ α_μ ξ^μ``, ``m = e_μ``) the saliencies obey
 ``τ_α α̇_ν = −α_ν + γ δ_{ν, μ+1}``, so from ``α_μ(0) = a_k`` (others 0)
@@ -10,7 +12,8 @@ While the fast layer sits on memory ``μ`` (``x ≈ α_μ ξ^μ``, ``m = e_μ``)
   ``a_± = (γ ± √(γ² − 4γ)) / 2``                                                (15)/(35)–(36)
 * for ``γ > 4`` and ``a_0 > a_−`` the peaks converge monotonically to ``a_+``; otherwise they
   decrease until ``a_k ≤ 1`` (collapse); at ``γ = 4`` convergence iff ``a_0 ≥ 2``
-* asymptotic period of a cycle over ``P`` memories ``T = P τ_α ln a_+(γ)``              (37)
+* asymptotic period of a cycle over ``P`` memories ``T = P τ_α ln a_+(γ)``              (37),
+  and its inverses :func:`inverse_gamma` / :func:`inverse_tau_alpha`
 
 The formulas hold for ``τ_α ≫ τ_x`` **and** neglect the saliencies left over from earlier dwells
 (the paper sets them to zero at the start of each dwell). :func:`reduced_peaks` keeps them: it
@@ -38,6 +41,8 @@ __all__ = [
     "a_pm",
     "converges",
     "escape_time",
+    "inverse_gamma",
+    "inverse_tau_alpha",
     "peak_map",
     "peak_sequence",
     "period",
@@ -48,7 +53,7 @@ __all__ = [
 ]
 
 GAIN_THRESHOLD = 4.0
-"""Smallest gain with self-sustained transitions (seed 001 eq. (15): ``γ² − 4γ ≥ 0``)."""
+"""Smallest gain with self-sustained transitions (eq. (15): ``γ² − 4γ ≥ 0``)."""
 
 
 def a_pm(gamma: Float[ArrayLike, "*b"]) -> tuple[Float[Array, "*b"], Float[Array, "*b"]]:
@@ -104,7 +109,7 @@ def peak_sequence(
 def converges(a0: Float[ArrayLike, "*b"], gamma: Float[ArrayLike, "*b"]) -> Bool[Array, "*b"]:
     """Whether peaks starting at ``a0`` converge to ``a_+`` (sustained cycling).
 
-    ``γ > 4``: iff ``a0 > a_−``; ``γ = 4``: iff ``a0 ≥ 2``; ``γ < 4``: never (seed 001 §5.2).
+    ``γ > 4``: iff ``a0 > a_−``; ``γ = 4``: iff ``a0 ≥ 2``; ``γ < 4``: never (§5.2).
     """
     a0 = jnp.asarray(a0)
     g = jnp.asarray(gamma)
@@ -120,6 +125,22 @@ def period(
     NaN below ``γ = 4``.
     """
     return jnp.asarray(P) * escape_time(a_plus(gamma), tau_alpha)
+
+
+def inverse_gamma(
+    period: Float[ArrayLike, "*b"], P: Float[ArrayLike, "*b"], tau_alpha: Float[ArrayLike, "*b"]
+) -> Float[Array, "*b"]:
+    """The gain ``γ`` at which ``P τ_α ln a_+(γ) = T``: ``a_+ = e^{T/(P τ_α)}`` and, as ``a_+``
+    is a root of ``a² − γ a + γ = 0``, ``γ = a_+² / (a_+ − 1)``."""
+    a = jnp.exp(jnp.asarray(period) / (P * jnp.asarray(tau_alpha)))
+    return a * a / (a - 1.0)
+
+
+def inverse_tau_alpha(
+    period: Float[ArrayLike, "*b"], P: Float[ArrayLike, "*b"], gamma: Float[ArrayLike, "*b"]
+) -> Float[Array, "*b"]:
+    """The slow timescale ``τ_α`` at which ``P τ_α ln a_+(γ) = T`` (NaN below ``γ = 4``)."""
+    return jnp.asarray(period) / (P * jnp.log(a_plus(gamma)))
 
 
 def transitions_before_collapse(

@@ -1,8 +1,9 @@
-"""Patterns: random bipolar, sparse and exactly orthogonal memories, corruption, overlaps.
+"""Patterns: random bipolar, sparse and exactly orthogonal memories, corruption, overlaps, and
+the sign rule every binary network shares.
 
-Conventions (../shared/DESIGN.md): a set of ``P`` patterns of ``N`` units is a ``(P, N)`` float
-array (pattern index first); bipolar entries are exactly ``±1`` in float32. A single state is
-``(N,)``; corrupt a batch with ``jax.vmap`` over keys and states.
+Conventions: a set of ``P`` patterns of ``N`` units is a ``(P, N)`` float array (pattern index
+first); bipolar entries are exactly ``±1`` in float32. A single state is ``(N,)``; corrupt a
+batch with ``jax.vmap`` over keys and states.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ __all__ = [
     "flip",
     "hadamard",
     "mask",
+    "memories",
     "orthogonal_patterns",
     "overlaps",
     "random_bipolar",
     "random_sparse",
+    "sign_keep",
 ]
 
 
@@ -31,8 +34,8 @@ def random_bipolar(
 ) -> Float[Array, "P N"]:
     """``P`` independent uniform bipolar patterns, ``ξ^μ_i ∈ {−1, +1}`` with probability ½ each.
 
-    The standard random memories of the Hopfield capacity analysis (seed 002; Amit, Gutfreund and
-    Sompolinsky 1985).
+    The standard random memories of the Hopfield capacity analysis (Hopfield 1982; Amit, Gutfreund
+    and Sompolinsky 1985).
     """
     P = positive_int(P, "P")
     N = positive_int(N, "N")
@@ -86,8 +89,8 @@ def orthogonal_patterns(
 
     Without ``key`` the first ``P`` rows of Sylvester's ``H_N`` (row 0 is all ``+1``). With a key,
     ``P`` distinct rows chosen at random and every column multiplied by a random sign: still exactly
-    orthogonal, but with no special all-ones pattern. This realises Assumption 1 of the IDP model
-    (../shared/specs/idp.md).
+    orthogonal, but with no special all-ones pattern. This realises the orthogonality assumption of
+    the IDP reasoning model (``docs/notes/idp.md``).
     """
     P = positive_int(P, "P")
     N = positive_int(N, "N")
@@ -102,6 +105,19 @@ def orthogonal_patterns(
     rows = jax.random.choice(k_rows, N, (P,), replace=False)
     signs = jax.random.rademacher(k_signs, (N,), dtype=dtype)
     return h[rows] * signs
+
+
+def memories(
+    key: PRNGKeyArray, P: int, N: int, *, kind: str = "random", dtype: jnp.dtype = jnp.float32
+) -> Float[Array, "P N"]:
+    """``P`` memories of ``N`` units drawn from ``key``: ``kind="random"`` (:func:`random_bipolar`)
+    or ``"hadamard"`` (exactly orthogonal, :func:`orthogonal_patterns` with random rows and
+    column signs)."""
+    if kind == "hadamard":
+        return orthogonal_patterns(P, N, key=key, dtype=dtype)
+    if kind == "random":
+        return random_bipolar(key, P, N, dtype=dtype)
+    raise ValueError(f"kind must be 'random' or 'hadamard'; got {kind!r}.")
 
 
 def _random_subset(key: PRNGKeyArray, n: int, num: int | Array) -> Bool[Array, " n"]:
@@ -165,7 +181,8 @@ def mask(
     """Mask units: replace a random set of ``s_i`` by ``value`` (0 = "unknown" by default).
 
     Unit selection as in :func:`flip`. Masked bipolar cues are the "partial pattern" cues of
-    seed 003 (Fig. 1); a network with the keep-on-tie rule leaves zeros to be filled by the field.
+    content-addressable memories; a network with the keep-on-tie rule leaves zeros to be filled by
+    the field.
     """
     m = _corruption_mask(key, s.shape[-1], num, fraction, exact)
     return jnp.where(m, jnp.asarray(value, s.dtype), s)
@@ -185,3 +202,15 @@ def overlaps(xi: Float[Array, "P N"], s: Float[Array, "*batch N"]) -> Float[Arra
             f"{tuple(s.shape)} and {tuple(xi.shape)}."
         )
     return s @ xi.T / xi.shape[-1]
+
+
+def sign_keep(h: Float[Array, "*shape"], s: Float[Array, "*shape"]) -> Float[Array, "*shape"]:
+    """``sgn(h)`` with ties kept: ``+1`` if ``h > 0``, ``−1`` if ``h < 0``, ``s`` if ``h = 0``.
+
+    The one sign rule of every binary network in hopjax (classical, dense, sequence, cycles): a
+    unit whose field is exactly zero keeps its previous value, so a stored pattern whose field
+    does not oppose it is a fixed point and masked (``0``) cue entries stay unknown until their
+    field decides them.
+    """
+    one = jnp.ones_like(s)
+    return jnp.where(h > 0, one, jnp.where(h < 0, -one, s))

@@ -3,7 +3,9 @@
 Storage rules take bipolar or real patterns ``xi`` of shape ``(P, N)`` and return an ``(N, N)``
 weight matrix; they are registered by name in :data:`STORAGE_RULES` so configs can say
 ``rule = "storkey"``. Learning rules are pure single-step updates ``w_new = rule(w, x, y)`` to be
-driven by ``lax.scan`` (see :func:`learn`), following seed 003 §2.2 and §2.8.
+driven by ``lax.scan`` (see :func:`learn`): the activity product rule, Oja (1982) and the
+expanded (Taylor) form of local rules of Gerstner & Kistler (2002), Biol. Cybern. 87, 404,
+doi:10.1007/s00422-002-0353-y.
 """
 
 from __future__ import annotations
@@ -49,8 +51,8 @@ def hebbian(xi: Float[ArrayLike, "P N"], *, keep_diagonal: bool = False) -> Floa
     """Hebbian (outer-product) rule ``W = (1/N) Σ_μ ξ^μ ξ^μᵀ = (1/N) Ξᵀ Ξ``.
 
     The diagonal is set to zero unless ``keep_diagonal`` (then ``W_ii = P/N`` for bipolar
-    patterns). Sources: Hopfield (1982); seed 002 (one pattern: ``w_ij = ξ_i ξ_j``, summed over
-    memories); seed 003 eq. (1) (correlation matrix ``ΞᵀΞ``) and eqs. (2)–(4) (activity product).
+    patterns). Sources: Hopfield (1982) (one pattern: ``w_ij = ξ_i ξ_j``, summed over memories); the
+    correlation matrix ``ΞᵀΞ`` of Kohonen (1972) and Amari (1972), built by the activity product.
     Capacity ≈ 0.138 N for random patterns (Amit et al. 1985).
     """
     xi = _patterns(xi)
@@ -68,7 +70,7 @@ def pseudo_inverse(
 
     ``W`` is the orthogonal projector onto the span of the patterns, so ``W ξ^μ = ξ^μ`` exactly
     for any ``P < N`` linearly independent patterns, correlated or not (Personnaz, Guyon and
-    Dreyfus 1985; Kohonen's optimal linear associative memory, seed 003 §2.2). With the diagonal
+    Dreyfus 1985; Kohonen's optimal linear associative memory). With the diagonal
     removed (default; Kanter and Sompolinsky 1987) the field on a stored pattern is
     ``(1 − W_ii) ξ^μ_i`` with ``0 ≤ W_ii ≤ 1``, so every pattern stays a fixed point under the
     keep-on-tie sign rule.
@@ -139,7 +141,7 @@ def get_rule(rule: str | StorageRule) -> StorageRule:
 # Weights ``w`` map a presynaptic activity ``x`` (N,) to a postsynaptic one ``y``: a single neuron
 # has ``w`` of shape (N,) and scalar ``y``; a layer has ``w`` of shape (M, N) and ``y`` of shape
 # (M,). When ``y`` is not given the neuron is linear, ``y = w x``. For auto-associative storage
-# clamp ``y = x`` (then the activity product rule builds the correlation matrix, seed 003 eq. 3).
+# clamp ``y = x`` (then the activity product rule builds the correlation matrix).
 
 
 def _post(w: Array, x: Array, y: Array | None) -> Array:
@@ -153,7 +155,7 @@ def activity_product(
     *,
     eta: float | Array,
 ) -> Float[Array, "*M N"]:
-    """Activity product rule ``Δw_ij = η y_i x_j`` (seed 003 eq. 4, Corollary 2.8.1).
+    """Activity product rule ``Δw_ij = η y_i x_j`` (the expanded rule with only ``c₂^corr = η``).
 
     Unbounded: with a linear neuron the weight norm grows without limit (use :func:`oja`).
     """
@@ -168,11 +170,12 @@ def oja(
     *,
     eta: float | Array,
 ) -> Float[Array, "*M N"]:
-    """Oja's rule ``Δw_ij = η y_i (x_j − w_ij y_i)`` (Oja 1982; seed 003 Corollary 2.8.2).
+    """Oja's rule ``Δw_ij = η y_i (x_j − w_ij y_i)`` (Oja 1982; the expanded rule with
+    ``c₂^corr = η``, ``c₂^post = −η w_ij``).
 
     For a linear neuron ``y = w·x`` the weight vector converges to the unit-norm first principal
     component of ``x`` (for a small enough ``η``). For a layer each output neuron obeys its own
-    Oja rule (the local form of the seed, not Oja's subspace rule).
+    Oja rule (the local single-neuron form, not Oja's subspace rule).
     """
     y = _post(w, x, y)
     return w + eta * (y[..., None] * x - (y**2)[..., None] * w)
@@ -184,7 +187,7 @@ def _poly(coeffs: Array, w: Array) -> Array:
 
 
 class HebbianCoefficients(eqx.Module):
-    """Taylor coefficients of the expanded Hebbian rule (seed 003 Definition 2.8.2).
+    """Taylor coefficients of the expanded Hebbian rule (Gerstner & Kistler 2002).
 
     Each coefficient may depend on the weight: it is stored as polynomial coefficients in ``w``,
     lowest order first, so ``c2_post = [0, -η]`` means ``c₂^post(w) = −η w``. All fields are
@@ -235,7 +238,7 @@ def expanded_hebbian(
     *,
     coefficients: HebbianCoefficients,
 ) -> Float[Array, "*M N"]:
-    """Expanded (second-order Taylor) Hebbian rule, seed 003 Definition 2.8.2.
+    """Expanded (second-order Taylor) Hebbian rule (Gerstner & Kistler 2002).
 
     ``Δw_ij = c₀(w) + c₁^pre(w) x_j + c₁^post(w) y_i + c₂^pre(w) x_j² + c₂^post(w) y_i²
     + c₂^corr(w) y_i x_j`` with pre-synaptic ``x``, post-synaptic ``y`` and ``w = w_ij``.

@@ -1,4 +1,5 @@
-"""Sequence networks: the baselines of seed 000's table (``../shared/specs/cycles.md``).
+"""Sequence networks: the baselines the prime-ring cycles of :mod:`hopjax.cycles` are compared
+with (``docs/notes/cycles.md``).
 
 * :class:`SequenceHebbian` — Amari's asymmetric sequence rule
   ``J_seq = (1/n) Σ_μ ξ^{μ+1} ξ^{μᵀ}`` (indices mod ``P`` when ``cyclic``), optionally with the
@@ -28,6 +29,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from hopjax._checks import check_bipolar, float_array, nonnegative, positive_int, same_length
+from hopjax.patterns import sign_keep
 
 __all__ = [
     "DenseSequence",
@@ -35,10 +37,6 @@ __all__ = [
     "gaussian_couplings",
     "recall_overlaps",
 ]
-
-
-def _sgn(h: Array, prev: Array) -> Array:
-    return jnp.where(h > 0, 1.0, jnp.where(h < 0, -1.0, prev)).astype(prev.dtype)
 
 
 def _patterns(xi: Array) -> Array:
@@ -120,7 +118,7 @@ class SequenceHebbian(eqx.Module):
 
         def body(hist: Array, k: Array) -> tuple[Array, Array]:
             s = hist[-1]
-            new = _sgn(self.field(s, hist[0]), s)
+            new = sign_keep(self.field(s, hist[0]), s)
             new = _noise(k, new, eps, key is not None)
             return jnp.concatenate([hist[1:], new[None]]), new
 
@@ -165,7 +163,7 @@ class DenseSequence(eqx.Module):
 
     def step(self, s: Float[Array, " n"]) -> Float[Array, " n"]:
         nxt = _successors(self.xi, self.cyclic, self.length)
-        return _sgn(nxt.T @ self.separation_weights(s), s)
+        return sign_keep(nxt.T @ self.separation_weights(s), s)
 
     def run(
         self,
@@ -224,7 +222,7 @@ def recall_overlaps(
 
     def update(s: Array) -> Array:
         if isinstance(model, SequenceHebbian):
-            return _sgn(model.field(s, s), s)
+            return sign_keep(model.field(s, s), s)
         return model.step(s)
 
     def body(s: Array, inp: tuple[Array, Array]) -> tuple[Array, Array]:

@@ -1,30 +1,239 @@
-"""Shared integration helpers.
+"""The solver layer: one interface for continuous memories and every integrator they use.
 
-:func:`simulate` wraps ``diffrax.diffeqsolve`` for every continuous model (anything with a
-diffrax ``vector_field(t, y, args)``; a ``check_state(y0)`` method, when present, validates the
-initial state first).
+:class:`AbstractContinuousMemory` is the contract of the continuous models (the IDP family in
+:mod:`hopjax.idp`, GSEMM in :mod:`hopjax.gsemm`): a diffrax ``vector_field(t, y, args)``, an
+``initial_state``, the ``overlaps`` of a state with the memories, and ``state_spec`` — the names
+and sizes of the state's parts — from which the concrete :meth:`~AbstractContinuousMemory.
+check_state` validates an initial state. Models subclass it (equinox's abstract/final pattern:
+abstract bases declare, concrete classes implement and are not subclassed further).
 
-:func:`rk4_scan` is a lean fixed-step classical Runge–Kutta loop (``lax.scan``) for ensemble
-sweeps that keep only a reduction of each trajectory (e.g. the leading overlap every time unit).
-It computes the same steps as diffrax with :class:`hopjax.gsemm.RK4` and
-``ConstantStepSize`` (the tests check agreement to round-off) without the solver bookkeeping and
-dense-output interpolation: measured 2.2× faster on 2 CPU cores for the GSEMM capacity protocol
-(24 trajectories × 10⁵ steps, N_f = 100: 12.1 s vs 26.7 s). Use diffrax (``simulate`` /
-``simulate_fixed``) for everything else: adaptive steps, adjoints, events.
+Integrators:
+
+* :func:`simulate` wraps ``diffrax.diffeqsolve`` (adaptive Tsit5 + PID by default; any diffrax
+  solver, controller or adjoint) and validates ``y0`` first for an
+  :class:`AbstractContinuousMemory`;
+* :class:`RK4` is the classical fourth-order Runge–Kutta method as a diffrax solver, and
+  :func:`simulate_fixed` runs it at a constant step (gradients through it are what
+  :mod:`hopjax.tune` relies on);
+* :func:`rk4_scan` is a lean fixed-step RK4 loop (``lax.scan``) for ensembles that keep only a
+  reduction of each trajectory. It computes the same steps as :func:`simulate_fixed` (tested to
+  round-off) without the solver bookkeeping and dense-output interpolation: measured 2.2×
+  faster on 2 CPU cores for the GSEMM capacity protocol (24 trajectories × 10⁵ steps,
+  N_f = 100: 12.1 s vs 26.7 s).
 """
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PyTree
 
-__all__ = ["rk4_scan", "simulate"]
+from hopjax._checks import is_concrete, same_length
+
+__all__ = [
+    "RK4",
+    "AbstractContinuousMemory",
+    "rk4_scan",
+    "simulate",
+    "simulate_fixed",
+]
+
+
+class AbstractContinuousMemory(eqx.Module):
+    """A continuous associative memory integrated by :func:`simulate` / :func:`rk4_scan`.
+
+    Subclasses hold their memories as ``xi`` (one memory per row) and implement
+
+    * ``vector_field(t, y, args)`` — the right-hand side ``dy/dt`` (diffrax's signature);
+    * ``initial_state(...)`` — a state ``y`` to start from (arguments are model-specific);
+    * ``overlaps(x)`` — the overlaps of the feature part ``x`` with every memory, ``(P,)``;
+    * ``state_spec()`` — ``((name, size, symbol), …)`` for each part of the state ``y``: one
+      entry for an array state, several for a tuple (``symbol`` names the size in messages).
+
+    :meth:`check_state` (concrete) validates a state against ``state_spec`` at trace time.
+    """
+
+    xi: eqx.AbstractVar[Array]
+
+    @abc.abstractmethod
+    def vector_field(self, t: Array, y: PyTree, args: Any) -> PyTree:
+        """``dy/dt`` at time ``t``."""
+
+    @abc.abstractmethod
+    def initial_state(self, *args: Any, **kwargs: Any) -> PyTree:
+        """A state to start the dynamics from."""
+
+    @abc.abstractmethod
+    def overlaps(self, x: Array) -> Float[Array, " P"]:
+        """Overlaps of the feature state ``x`` with the memories."""
+
+    @abc.abstractmethod
+    def state_spec(self) -> tuple[tuple[str, int, str], ...]:
+        """``(name, size, symbol)`` of every part of the state (see the class docstring)."""
+
+    def check_state(self, y0: PyTree) -> None:
+        """Shape checks of ``y0`` against :meth:`state_spec` (static: they run at trace time)."""
+        spec = self.state_spec()
+        names = ", ".join(name for name, _, _ in spec)
+        if len(spec) > 1:
+            if not isinstance(y0, tuple) or len(y0) != len(spec):
+                raise ValueError(f"y0 must be the tuple ({names}) for {type(self).__name__}.")
+            parts = y0
+        else:
+            parts = (y0,)
+        for part, (name, size, symbol) in zip(parts, spec, strict=True):
+            arr = jnp.asarray(part)
+            if arr.ndim != 1:
+                raise ValueError(
+                    f"y0 {name} must be one state of shape ({size},); vmap for batches."
+                )
+            same_length(size, arr, f"y0 {name}", symbol)
+
+
+# ----------------------------------------------------------------------------- diffrax
+
+
+def simulate(
+    model: eqx.Module,
+    y0: PyTree,
+    *,
+    t1: float | Array,
+    t0: float | Array = 0.0,
+    ts: Float[ArrayLike, " T"] | None = None,
+    save_fn: Callable[[Array, PyTree, Any], PyTree] | None = None,
+    saveat: diffrax.SaveAt | None = None,
+    solver: diffrax.AbstractSolver | None = None,
+    dt0: float | None = None,
+    rtol: float = 1e-6,
+    atol: float = 1e-6,
+    stepsize_controller: diffrax.AbstractStepSizeController | None = None,
+    max_steps: int | None = 100_000,
+    adjoint: diffrax.AbstractAdjoint | None = None,
+    args: Any = None,
+) -> diffrax.Solution:
+    """Integrate ``model.vector_field`` from ``y0`` over ``[t0, t1]`` with diffrax.
+
+    ``model`` is an :class:`AbstractContinuousMemory` (``y0`` is then checked against its
+    ``state_spec``) or any module with a diffrax ``vector_field``. Defaults: ``Tsit5`` with a
+    ``PIDController(rtol, atol)`` (adaptive; ``dt0=None`` lets diffrax choose the first step),
+    saving at ``ts`` (default: only ``t1``) the output of ``save_fn(t, y, args)`` (default ``y``;
+    e.g. save only the overlaps to keep dense saves small). ``adjoint`` defaults to
+    ``RecursiveCheckpointAdjoint`` (exact gradients of the discretised solve; its checkpointing
+    scales with ``max_steps``, so set ``max_steps`` near what the solve needs when
+    differentiating — compiling ``grad`` with the default 10⁵ takes several times longer than
+    with 4096). Solver failures — including running out of ``max_steps`` — raise an error
+    (``throw=True``), never a silently truncated trajectory.
+    """
+    if isinstance(model, AbstractContinuousMemory):
+        model.check_state(y0)
+    if saveat is None:
+        if ts is None:
+            saveat = diffrax.SaveAt(t1=True, fn=save_fn) if save_fn else diffrax.SaveAt(t1=True)
+        else:
+            ts = jnp.asarray(ts)
+            saveat = diffrax.SaveAt(ts=ts, fn=save_fn) if save_fn else diffrax.SaveAt(ts=ts)
+    solver = diffrax.Tsit5() if solver is None else solver
+    if stepsize_controller is None:
+        stepsize_controller = diffrax.PIDController(
+            rtol=rtol, atol=atol, dtmin=_dtmin(t0, t1, y0), force_dtmin=True
+        )
+    adjoint = diffrax.RecursiveCheckpointAdjoint() if adjoint is None else adjoint
+    return diffrax.diffeqsolve(
+        diffrax.ODETerm(model.vector_field),
+        solver,
+        t0=t0,
+        t1=t1,
+        dt0=dt0,
+        y0=y0,
+        args=args,
+        saveat=saveat,
+        stepsize_controller=stepsize_controller,
+        max_steps=max_steps,
+        adjoint=adjoint,
+        throw=True,
+    )
+
+
+def _dtmin(t0: float | Array, t1: float | Array, y0: PyTree) -> Array:
+    """Smallest step the adaptive controller may take: 8 ulps of the largest time.
+
+    At HardTanh's kinks the error estimate asks for ever smaller steps; in float32 at ``t ~ 10⁵``
+    a step below the time's resolution (``t · 1.2e−7``) stops the clock and the solve spins until
+    ``max_steps``. Steps of at least 8 ulps (``0.14 τ_x`` at ``t1 = 1.5·10⁵`` in float32, nothing
+    in float64) keep time moving. Measured on the reasoning model (γ ∈ {5, 8, 12},
+    ``τ_α ∈ {500, 5000}``): periods agree with float64 solves to 10⁻⁴, while 64 ulps already
+    broke a transition (``λ dt ≈ 6`` during the escape).
+    """
+    dtype = jnp.result_type(*jax.tree_util.tree_leaves(y0))
+    span = jnp.maximum(jnp.abs(jnp.asarray(t0, dtype)), jnp.abs(jnp.asarray(t1, dtype)))
+    return 8 * jnp.finfo(dtype).eps * span
+
+
+_RK4_TABLEAU = diffrax.ButcherTableau(
+    c=np.array([0.5, 0.5, 1.0]),
+    b_sol=np.array([1 / 6, 1 / 3, 1 / 3, 1 / 6]),
+    b_error=np.zeros(4),
+    a_lower=(np.array([0.5]), np.array([0.0, 0.5]), np.array([0.0, 0.0, 1.0])),
+)
+
+
+class RK4(diffrax.AbstractERK):
+    """The classical 4th-order Runge–Kutta method as a diffrax solver (fixed steps only: no
+    error estimate) — the integrator of the GSEMM paper's simulations (Karuvally et al. 2023,
+    appendices B and C)."""
+
+    tableau: ClassVar[diffrax.ButcherTableau] = _RK4_TABLEAU
+    interpolation_cls: ClassVar[Callable[..., Any]] = (
+        diffrax.ThirdOrderHermitePolynomialInterpolation.from_k
+    )
+
+    def order(self, terms: Any) -> int:
+        return 4
+
+
+def simulate_fixed(
+    model: eqx.Module,
+    y0: PyTree,
+    *,
+    t1: float | Array,
+    dt: float = 0.01,
+    ts: Float[ArrayLike, " T"] | None = None,
+    save_fn: Callable[[Array, PyTree, Any], PyTree] | None = None,
+    max_steps: int | None = None,
+) -> diffrax.Solution:
+    """Integrate ``model.vector_field`` with :class:`RK4` at a constant step ``dt``, saving
+    ``save_fn(t, y, args)`` (default ``y``) at ``ts`` (default ``t1`` only): :func:`simulate`
+    with a constant step size (so ``check_state`` and the default
+    ``RecursiveCheckpointAdjoint`` apply; autodiff through fixed steps is what
+    :mod:`hopjax.tune` relies on).
+
+    ``max_steps`` defaults to ``ceil(t1 / dt) + 1`` for a concrete ``t1``; running out raises.
+    """
+    if max_steps is None:
+        if not is_concrete(t1):
+            raise ValueError("give max_steps when t1 is traced (e.g. vmapped horizons).")
+        max_steps = int(np.ceil(float(t1) / dt)) + 1
+    return simulate(
+        model,
+        y0,
+        t1=t1,
+        ts=ts,
+        save_fn=save_fn,
+        solver=RK4(),
+        dt0=dt,
+        stepsize_controller=diffrax.ConstantStepSize(),
+        max_steps=max_steps,
+    )
+
+
+# ----------------------------------------------------------------------------- lean RK4
 
 
 def rk4_scan(
@@ -69,78 +278,3 @@ def rk4_scan(
     t0 = jnp.zeros((), dt.dtype)
     (_, y_final), saves = jax.lax.scan(block, (t0, y0), jnp.arange(n_save))
     return y_final, saves
-
-
-def simulate(
-    model: eqx.Module,
-    y0: PyTree,
-    *,
-    t1: float | Array,
-    t0: float | Array = 0.0,
-    ts: Float[ArrayLike, " T"] | None = None,
-    save_fn: Callable[[Array, PyTree, Any], PyTree] | None = None,
-    saveat: diffrax.SaveAt | None = None,
-    solver: diffrax.AbstractSolver | None = None,
-    dt0: float | None = None,
-    rtol: float = 1e-6,
-    atol: float = 1e-6,
-    stepsize_controller: diffrax.AbstractStepSizeController | None = None,
-    max_steps: int | None = 100_000,
-    adjoint: diffrax.AbstractAdjoint | None = None,
-    args: Any = None,
-) -> diffrax.Solution:
-    """Integrate ``model.vector_field`` from ``y0`` over ``[t0, t1]`` with diffrax.
-
-    Defaults: ``Tsit5`` with a ``PIDController(rtol, atol)`` (adaptive; ``dt0=None`` lets diffrax
-    choose the first step), saving at ``ts`` (default: only ``t1``) the output of
-    ``save_fn(t, y, args)`` (default ``y``; e.g. save only the overlaps to keep dense saves
-    small). ``adjoint`` defaults to ``RecursiveCheckpointAdjoint`` (exact gradients of the
-    discretised solve; its checkpointing scales with ``max_steps``, so set ``max_steps`` near
-    what the solve needs when differentiating — compiling ``grad`` with the default 10⁵ takes
-    several times longer than with 4096). Solver failures — including running out of
-    ``max_steps`` — raise an error (``throw=True``), never a silently truncated trajectory.
-    """
-    check = getattr(model, "check_state", None)
-    if check is not None:
-        check(y0)
-    if saveat is None:
-        if ts is None:
-            saveat = diffrax.SaveAt(t1=True, fn=save_fn) if save_fn else diffrax.SaveAt(t1=True)
-        else:
-            ts = jnp.asarray(ts)
-            saveat = diffrax.SaveAt(ts=ts, fn=save_fn) if save_fn else diffrax.SaveAt(ts=ts)
-    solver = diffrax.Tsit5() if solver is None else solver
-    if stepsize_controller is None:
-        stepsize_controller = diffrax.PIDController(
-            rtol=rtol, atol=atol, dtmin=_dtmin(t0, t1, y0), force_dtmin=True
-        )
-    adjoint = diffrax.RecursiveCheckpointAdjoint() if adjoint is None else adjoint
-    return diffrax.diffeqsolve(
-        diffrax.ODETerm(model.vector_field),
-        solver,
-        t0=t0,
-        t1=t1,
-        dt0=dt0,
-        y0=y0,
-        args=args,
-        saveat=saveat,
-        stepsize_controller=stepsize_controller,
-        max_steps=max_steps,
-        adjoint=adjoint,
-        throw=True,
-    )
-
-
-def _dtmin(t0: float | Array, t1: float | Array, y0: PyTree) -> Array:
-    """Smallest step the adaptive controller may take: 8 ulps of the largest time.
-
-    At HardTanh's kinks the error estimate asks for ever smaller steps; in float32 at ``t ~ 10⁵``
-    a step below the time's resolution (``t · 1.2e−7``) stops the clock and the solve spins until
-    ``max_steps``. Steps of at least 8 ulps (``0.14 τ_x`` at ``t1 = 1.5·10⁵`` in float32, nothing
-    in float64) keep time moving. Measured on the reasoning model (γ ∈ {5, 8, 12},
-    ``τ_α ∈ {500, 5000}``): periods agree with float64 solves to 10⁻⁴, while 64 ulps already
-    broke a transition (``λ dt ≈ 6`` during the escape).
-    """
-    dtype = jnp.result_type(*jax.tree_util.tree_leaves(y0))
-    span = jnp.maximum(jnp.abs(jnp.asarray(t0, dtype)), jnp.abs(jnp.asarray(t1, dtype)))
-    return 8 * jnp.finfo(dtype).eps * span

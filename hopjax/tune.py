@@ -19,20 +19,10 @@ The recipe, in the style of optax and equinox:
    ``progress=True``, a jitted step in a Python loop with a rich progress bar. It returns a
    :class:`TuneResult` with the tuned model and the history of loss and parameters.
 
-Smooth surrogates for discrete metrics:
-
-* :func:`crossing_times` / :func:`crossing_period` — times at which a signal crosses a level,
-  linearly interpolated between save points: ``t_c = t_k + (c − x_k)/(x_{k+1} − x_k) Δt``. By the
-  implicit-function theorem ``dt_c/dθ = −(∂x/∂θ)/(∂x/∂t)`` at the crossing, which the
-  interpolation reproduces when the saves resolve the signal's rise: use a *slow* signal (the
-  reasoning model's saliency ``α``, not the overlap that jumps on the fast timescale ``τ_x``,
-  whose gradient vanishes between coarse saves).
-* :func:`autocorr_period` — the lag of the highest autocorrelation peak of a (vector) signal,
-  refined by a parabola through the peak and its neighbours (differentiable in the signal).
-* :func:`soft_transitions` / :func:`soft_order` — soft leader ``p_t = softmax(β m_t)`` and soft
-  transition counts ``M = Σ_t p_t p_{t+1}ᵀ``: moves along an episode's successor matrix
-  ``Φ`` (correct), other moves (wrong) and the retrieval quality ``Σ_k p_t[k] m_t[k]``; as
-  ``β → ∞`` these become the hard counts of :func:`hopjax.gsemm.decode_sequence`.
+Smooth surrogates for discrete metrics (a period, an episode's order) live in
+:mod:`hopjax.measure`: :func:`~hopjax.measure.crossing_times`,
+:func:`~hopjax.measure.crossing_period`, :func:`~hopjax.measure.autocorr_period`,
+:func:`~hopjax.measure.soft_order`.
 """
 
 from __future__ import annotations
@@ -44,6 +34,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import optax
+from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, ArrayLike, Float, PyTree
 
 __all__ = [
@@ -52,14 +43,8 @@ __all__ = [
     "Interval",
     "Log",
     "Positive",
-    "SoftOrder",
     "TuneResult",
-    "autocorr_period",
-    "crossing_period",
-    "crossing_times",
     "get_constraint",
-    "soft_order",
-    "soft_transitions",
     "tune",
 ]
 
@@ -348,18 +333,9 @@ def _smoothed_grad(objective: Callable, sigma: float, samples: int) -> Callable:
     included) are evaluated in one ``vmap``. Non-finite perturbed losses are dropped."""
 
     def fn(theta: PyTree, key: Array) -> tuple:
-        leaves, treedef = jax.tree.flatten(theta)
-        flat = jnp.concatenate([jnp.ravel(x) for x in leaves])
+        flat, unflat = ravel_pytree(theta)
         eps = jax.random.normal(key, (samples, flat.size), flat.dtype)
         pts = jnp.concatenate([flat[None], flat + sigma * eps, flat - sigma * eps])
-
-        def unflat(v: Array) -> PyTree:
-            out, i = [], 0
-            for x in leaves:
-                out.append(v[i : i + x.size].reshape(x.shape).astype(x.dtype))
-                i += x.size
-            return jax.tree.unflatten(treedef, out)
-
         losses, auxs = jax.vmap(lambda v: objective(unflat(v)))(pts)
         diff = losses[1 : samples + 1] - losses[samples + 1 :]
         ok = jnp.isfinite(diff)
@@ -390,154 +366,3 @@ def _loop(step: Callable, carry: tuple, keys: Array) -> tuple:
             bar.update(task, advance=1, loss=f"{float(out[0]):.4g}")
     stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *outs)
     return carry, stacked
-
-
-# ----------------------------------------------------------------------------- surrogates
-
-
-def _crossings(ts: Array, x: Array, level: float | Array, direction: str) -> tuple[Array, Array]:
-    """Per save interval: whether ``x`` crosses ``level`` and the interpolated crossing time."""
-    if direction not in ("up", "down", "both"):
-        raise ValueError(f"direction must be 'up', 'down' or 'both'; got {direction!r}.")
-    ts, x = jnp.asarray(ts), jnp.asarray(x)
-    if x.ndim != 1 or ts.shape != x.shape or x.shape[0] < 2:
-        raise ValueError(f"ts and x must be 1-D of equal length >= 2; got {ts.shape}, {x.shape}.")
-    d = x - level
-    d0, d1 = d[:-1], d[1:]
-    up = (d0 < 0) & (d1 >= 0)
-    down = (d0 >= 0) & (d1 < 0)
-    hit = {"up": up, "down": down, "both": up | down}[direction]
-    denom = jnp.where(hit, d1 - d0, 1.0)
-    frac = jnp.where(hit, -d0 / denom, 0.0)
-    return hit, ts[:-1] + frac * (ts[1:] - ts[:-1])
-
-
-def crossing_times(
-    ts: Float[ArrayLike, " T"],
-    x: Float[ArrayLike, " T"],
-    level: float | Array,
-    *,
-    direction: str = "up",
-    max_crossings: int = 32,
-) -> tuple[Float[Array, " K"], Array]:
-    """Times at which ``x`` crosses ``level`` (``"up"``, ``"down"`` or ``"both"``), linearly
-    interpolated between saves (module docstring); differentiable in ``x`` and ``ts``.
-
-    Returns ``(times, count)``: the first ``max_crossings`` times (NaN-padded) and how many
-    crossings there were in all.
-    """
-    hit, t = _crossings(ts, x, level, direction)
-    (idx,) = jnp.nonzero(hit, size=max_crossings, fill_value=0)
-    valid = jnp.arange(max_crossings) < jnp.sum(hit)
-    return jnp.where(valid, t[idx], jnp.nan), jnp.sum(hit)
-
-
-def crossing_period(
-    ts: Float[ArrayLike, " T"],
-    x: Float[ArrayLike, " T"],
-    level: float | Array,
-    *,
-    cycles: int = 1,
-    direction: str = "up",
-) -> Float[Array, ""]:
-    """Mean spacing of the last ``cycles + 1`` crossings of ``level``: ``(t_n − t_{n−c}) / c``.
-
-    A smooth surrogate of a trajectory's period (one crossing per cycle in the chosen direction;
-    the last cycles are used, after the transient). NaN with fewer than ``cycles + 1`` crossings.
-    """
-    if cycles < 1:
-        raise ValueError(f"cycles must be >= 1; got {cycles}.")
-    hit, t = _crossings(ts, x, level, direction)
-    rank = jnp.cumsum(hit)
-    n = rank[-1]
-    last = jnp.sum(jnp.where(hit & (rank == n), t, 0.0))
-    first = jnp.sum(jnp.where(hit & (rank == n - cycles), t, 0.0))
-    return jnp.where(n >= cycles + 1, (last - first) / cycles, jnp.nan)
-
-
-def autocorr_period(
-    ts: Float[ArrayLike, " T"],
-    x: Float[ArrayLike, "T *D"],
-    *,
-    min_lag: float,
-    max_lag: float | None = None,
-) -> Float[Array, ""]:
-    """Period from the autocorrelation ``C(k) = Σ_t ⟨x_t − x̄, x_{t+k} − x̄⟩ / (T − k)``.
-
-    The lag ``k ∈ [min_lag, max_lag]`` (time units; default up to half the record) of the
-    largest ``C`` is refined by the vertex of the parabola through ``C(k−1), C(k), C(k+1)``:
-    ``(k + ½ (C_{k−1} − C_{k+1}) / (C_{k−1} − 2C_k + C_{k+1})) Δt``. Needs uniform ``ts``;
-    ``C`` by FFT (``O(T log T)``). ``x`` may carry trailing feature axes (overlaps ``(T, P)``).
-    """
-    ts = jnp.asarray(ts)
-    x = jnp.asarray(x)
-    if ts.ndim != 1 or x.shape[0] != ts.shape[0] or ts.shape[0] < 8:
-        raise ValueError(f"need ts (T,) and x (T, ...) with T >= 8; got {ts.shape}, {x.shape}.")
-    T = ts.shape[0]
-    dt = (ts[-1] - ts[0]) / (T - 1)
-    xc = (x - x.mean(axis=0)).reshape(T, -1)
-    n = 2 * T
-    f = jnp.fft.rfft(xc, n=n, axis=0)
-    c = jnp.fft.irfft(f * jnp.conj(f), n=n, axis=0)[:T].sum(axis=1) / (T - jnp.arange(T))
-    k = jnp.arange(T)
-    lo = jnp.ceil(min_lag / dt)
-    hi = T // 2 if max_lag is None else jnp.floor(max_lag / dt)
-    allowed = (k >= jnp.maximum(lo, 1)) & (k <= jnp.minimum(hi, T - 2))
-    kbest = jnp.argmax(jnp.where(allowed, c, -jnp.inf))
-    cm, c0, cp = c[kbest - 1], c[kbest], c[kbest + 1]
-    curv = cm - 2 * c0 + cp
-    shift = jnp.where(curv < 0, 0.5 * (cm - cp) / jnp.where(curv < 0, curv, -1.0), 0.0)
-    return (kbest + jnp.clip(shift, -0.5, 0.5)) * dt
-
-
-class SoftOrder(eqx.Module):
-    """Soft transition statistics of an overlap trajectory (:func:`soft_order`).
-
-    ``correct``: soft count of moves along ``Φ``; ``wrong``: of other moves between memories;
-    ``quality``: mean of ``Σ_k p_t[k] m_t[k]`` (the soft leader's overlap); ``visits``: soft
-    number of saves each memory led, ``(P,)``.
-    """
-
-    correct: Array
-    wrong: Array
-    quality: Array
-    visits: Array
-
-    @property
-    def order_score(self) -> Array:
-        """``correct / (correct + wrong)`` — the soft fraction of moves in the right order."""
-        return self.correct / jnp.maximum(self.correct + self.wrong, 1e-12)
-
-
-def soft_transitions(
-    m: Float[ArrayLike, "T P"], *, beta: float | Array = 20.0
-) -> Float[Array, "P P"]:
-    """Soft transition counts ``M = Σ_t p_t p_{t+1}ᵀ`` with ``p_t = softmax(β m_t)``.
-
-    ``M[i, j]`` → the number of save-to-save moves from leader ``i`` to leader ``j`` as
-    ``β → ∞`` (the diagonal counts stays).
-    """
-    m = jnp.asarray(m)
-    if m.ndim != 2 or m.shape[0] < 2:
-        raise ValueError(f"m must be overlaps of shape (T, P) with T >= 2; got {m.shape}.")
-    p = jax.nn.softmax(beta * m, axis=-1)
-    return p[:-1].T @ p[1:]
-
-
-def soft_order(
-    m: Float[ArrayLike, "T P"], phi: Float[ArrayLike, "P P"], *, beta: float | Array = 20.0
-) -> SoftOrder:
-    """Soft order-correctness of a retrieved episode: the overlaps ``m`` (saved at a spacing
-    shorter than a dwell) judged against the successor matrix ``phi`` (``phi[i, j] = 1`` when
-    ``j`` follows ``i``); see :class:`SoftOrder` and the module docstring."""
-    m = jnp.asarray(m)
-    phi = jnp.asarray(phi, m.dtype)
-    if phi.shape != (m.shape[-1],) * 2:
-        raise ValueError(f"phi must be (P, P) with P = {m.shape[-1]}; got {phi.shape}.")
-    M = soft_transitions(m, beta=beta)
-    off = 1.0 - jnp.eye(phi.shape[0], dtype=m.dtype)
-    correct = jnp.sum(M * phi * off)
-    wrong = jnp.sum(M * off) - correct
-    p = jax.nn.softmax(beta * m, axis=-1)
-    quality = jnp.mean(jnp.sum(p * m, axis=-1))
-    return SoftOrder(correct, wrong, quality, p.sum(axis=0))

@@ -31,7 +31,7 @@ def random_symmetric(seed: int, n: int, zero_diagonal: bool = True) -> Hopfield:
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**31 - 1))
 def test_energy_never_increases_under_asynchronous_updates(seed):
-    """Hopfield (1982), seed 002: one-at-a-time updates descend E for symmetric W, W_ii = 0."""
+    """Hopfield (1982): one-at-a-time updates descend E for symmetric W, W_ii = 0."""
     n = 24
     model = random_symmetric(seed, n)
     k1, k2 = jax.random.split(jax.random.PRNGKey(seed))
@@ -111,7 +111,7 @@ def retrieve(model, cues, *, mode, key=KEY, max_steps=100):
 
 
 def test_stored_patterns_are_fixed_points_at_low_load():
-    """P = 0.05 N: per-bit instability is Φ(−1/√α) ≈ 4e-6 (Amit et al.); seed 002."""
+    """P = 0.05 N: per-bit instability is Φ(−1/√α) ≈ 4e-6 (Amit et al.)."""
     n, p = 1000, 50
     xi = hp.random_bipolar(KEY, p, n)
     model = Hopfield.from_patterns(xi)

@@ -104,3 +104,11 @@ def test_console_script_is_installed():
         [sys.executable, "-m", "hopjax.cli", "--help"], capture_output=True, text=True, check=True
     )
     assert "run" in res.stdout and "list" in res.stdout
+
+
+def test_demo_prints_a_retrieval_table():
+    res = runner.invoke(app, ["demo", "--n", "32", "--alpha", "0.1", "--mode", "sync"])
+    assert res.exit_code == 0, res.output
+    for rule in ("hebbian", "storkey", "pseudo_inverse"):
+        assert rule in res.output
+    assert runner.invoke(app, ["demo", "--mode", "nope"]).exit_code == 2

@@ -1,4 +1,4 @@
-"""Prime-ring construction, Brent cycle detection and the exhaustive census (seed 000, spec)."""
+"""Prime rings, Brent cycle detection and the exhaustive census (docs/notes/cycles.md)."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""Dense associative memories, modern Hopfield, Minerva2, universal Hopfield (seed 003)."""
+"""Dense associative memories, modern Hopfield, Minerva2, universal Hopfield (hopjax.dense)."""
 
 import itertools
 
@@ -18,7 +18,7 @@ S = random_bipolar(jax.random.PRNGKey(1), 6, 64)
 
 def test_degree_two_is_the_classical_hebbian_network():
     """F_2 = x²/2: the exact update is sgn(Σ_μ ξ^μ_i (ξ^μ·σ − ξ^μ_i σ_i)) = the zero-diagonal
-    Hebbian field (seed 003 Cor. 2.5.1), synchronous and asynchronous (same order)."""
+    Hebbian field (Krotov & Hopfield 2016), synchronous and asynchronous (same order)."""
     dam, hop = DenseAM(XI, degree=2), Hopfield(rules.hebbian(XI))
     np.testing.assert_array_equal(jax.vmap(dam.step)(S), jax.vmap(hop.step)(S))
     k = jax.random.PRNGKey(2)

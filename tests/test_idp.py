@@ -1,4 +1,4 @@
-"""IDP Hopfield, reasoning and Kleinfeld models (seed 001, ../shared/specs/idp.md)."""
+"""IDP Hopfield, reasoning and Kleinfeld models (hopjax.idp; docs/notes/idp.md)."""
 
 import diffrax
 import equinox as eqx
@@ -8,16 +8,10 @@ import numpy as np
 import pytest
 
 from hopjax import idp_theory as th
-from hopjax.idp import (
-    IDPHopfield,
-    Kleinfeld,
-    Reasoning,
-    ThreeLayer,
-    circulant,
-    measure_transitions,
-    simulate,
-)
+from hopjax.idp import IDPHopfield, Kleinfeld, Reasoning, ThreeLayer, circulant
+from hopjax.measure import measure_transitions
 from hopjax.patterns import orthogonal_patterns, random_bipolar
+from hopjax.solve import simulate
 from tests.conftest import enable_x64
 
 # ----------------------------------------------------------------------------- theory
@@ -174,7 +168,7 @@ def test_reasoning_period_collapse_and_peak_map():
 
 
 def test_reasoning_at_separation_500():
-    """At τ_α/τ_x = 500 (the spec's measured values: γ = 8 ratio 1.004, γ = 5 ratio 1.019)."""
+    """At τ_α/τ_x = 500 (measured: γ = 8 ratio 1.004, γ = 5 ratio 1.019; docs/notes/idp.md)."""
     xi = orthogonal_patterns(4, 64)
     tr = _reasoning_runs(xi, [5.0, 8.0], 500.0)
     for i, g in enumerate([5.0, 8.0]):

@@ -1,4 +1,4 @@
-"""Tests for hopjax.rules: storage rules and Hebbian learning rules (seed 003 §2.2, §2.8)."""
+"""Tests for hopjax.rules: storage rules and Hebbian learning rules (Gerstner & Kistler 2002)."""
 
 from functools import partial
 
@@ -112,7 +112,7 @@ def test_rules_reject_wrong_shapes_and_dtypes():
         rules.storkey(jnp.ones(8))
 
 
-# ----------------------------------------------------------------- learning rules (seed 003 §2.8)
+# ----------------------------------------------------------------- learning rules
 
 
 def test_activity_product_builds_the_correlation_matrix():
@@ -124,7 +124,7 @@ def test_activity_product_builds_the_correlation_matrix():
 
 
 def test_expanded_form_reduces_to_activity_product_and_oja():
-    """Corollaries 2.8.1 and 2.8.2 of seed 003."""
+    """The activity product and Oja's rule are corners of the expanded rule."""
     k1, k2, k3 = jax.random.split(KEY, 3)
     w = 0.3 * jax.random.normal(k1, (5, 12))
     x = jax.random.normal(k2, (12,))

@@ -1,4 +1,4 @@
-"""Sequence networks (baselines of seed 000's table; ../shared/specs/cycles.md)."""
+"""Sequence networks (the baselines of the prime-ring cycles; docs/notes/cycles.md)."""
 
 import jax
 import jax.numpy as jnp

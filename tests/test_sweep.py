@@ -1,5 +1,7 @@
-"""Tests for the sweep engine: grid, grouping, keys, chunking, sharding, resume."""
+"""The sweep engine on a toy experiment (tests/toy.py): grid, grouping, keys, chunking,
+sharding, resume, history, derive, and the run context."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -7,157 +9,191 @@ import sys
 import textwrap
 from pathlib import Path
 
+import jax
 import numpy as np
 import pytest
 
 from hopjax.config import ConfigError
 from hopjax.sweep import (
+    Experiment,
+    RunContext,
     expand_grid,
-    get_experiment,
     group_rows,
-    load_experiment_config,
+    read_history,
     read_results,
     run_sweep,
 )
+from tests.toy import EXPERIMENT as TOY
+from tests.toy import ToyConfig, toy
 
-TINY = {
-    "experiment": "hopfield_capacity",
-    "seeds": 3,
-    "rule": ["hebbian", "storkey"],
-    "update": ["sync"],
-    "N": [32],
-    "alpha": [0.1, 0.2, 0.3],
-    "flip": [0.15],
-    "cues": 8,
-    "max_steps": 20,
-    "bootstrap": 0,
-}
-METRICS = ["overlap_mean", "retrieved_frac", "steps_mean", "converged_frac", "P"]
+ROOT = Path(__file__).resolve().parents[1]
+N_ROWS = (2 * 2 * 2 * 2 - 2) * 3  # kind × n × scale × shift, less the 2 excluded points, × seeds
 
 
-def tiny(**overrides):
-    return load_experiment_config({**TINY, **overrides})[1]
-
-
-def metrics_table(rows):
-    return np.array([[r[m] for m in METRICS] for r in rows])
-
-
-def test_grid_expansion_and_static_grouping():
-    cfg = tiny(N=[32, 48], update=["sync", "async"])
-    rows = expand_grid(cfg)
-    assert len(rows) == 2 * 2 * 2 * 3 * 1 * 3  # rule × update × N × alpha × flip × seeds
-    assert rows[0] == {
-        "rule": "hebbian",
-        "update": "sync",
-        "N": 32,
-        "alpha": 0.1,
-        "flip": 0.15,
-        "seed": 0,
-    }
+def test_grid_expansion_include_and_static_grouping():
+    rows = expand_grid(toy(), TOY)
+    assert len(rows) == N_ROWS
+    assert rows[0] == {"kind": "a", "n": 4, "scale": 1.0, "shift": 0, "seed": 0}
     assert [r["seed"] for r in rows[:4]] == [0, 1, 2, 0]  # seeds innermost
-    groups = group_rows(rows, get_experiment("hopfield_capacity").static)
-    assert len(groups) == 8  # one compilation per (rule, update, N)
-    assert all(len(g) == 9 for g in groups.values())  # alpha × seeds vectorised inside a group
-    assert next(iter(groups)) == ("hebbian", "sync", 32)
-    # base_seed shifts the seeds
-    assert {r["seed"] for r in expand_grid(tiny(base_seed=10))} == {10, 11, 12}
+    assert not any(r["kind"] == "b" and r["n"] == 8 and r["shift"] == 3 for r in rows)
+    groups = group_rows(rows, TOY.static)
+    assert list(groups) == [("a", 4), ("a", 8), ("b", 4), ("b", 8)]  # one compilation each
+    assert [len(g) for g in groups.values()] == [12, 12, 12, 6]
+    assert {r["seed"] for r in expand_grid(toy(base_seed=10), TOY)} == {10, 11, 12}
 
 
-def test_results_do_not_depend_on_chunk_size(tmp_path):
-    cfg = tiny()
-    ref = run_sweep(cfg, tmp_path / "auto", progress=False)
-    assert len(ref.rows) == 18
+def test_results_are_byte_identical_for_any_chunk_size(tmp_path):
+    ref = run_sweep(toy(), tmp_path / "auto", exp=TOY, progress=False)
+    assert len(ref.rows) == N_ROWS
     assert ref.metadata["compile_seconds"] > 0 and ref.metadata["run_seconds"] > 0
-    for size in (1, 5):
-        other = run_sweep(tiny(chunk_size=size), tmp_path / f"c{size}", progress=False)
-        np.testing.assert_allclose(metrics_table(other.rows), metrics_table(ref.rows), atol=1e-6)
+    want = (tmp_path / "auto" / "results.csv").read_bytes()
+    for size in (1, 5, 7):
+        out = tmp_path / f"c{size}"
+        other = run_sweep(toy(chunk_size=size), out, exp=TOY, progress=False)
+        assert (out / "results.csv").read_bytes() == want
+        assert (out / "history.csv").read_bytes() == (tmp_path / "auto/history.csv").read_bytes()
         groups = other.metadata["runs"][0]["groups"]
-        assert all(len(g["chunk_seconds"]) == -(-9 // size) for g in groups)
-    # sanity: the metrics vary across the grid (the comparison is not vacuous)
-    assert len({r["retrieved_frac"] for r in ref.rows}) > 3
-    # the storage rules share patterns and cues: at low load both retrieve the same cues
-    by = {(r["rule"], r["update"], r["alpha"], r["seed"]): r for r in ref.rows}
-    assert by[("hebbian", "sync", 0.1, 0)]["P"] == by[("storkey", "sync", 0.1, 0)]["P"] == 3
+        assert [len(g["chunk_seconds"]) for g in groups] == [-(-n // size) for n in (12, 12, 12, 6)]
+    # the comparison is not vacuous: values vary, and rows sharing draws agree
+    assert len({r["value"] for r in ref.rows}) > 10
+    by = {(r["kind"], r["n"], r["scale"], r["shift"], r["seed"]): r for r in ref.rows}
+    a, b = by[("a", 4, 2.0, 0, 1)], by[("b", 4, 2.0, 0, 1)]
+    assert a["count"] == b["count"] and a["value"] - 0.5 == pytest.approx(-(b["value"] - 0.5))
+
+
+def test_key_exclude_shares_draws_and_other_keys_do_not():
+    ctx = RunContext(TOY, toy(), Path("."))
+    base = {"kind": "a", "n": 4, "scale": 1.0, "shift": 0, "seed": 0}
+    k = ctx.keys([base, {**base, "kind": "b", "scale": 2.0}, {**base, "shift": 3}])
+    assert np.array_equal(k[0], k[1])  # kind, scale excluded from the key
+    assert not np.array_equal(k[0], k[2])  # shift is not
+    assert np.array_equal(ctx.key(base), k[0])  # one derivation for one row or many
 
 
 def test_results_identical_on_one_and_four_devices(tmp_path):
-    ref = run_sweep(tiny(), tmp_path / "one", progress=False)
+    run_sweep(toy(), tmp_path / "one", exp=TOY, progress=False)
     script = textwrap.dedent(
         f"""
         import jax
-        from hopjax.sweep import load_experiment_config, run_sweep
+        from hopjax.sweep import run_sweep
+        from tests.toy import EXPERIMENT, toy
         assert jax.device_count() == 4, jax.devices()
-        cfg = load_experiment_config({TINY!r})[1]
-        run_sweep(cfg, {str(tmp_path / "four")!r}, progress=False)
+        run_sweep(toy(), {str(tmp_path / "four")!r}, exp=EXPERIMENT, progress=False)
         """
     )
     env = {
         **os.environ,
         "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
         "JAX_PLATFORMS": "cpu",
+        "PYTHONPATH": str(ROOT),
     }
-    subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=600)
+    subprocess.run([sys.executable, "-c", script], check=True, env=env, cwd=ROOT, timeout=600)
     meta = json.loads((tmp_path / "four" / "metadata.json").read_text())
     assert meta["device_count"] == 4
-    four = read_results(tmp_path / "four" / "results.csv", tiny())
-    assert [r["seed"] for r in four] == [r["seed"] for r in ref.rows]
-    np.testing.assert_allclose(metrics_table(four), metrics_table(ref.rows), atol=1e-6)
+    one = (tmp_path / "one" / "results.csv").read_bytes()
+    assert (tmp_path / "four" / "results.csv").read_bytes() == one
 
 
 def test_resume_after_interruption_loses_and_repeats_nothing(tmp_path):
-    cfg = tiny(chunk_size=4)
-    full = run_sweep(cfg, tmp_path / "full", progress=False)
+    full = run_sweep(toy(chunk_size=4), tmp_path / "full", exp=TOY, progress=False)
     out = tmp_path / "staged"
-    part = run_sweep(cfg, out, progress=False, max_chunks=4)  # group 1 done, group 2 midway
-    assert 0 < len(part.rows) < 18 and not (out / "summary.json").exists()
+    part = run_sweep(toy(chunk_size=4), out, exp=TOY, progress=False, max_chunks=4)
+    assert 0 < len(part.rows) < N_ROWS and not (out / "summary.json").exists()
     # a crash in the middle of writing a row leaves a torn last line: it is dropped and redone
     with open(out / "results.csv", "a") as fh:
-        fh.write("storkey,sync,32,0.3,0.15,2,0.5")
-    done = run_sweep(cfg, out, progress=False)
-    rows = read_results(out / "results.csv", cfg)
-    ids = [(r["rule"], r["update"], r["alpha"], r["seed"]) for r in rows]
-    assert len(ids) == len(set(ids)) == 18
-    np.testing.assert_allclose(metrics_table(done.rows), metrics_table(full.rows), atol=1e-6)
-    assert (out / "summary.json").exists()
+        fh.write("b,8,2.0,0,2,0.1")
+    # a crash between a row's history and its result: the orphan history rows are dropped
+    with open(out / "history.csv", "a") as fh:
+        fh.write("b,8,2.0,0,2,0,9.0\n")
+    done = run_sweep(toy(chunk_size=4), out, exp=TOY, progress=False)
+    rows = read_results(out / "results.csv", toy())
+    ids = [(r["kind"], r["n"], r["scale"], r["shift"], r["seed"]) for r in rows]
+    assert len(ids) == len(set(ids)) == N_ROWS
+    assert (out / "results.csv").read_bytes() == (tmp_path / "full/results.csv").read_bytes()
+    assert (out / "history.csv").read_bytes() == (tmp_path / "full/history.csv").read_bytes()
+    assert done.summary == full.summary and (out / "toy.png").stat().st_size > 0
     assert len(json.loads((out / "metadata.json").read_text())["runs"]) == 2
     # resuming a finished sweep computes nothing; execution keys may change
-    again = run_sweep(tiny(chunk_size=7, memory_mb=64), out, progress=False)
+    again = run_sweep(toy(chunk_size=7, memory_mb=64), out, exp=TOY, progress=False)
     assert again.metadata["runs"][-1]["rows_todo_at_start"] == 0
 
 
+def test_derive_history_and_summary(tmp_path):
+    res = run_sweep(toy(), tmp_path, exp=TOY, progress=False)
+    header = (tmp_path / "results.csv").read_text().splitlines()[0].split(",")
+    assert header == [
+        *("kind", "n", "scale", "shift", "seed"),
+        *("value", "count", "shifted", "seed_total"),
+    ]
+    totals = {}
+    for r in res.rows:
+        totals[r["seed"]] = totals.get(r["seed"], 0) + r["count"]
+    assert all(r["seed_total"] == totals[r["seed"]] for r in res.rows)
+    hist = read_history(tmp_path, toy())
+    assert len(hist) == 3 * N_ROWS and {h["step"] for h in hist} == {0, 1, 2}
+    assert json.loads((tmp_path / "summary.json").read_text()) == res.summary
+    assert res.summary["rows"] == N_ROWS and res.plots == [tmp_path / "toy.png"]
+
+
+def test_run_context_reruns_rows_exactly_as_the_engine(tmp_path):
+    res = run_sweep(toy(), tmp_path, exp=TOY, progress=False)
+    ctx = RunContext(TOY, toy(), tmp_path)
+    picked = [res.rows[5], res.rows[-1], res.rows[5]]  # two groups, a repeated row
+    again = ctx.rerun(picked)
+    for r, out in zip(picked, again, strict=True):
+        for m in TOY.metrics:
+            assert float(out[m]) == r[m], m
+    p = ctx.params(res.rows[-1])
+    assert p["width"] == res.rows[-1]["n"] / 2  # prepare's values included
+    assert p["scale"].dtype == np.float32 and p["shift"].dtype == np.int32  # traced dtypes
+    assert p["offset"] == 0.5 and p["kind"] == res.rows[-1]["kind"]
+    # any function of the row's params and key, e.g. a trajectory for a plot
+    (x,) = ctx.rerun([res.rows[0]], lambda p, k: jax.random.normal(k, (p["n"],)))
+    assert x.shape == (res.rows[0]["n"],) and ((x > 0).sum() == res.rows[0]["count"])
+
+
 def test_changed_config_into_existing_folder_is_an_error(tmp_path):
-    run_sweep(tiny(), tmp_path, progress=False, max_chunks=1)
+    run_sweep(toy(), tmp_path, exp=TOY, progress=False, max_chunks=1)
     before = (tmp_path / "results.csv").read_text()
-    with pytest.raises(ConfigError, match=r"different config \(changed: alpha\)"):
-        run_sweep(tiny(alpha=[0.1, 0.25]), tmp_path, progress=False)
+    with pytest.raises(ConfigError, match=r"different config \(changed: scale\)"):
+        run_sweep(toy(scale=[1.0, 3.0]), tmp_path, exp=TOY, progress=False)
     assert (tmp_path / "results.csv").read_text() == before
 
 
 def test_config_validation_names_the_key():
     cases = [
-        ({"Nn": [10]}, "unknown key 'Nn'"),
-        ({"N": ["a"]}, "'N' must be a list of an integer"),
-        ({"N": [10.5]}, "'N' must be a list of an integer"),
-        ({"rule": ["hebian"]}, "'rule' must be a list of one of 'hebbian'"),
+        ({"nn": [10]}, "unknown key 'nn'"),
+        ({"n": ["a"]}, "'n' must be a list of an integer"),
+        ({"n": [10.5]}, "'n' must be a list of an integer"),
+        ({"kind": ["c"]}, "'kind' must be a list of one of 'a', 'b'"),
         ({"seeds": 0}, "'seeds' must be >= 1"),
-        ({"alpha": [0.1, 1.2]}, r"'alpha' must lie in \(0, 1\)"),
-        ({"alpha": [0.1, 0.1]}, "'alpha' has repeated values"),
+        ({"n": [0, 4]}, "'n' must be >= 1"),
+        ({"scale": [1.0, 1.0]}, "'scale' has repeated values"),
         ({"plot": {"dpi": "hi"}}, "'plot.dpi' must be an integer"),
         ({"plot": {"size": 3}}, "unknown key 'plot.size'"),
-        ({"experiment": "nope"}, "unknown 'experiment' 'nope'"),
     ]
     for override, message in cases:
         with pytest.raises(ConfigError, match=message):
-            tiny(**override)
-    cfg = tiny(N=64, alpha=0.2)  # a scalar for a grid key is a one-point grid
-    assert cfg.N == [64] and cfg.alpha == [0.2]
-    flips = tiny(flip=[0, 0.1]).flip  # ints widen to float
-    assert flips == [0.0, 0.1] and isinstance(flips[0], float)
+            toy(**override)
+    cfg = toy(n=6, scale=2)  # a scalar for a grid key is a one-point grid; ints widen to float
+    assert cfg.n == [6] and cfg.scale == [2.0] and isinstance(cfg.scale[0], float)
+
+
+def test_experiment_definitions_are_checked():
+    with pytest.raises(ValueError, match="'m' is not a grid key"):
+        dataclasses.replace(TOY, static=("m",))
+    with pytest.raises(ValueError, match="non-numeric grid key 'kind' must be static"):
+        dataclasses.replace(TOY, static=("n",))
+    with pytest.raises(ValueError, match="both metrics and history"):
+        dataclasses.replace(TOY, history=("value",))
+    with pytest.raises(ValueError, match="metric 'shift' names a grid key"):
+        dataclasses.replace(TOY, metrics=("value", "shift"))
+    assert isinstance(TOY, Experiment) and TOY.grid_keys == ["kind", "n", "scale", "shift"]
+    assert isinstance(toy(), ToyConfig)
 
 
 def test_read_results_types_round_trip(tmp_path):
-    res = run_sweep(tiny(rule=["hebbian"], update=["sync"]), tmp_path, progress=False)
-    rows = read_results(Path(tmp_path) / "results.csv", tiny(rule=["hebbian"], update=["sync"]))
+    res = run_sweep(toy(), tmp_path, exp=TOY, progress=False)
+    rows = read_results(tmp_path / "results.csv", toy())
     assert rows == res.rows
-    assert isinstance(rows[0]["N"], int) and isinstance(rows[0]["alpha"], float)
+    assert isinstance(rows[0]["n"], int) and isinstance(rows[0]["scale"], float)

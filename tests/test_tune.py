@@ -13,19 +13,10 @@ import pytest
 import hopjax as hj
 from hopjax import idp_theory as th
 from hopjax.gsemm import cycle_matrix
-from hopjax.idp import IDPHopfield, Reasoning, simulate
-from hopjax.tune import (
-    Identity,
-    Interval,
-    Log,
-    Positive,
-    autocorr_period,
-    crossing_period,
-    crossing_times,
-    get_constraint,
-    soft_order,
-    tune,
-)
+from hopjax.idp import IDPHopfield, Reasoning, reasoning_period
+from hopjax.measure import autocorr_period, crossing_period, crossing_times, soft_order
+from hopjax.solve import simulate
+from hopjax.tune import Identity, Interval, Log, Positive, get_constraint, tune
 
 
 class Toy(eqx.Module):
@@ -203,24 +194,22 @@ def test_soft_order_counts():
 
 
 def _reasoning_period(gamma):
-    from hopjax.experiments.tune_idp import idp_period
-
     model = Reasoning(hj.orthogonal_patterns(4, 64), gamma=gamma, tau_alpha=500.0, eps=1e-4)
-    return idp_period(model, t1=4000.0, dt=0.1, saves=800)
+    return reasoning_period(model, t1=4000.0, dt=0.1, saves=800)
 
 
 def test_period_gradient_matches_finite_differences():
     """d(period)/dγ through the RK4 diffrax solve (RecursiveCheckpointAdjoint) vs central FD.
 
     Measured: autodiff 676 / 370 vs FD 641 / 359 at γ = 5 / 7 (τ_α = 500, RK4 dt = 0.1); the
-    adaptive Tsit5 solve's autodiff is off by factors (module docstring of tune_idp)."""
+    adaptive Tsit5 solve's autodiff is off by factors (docs/notes/idp.md)."""
     f = jax.jit(_reasoning_period)
     vg = jax.jit(jax.value_and_grad(_reasoning_period))
     for g in (5.0, 7.0):
         v, d = vg(g)
         fd = (f(g + 0.02) - f(g - 0.02)) / 0.04
         assert float(d) == pytest.approx(float(fd), rel=0.1)
-        # the period itself: theory P τ_α ln a₊(γ) to 2% (spec: γ ≥ 5, τ_α/τ_x ≥ 500)
+        # the period itself: theory P τ_α ln a₊(γ) to 2% (γ ≥ 5, τ_α/τ_x ≥ 500)
         assert float(v) == pytest.approx(float(th.period(g, 4, 500.0)), rel=0.02)
 
 

@@ -1,0 +1,146 @@
+"""Experiment ``digits_pooling``: a digits classifier with a Hopfield pooling layer.
+
+Each 8 × 8 image of scikit-learn's digits set (1797 images shipped with the package) is a *set*
+of 8 row tokens: the row's 8 pixel values (scaled to [0, 1]) and a one-hot of the row index (16
+features). A :class:`hopjax.nn.HopfieldPooling` with ``num_queries`` learned state patterns pools
+the set; an ``eqx.nn.MLP`` maps the pooled vector to 10 logits. Per seed: a random train/test
+split (``test_fraction`` held out), optax AdamW (cosine-decayed learning rate, weight decay) for
+``steps`` minibatch steps — a ``lax.scan``, so the seeds train as one vmapped program. Metrics:
+``test_accuracy``, ``first_loss`` and ``final_loss`` (mean of the last 20 steps).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jaxtyping import Array, PRNGKeyArray
+
+from hopjax.config import ConfigError, SweepConfig
+from hopjax.nn import HopfieldPooling
+from hopjax.sweep import Experiment, Row, RunContext
+
+
+@functools.lru_cache(maxsize=1)
+def tokens() -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)``: images as ``(1797, 8, 16)`` row tokens and their labels."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    rows = (d.images / 16.0).astype(np.float32)  # (n, 8, 8)
+    pos = np.broadcast_to(np.eye(8, dtype=np.float32), (len(rows), 8, 8))
+    return np.concatenate([rows, pos], axis=-1), d.target.astype(np.int32)
+
+
+class Classifier(eqx.Module):
+    """``MLP(HopfieldPooling(tokens))``."""
+
+    pool: HopfieldPooling
+    head: eqx.nn.MLP
+
+    def __init__(self, *, num_queries: int = 4, hidden: int = 32, key: PRNGKeyArray):
+        k1, k2 = jax.random.split(key)
+        self.pool = HopfieldPooling(16, hidden_size=hidden, num_queries=num_queries, key=k1)
+        self.head = eqx.nn.MLP(16 * num_queries, 10, 64, 1, key=k2)
+
+    def __call__(self, x: Array) -> Array:
+        return self.head(self.pool(x))
+
+
+@dataclasses.dataclass
+class DigitsPoolingConfig(SweepConfig):
+    """Config of ``digits_pooling`` (no grid keys: one row per seed)."""
+
+    seeds: int = 2
+    steps: int = 2000
+    batch: int = 128
+    learning_rate: float = 3e-3
+    weight_decay: float = 0.05
+    num_queries: int = 4
+    hidden: int = 32
+    test_fraction: float = 0.25
+
+    def check(self) -> None:
+        super().check()
+        for key in ("steps", "batch", "num_queries", "hidden"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"'{key}' must be >= 1; got {getattr(self, key)}.")
+        if self.learning_rate <= 0 or self.weight_decay < 0:
+            raise ConfigError("'learning_rate' must be > 0 and 'weight_decay' >= 0.")
+        if not 0 < self.test_fraction < 1:
+            raise ConfigError(f"'test_fraction' must lie in (0, 1); got {self.test_fraction}.")
+        n_train = 1797 - round(self.test_fraction * 1797)
+        if self.batch > n_train:
+            raise ConfigError(f"'batch' = {self.batch} exceeds the {n_train} training images.")
+
+
+def _prepare(cfg: DigitsPoolingConfig, static: dict[str, Any]) -> dict[str, Any]:
+    X, y = tokens()
+    return {"X": X, "y": y, "n_test": round(cfg.test_fraction * len(X))}
+
+
+def digits_pooling_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
+    """Split, train (``lax.scan`` over steps) and evaluate one classifier (module docstring)."""
+    k_split, k_init, k_train = jax.random.split(key, 3)
+    X, y, n_test = jnp.asarray(p["X"]), jnp.asarray(p["y"]), p["n_test"]
+    perm = jax.random.permutation(k_split, X.shape[0])
+    Xte, yte, Xtr, ytr = X[perm[:n_test]], y[perm[:n_test]], X[perm[n_test:]], y[perm[n_test:]]
+    model = Classifier(num_queries=p["num_queries"], hidden=p["hidden"], key=k_init)
+    params, static = eqx.partition(model, eqx.is_array)
+    opt = optax.adamw(
+        optax.cosine_decay_schedule(p["learning_rate"], p["steps"]),
+        weight_decay=p["weight_decay"],
+    )
+
+    def loss_fn(params: Any, xb: Array, yb: Array) -> Array:
+        logits = jax.vmap(eqx.combine(params, static))(xb)
+        return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, yb))
+
+    def step(carry: tuple, k: PRNGKeyArray) -> tuple:
+        params, state = carry
+        idx = jax.random.choice(k, Xtr.shape[0], (p["batch"],), replace=False)
+        val, g = jax.value_and_grad(loss_fn)(params, Xtr[idx], ytr[idx])
+        upd, state = opt.update(g, state, params)
+        return (optax.apply_updates(params, upd), state), val
+
+    (params, _), losses = jax.lax.scan(
+        step, (params, opt.init(params)), jax.random.split(k_train, p["steps"])
+    )
+    trained = eqx.combine(params, static)
+    acc = jnp.mean(jnp.argmax(jax.vmap(trained)(Xte), axis=1) == yte)
+    return {
+        "test_accuracy": acc.astype(jnp.float32),
+        "first_loss": losses[0],
+        "final_loss": jnp.mean(losses[-20:]),
+    }
+
+
+def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
+    """Test accuracy over seeds (min, mean, max) and the held-out image count."""
+    acc = np.array([r["test_accuracy"] for r in rows])
+    return {
+        "test_accuracy_min": float(acc.min()),
+        "test_accuracy_mean": float(acc.mean()),
+        "test_accuracy_max": float(acc.max()),
+        "test_images": round(ctx.cfg.test_fraction * 1797),
+        "seeds": len(rows),
+    }
+
+
+EXPERIMENT = Experiment(
+    name="digits_pooling",
+    config=DigitsPoolingConfig,
+    fn=digits_pooling_point,
+    static=(),
+    metrics=("test_accuracy", "first_loss", "final_loss"),
+    description="digits as token sets: HopfieldPooling + MLP classifier trained with optax",
+    prepare=_prepare,
+    row_bytes=lambda cfg, p: 64 << 20,
+    summarize=summarize,
+)

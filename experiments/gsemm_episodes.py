@@ -1,0 +1,248 @@
+"""Experiment ``gsemm_episodes``: the GSEMM paper's Fig. 1/2 (Karuvally, Sejnowski & Siegelmann,
+ICML 2023).
+
+**Parametrisation.** Defaults to the authors' reference code (``form = "reference"``:
+``T_f V̇_f = Ξ σ_h(α_s Ξᵀσ_f + α_c ΦᵀΞᵀV_d) − V_f``) with delay gain ``β_d = 7``: measured here
+(``docs/notes/gsemm.md``), the paper's printed equations (``form = "paper"``) or ``β_d = 1``
+leave the Fig. 1 network stuck on the cue, while this setting retrieves 5 → 6 → 7 → 4 → … The
+experiment exposes ``form`` and ``beta_d`` so either can be checked.
+
+Per row (form, beta_d, seed): Dense GSEMM, ``N_f`` random memories ξ1…ξ7 in two episodes
+ξ1→ξ2→ξ3→ξ1 and ξ4→ξ5→ξ6→ξ7→ξ4, cue ξ5 (``V_f(0) = ξ5``, ``V_d(0) = 0``), RK4 at ``dt`` to
+``t1`` (:func:`hopjax.gsemm.run_episode`). Decoding (appendix B/C): the leading overlap
+``m_i = (1/N_f) Σ_j ξ_ij tanh(V_f)_j`` above ``threshold`` (0.8), recorded on change. Metrics:
+``success`` (the cue's episode retrieved in order ≥ ``repeats`` times, no errors, never a memory
+of the other episode), ``n_retrieved`` (recorded memories), ``correct_steps`` (before the first
+error), ``other_episode`` (records of memories 1–3), ``first_switch`` (time of the first
+change), ``finite``. ``summary.json["retrieved_order"]``: the decoded sequence (1-based) of the
+first row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, PRNGKeyArray
+
+from hopjax import plot as hplot
+from hopjax.config import ConfigError, SweepConfig
+from hopjax.gsemm import DenseGSEMM, episodes_matrix, run_episode
+from hopjax.measure import Episode
+from hopjax.patterns import random_bipolar
+from hopjax.solve import rk4_scan
+from hopjax.sweep import Experiment, Row, RunContext
+
+
+def check_gsemm_config(cfg: Any) -> None:
+    """Value checks shared by the GSEMM experiments' configs."""
+    for key in ("alpha_s", "T_f", "T_d", "beta_d", "dt", "save_every"):
+        vals = getattr(cfg, key)
+        vals = vals if isinstance(vals, list) else [vals]
+        if min(vals) <= 0:
+            raise ConfigError(f"'{key}' must be > 0; got {getattr(cfg, key)}.")
+    if (
+        cfg.save_every < cfg.dt
+        or abs(cfg.save_every / cfg.dt - round(cfg.save_every / cfg.dt)) > 1e-6
+    ):
+        raise ConfigError("'save_every' must be a whole multiple of 'dt'.")
+    if not 0 < cfg.threshold < 1:
+        raise ConfigError(f"'threshold' must lie in (0, 1); got {cfg.threshold}.")
+    if cfg.repeats < 1:
+        raise ConfigError(f"'repeats' must be >= 1; got {cfg.repeats}.")
+    if cfg.N_f < 2:
+        raise ConfigError(f"'N_f' must be >= 2; got {cfg.N_f}.")
+
+
+@dataclasses.dataclass
+class GSEMMEpisodesConfig(SweepConfig):
+    """Config of ``gsemm_episodes`` (grid keys: form, beta_d)."""
+
+    form: list[Literal["paper", "reference"]] = dataclasses.field(
+        default_factory=lambda: ["reference"]
+    )
+    beta_d: list[float] = dataclasses.field(default_factory=lambda: [7.0])
+    seeds: int = 1
+    N_f: int = 100
+    alpha_s: float = 0.05
+    alpha_c: float = 0.007
+    T_f: float = 1.0
+    T_d: float = 20.0
+    degree: int = 1
+    dt: float = 0.01
+    t1: float = 400.0
+    save_every: float = 0.1
+    threshold: float = 0.8
+    repeats: int = 3
+    fixed_points: int = 40
+    """Times at which the instantaneous energy's fixed point is found (Fig. 2 panel)."""
+
+    def check(self) -> None:
+        super().check()
+        check_gsemm_config(self)
+        if self.degree < 1:
+            raise ConfigError(f"'degree' must be >= 1; got {self.degree}.")
+        if self.t1 <= self.save_every:
+            raise ConfigError("'t1' must exceed 'save_every'.")
+        if self.alpha_c < 0:
+            raise ConfigError(f"'alpha_c' must be >= 0; got {self.alpha_c}.")
+
+
+EPISODES = [[0, 1, 2], [3, 4, 5, 6]]
+CUE = 4  # ξ5
+
+
+def episodes_model(p: dict[str, Any], key: PRNGKeyArray) -> tuple[DenseGSEMM, Array]:
+    """The Fig. 1 network of one row and its memories."""
+    xi = random_bipolar(key, 7, p["N_f"])
+    return DenseGSEMM.from_params(xi, episodes_matrix(EPISODES, 7), p), xi
+
+
+def episodes_trajectory(p: dict[str, Any], key: PRNGKeyArray) -> tuple[Array, ...]:
+    """``(ts, m, energy, U, V_d)`` saved every ``save_every`` (for the plots)."""
+    model, xi = episodes_model(p, key)
+    n_save, per = math.ceil(p["t1"] / p["save_every"]), round(p["save_every"] / p["dt"])
+
+    def save(t: Array, y: Any, args: Any) -> tuple[Array, ...]:
+        return model.overlaps(y[0]), model.energy(y), y[0], y[1]
+
+    _, (m, e, U, Vd) = rk4_scan(
+        model.vector_field,
+        model.initial_state(xi[CUE]),
+        dt=p["dt"],
+        n_save=n_save,
+        steps_per_save=per,
+        save_fn=save,
+    )
+    ts = (jnp.arange(n_save) + 1) * per * p["dt"]
+    return ts, m, e, U, Vd
+
+
+def episode(p: dict[str, Any], key: PRNGKeyArray) -> Episode:
+    """One Fig. 1 run from the cue ξ5, decoded and judged (:func:`hopjax.gsemm.run_episode`)."""
+    model, xi = episodes_model(p, key)
+    return run_episode(
+        model,
+        xi[CUE],
+        t1=p["t1"],
+        dt=p["dt"],
+        save_every=p["save_every"],
+        threshold=p["threshold"],
+        repeats=p["repeats"],
+        start=CUE,
+        max_len=256,
+    )
+
+
+def gsemm_episodes_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
+    """One Fig. 1 run and its metrics (module docstring)."""
+    ep = episode(p, key)
+    stored = jnp.arange(256) < ep.n_retrieved
+    other = jnp.sum(stored & (ep.seq >= 0) & (ep.seq <= 2))
+    ts = (jnp.arange(ep.lead.shape[0]) + 1) * round(p["save_every"] / p["dt"]) * p["dt"]
+    changed = (ep.lead != ep.lead[0]) & (ep.top > p["threshold"])
+    first = jnp.where(jnp.any(changed), ts[jnp.argmax(changed)], jnp.nan)
+    return {
+        "success": (ep.success & (other == 0)).astype(jnp.float32),
+        "n_retrieved": ep.n_retrieved.astype(jnp.float32),
+        "correct_steps": ep.correct_steps.astype(jnp.float32),
+        "other_episode": other.astype(jnp.float32),
+        "first_switch": first,
+        "finite": ep.finite.astype(jnp.float32),
+    }
+
+
+def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
+    """The decoded order of the first row (1-based) and a per-setting success table."""
+    row = rows[0]
+    ep = ctx.rerun([row], episode)[0]
+    order = [int(i) + 1 for i in ep.seq[: int(ep.n_retrieved)]]
+    table: dict[tuple, list[Row]] = {}
+    for r in rows:
+        table.setdefault((r["form"], r["beta_d"]), []).append(r)
+    return {
+        "retrieved_order": order,
+        "retrieved_order_of": {"form": row["form"], "beta_d": row["beta_d"], "seed": row["seed"]},
+        "expected_cycle": [5, 6, 7, 4],
+        "settings": [
+            {
+                "form": f,
+                "beta_d": b,
+                "success_frac": float(np.mean([r["success"] for r in rs])),
+                "seeds": len(rs),
+                "mean_first_switch": float(np.nanmean([r["first_switch"] for r in rs]))
+                if any(np.isfinite(r["first_switch"]) for r in rs)
+                else None,
+            }
+            for (f, b), rs in table.items()
+        ],
+    }
+
+
+def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path]:
+    """``overlaps.png`` (Fig. 1/2B), ``energy.png`` (energy along the trajectory) and
+    ``fixed_points.png`` (Fig. 2C: overlaps of the instantaneous energy minimum reached from the
+    current state, ``V_d`` frozen, vs time)."""
+    cfg = ctx.cfg
+    row = rows[0]
+    ts, m, e, U, Vd = ctx.rerun([row], episodes_trajectory)[0]
+    paths = []
+    fig, ax = hplot.subplots(figsize=(7, 3.2))
+    for i in range(m.shape[1]):
+        ax.plot(ts, m[:, i], lw=1, label=f"ξ{i + 1}")
+    ax.set_xlabel("t")
+    ax.set_ylabel("overlap m_i")
+    ax.set_title(
+        f"Dense GSEMM ({row['form']} form, β_d = {row['beta_d']}), cue ξ5 → "
+        + "→".join(map(str, summary["retrieved_order"][:9]))
+    )
+    ax.legend(fontsize=7, ncol=7, loc="lower right")
+    paths.append(ctx.save(fig, "overlaps.png"))
+
+    fig, ax = hplot.subplots(figsize=(7, 2.8))
+    ax.plot(ts, e, lw=1)
+    ax.set_xlabel("t")
+    ax.set_ylabel("E / S (instantaneous)")
+    ax.set_title("Energy along the trajectory (V_d as a slowly varying control)")
+    paths.append(ctx.save(fig, "energy.png"))
+
+    model, _ = episodes_model(ctx.params(row), ctx.key(row))
+    pick = np.linspace(0, len(ts) - 1, cfg.fixed_points).astype(int)
+    fp = jax.jit(jax.vmap(lambda u, vd: model.overlaps(model.fixed_point(u, vd))))(
+        jnp.asarray(U[pick]), jnp.asarray(Vd[pick])
+    )
+    fp = np.asarray(fp)
+    fig, ax = hplot.subplots(figsize=(7, 2.8))
+    for i in range(fp.shape[1]):
+        ax.plot(ts[pick], fp[:, i], "o", ms=3, label=f"ξ{i + 1}")
+    ax.set_xlabel("t")
+    ax.set_ylabel("overlap of fixed point")
+    ax.set_title("Nearest fixed point of the instantaneous energy (V_d frozen)")
+    ax.legend(fontsize=7, ncol=7, loc="lower right")
+    paths.append(ctx.save(fig, "fixed_points.png"))
+    return paths
+
+
+EXPERIMENT = Experiment(
+    name="gsemm_episodes",
+    config=GSEMMEpisodesConfig,
+    fn=gsemm_episodes_point,
+    static=("form",),
+    metrics=(
+        "success",
+        "n_retrieved",
+        "correct_steps",
+        "other_episode",
+        "first_switch",
+        "finite",
+    ),
+    description="Dense GSEMM Fig. 1/2: two episodes, cue ξ5, retrieve 5→6→7→4.",
+    key_exclude=("form", "beta_d"),
+    summarize=summarize,
+    plot=plot,
+)

@@ -1,0 +1,156 @@
+"""Experiment ``hebbian_rules``: the local learning rules of :mod:`hopjax.rules` (the activity
+product rule, Oja 1982, and the expanded form of Gerstner & Kistler 2002) trained by ``lax.scan``
+on streamed patterns.
+
+Per row (rule, eta, seed): a linear neuron ``y = w·x`` sees ``T`` samples ``x ~ N(0, C)`` with
+``C = Q diag(λ) Qᵀ`` (``λ_k = spectrum_decay^k``, a random rotation ``Q``, dimension ``dim``),
+from ``w_0`` random with norm 0.1. Rules: ``activity_product`` (``Δw = η y x``), ``oja``
+(``Δw = η y (x − y w)``), and the expanded Taylor form with the coefficients of each
+(``expanded_activity``, ``expanded_oja``: must follow the same trajectories).
+
+Metrics: ``alignment`` ``|cos(w_T, v_1)|`` with the first principal component ``v_1`` of ``C``,
+``final_norm`` ``‖w_T‖`` (``inf`` when it overflowed float32), ``diverged`` (``‖w‖`` passed
+``1e6`` or stopped being finite), ``diverge_step`` (first such step; NaN if never), and
+``log10_norm_mid`` (at ``T/2``). Oja converges to ``±v_1`` with unit norm; the activity-product
+rule grows like ``(1 + η λ_1)^t`` and diverges — reported, not hidden.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from pathlib import Path
+from typing import Any, Literal
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, PRNGKeyArray
+
+from hopjax import plot as hplot
+from hopjax import rules
+from hopjax.config import ConfigError, SweepConfig
+from hopjax.sweep import Experiment, Row, RunContext
+
+Rule = Literal["activity_product", "oja", "expanded_activity", "expanded_oja"]
+
+
+@dataclasses.dataclass
+class HebbianRulesConfig(SweepConfig):
+    """Config of ``hebbian_rules`` (grid keys: rule, eta)."""
+
+    rule: list[Rule] = dataclasses.field(
+        default_factory=lambda: ["activity_product", "oja", "expanded_activity", "expanded_oja"]
+    )
+    eta: list[float] = dataclasses.field(default_factory=lambda: [0.001, 0.003, 0.01])
+    dim: int = 16
+    T: int = 5000
+    spectrum_decay: float = 0.6
+    """Eigenvalues ``λ_k = decay^k`` of the data covariance (gap 1 − decay)."""
+
+    def check(self) -> None:
+        super().check()
+        if self.dim < 2 or self.T < 2:
+            raise ConfigError(f"'dim' and 'T' must be >= 2; got {self.dim}, {self.T}.")
+        if min(self.eta) <= 0:
+            raise ConfigError(f"'eta' must be > 0; got {self.eta}.")
+        if not 0 < self.spectrum_decay < 1:
+            raise ConfigError(f"'spectrum_decay' must lie in (0, 1); got {self.spectrum_decay}.")
+
+
+def covariance(key: PRNGKeyArray, dim: int, decay: float) -> tuple[Array, Array]:
+    """``(C, v_1)``: ``C = Q diag(decay^k) Qᵀ`` with a random orthogonal ``Q``; ``v_1 = Q e_0``."""
+    Q, _ = jnp.linalg.qr(jax.random.normal(key, (dim, dim)))
+    lam = decay ** jnp.arange(dim, dtype=jnp.float32)
+    return (Q * lam) @ Q.T, Q[:, 0]
+
+
+def _update(rule: str, eta: Array) -> Any:
+    if rule == "activity_product":
+        return functools.partial(rules.activity_product, eta=eta)
+    if rule == "oja":
+        return functools.partial(rules.oja, eta=eta)
+    coeffs = rules.HebbianCoefficients(c2_corr=eta)
+    if rule == "expanded_oja":
+        coeffs = rules.HebbianCoefficients(c2_corr=eta, c2_post=jnp.stack([0.0 * eta, -eta]))
+    return functools.partial(rules.expanded_hebbian, coefficients=coeffs)
+
+
+def _trajectory(p: dict[str, Any], key: PRNGKeyArray) -> tuple[Array, Array]:
+    k_c, k_x, k_w = jax.random.split(key, 3)
+    C, v1 = covariance(k_c, p["dim"], p["spectrum_decay"])
+    xs = jax.random.multivariate_normal(k_x, jnp.zeros(p["dim"]), C, (p["T"],))
+    w0 = jax.random.normal(k_w, (p["dim"],))
+    w0 = 0.1 * w0 / jnp.linalg.norm(w0)
+    _, ws = rules.learn(_update(p["rule"], p["eta"]), w0, xs, history=True)
+    return ws, v1
+
+
+def hebbian_rules_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
+    ws, v1 = _trajectory(p, key)
+    norms = jnp.linalg.norm(ws, axis=1)
+    bad = ~jnp.isfinite(norms) | (norms > 1e6)
+    w = ws[-1]
+    align = jnp.abs(w @ v1) / jnp.linalg.norm(w)
+    return {
+        "alignment": jnp.where(jnp.any(bad), jnp.nan, align),
+        "final_norm": jnp.where(jnp.isfinite(norms[-1]), norms[-1], jnp.inf),
+        "diverged": jnp.any(bad).astype(jnp.float32),
+        "diverge_step": jnp.where(jnp.any(bad), jnp.argmax(bad).astype(jnp.float32), jnp.nan),
+        "log10_norm_mid": jnp.log10(norms[p["T"] // 2]),
+    }
+
+
+def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
+    """Per rule and η: mean alignment with the first PC, mean final norm, diverged fraction."""
+    cfg = ctx.cfg
+    out: dict[str, Any] = {}
+    for rule in cfg.rule:
+        rs = [r for r in rows if r["rule"] == rule]
+        out[rule] = {
+            str(eta): {
+                "alignment_mean": float(np.nanmean([r["alignment"] for r in rs if r["eta"] == eta]))
+                if any(not np.isnan(r["alignment"]) for r in rs if r["eta"] == eta)
+                else None,
+                "final_norm_mean": float(np.mean([r["final_norm"] for r in rs if r["eta"] == eta])),
+                "diverged_fraction": float(np.mean([r["diverged"] for r in rs if r["eta"] == eta])),
+            }
+            for eta in cfg.eta
+        }
+    return {"rules": out, "T": cfg.T, "dim": cfg.dim}
+
+
+def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path]:
+    """``hebbian_rules.png``: weight norm and alignment with the first PC along the stream."""
+    cfg = ctx.cfg
+    fig, axes = hplot.subplots(1, 2, figsize=(12, 4.2))
+    eta = cfg.eta[len(cfg.eta) // 2]
+    picked = [
+        next(r for r in rows if (r["rule"], r["eta"], r["seed"]) == (rule, eta, cfg.base_seed))
+        for rule in cfg.rule
+    ]  # one row per rule, same data stream (key_exclude): their weight trajectories
+    for rule, (ws, v1) in zip(cfg.rule, ctx.rerun(picked, _trajectory), strict=True):
+        norms = np.linalg.norm(ws, axis=1)
+        align = np.abs(ws @ v1) / norms
+        style = "--" if rule.startswith("expanded") else "-"
+        axes[0].plot(norms, style, label=rule)
+        axes[1].plot(align, style, label=rule)
+    axes[0].set(yscale="log", xlabel="sample", ylabel="‖w‖", title=f"weight norm (η = {eta})")
+    axes[1].set(xlabel="sample", ylabel="|cos(w, v₁)|", title="alignment with the first PC")
+    for ax in axes:
+        ax.legend(fontsize=8)
+    return [ctx.save(fig, "hebbian_rules.png")]
+
+
+EXPERIMENT = Experiment(
+    name="hebbian_rules",
+    config=HebbianRulesConfig,
+    fn=hebbian_rules_point,
+    static=("rule",),
+    key_exclude=("rule",),  # every rule sees the same data stream
+    metrics=("alignment", "final_norm", "diverged", "diverge_step", "log10_norm_mid"),
+    description="local Hebbian rules, streamed data: Oja finds PC1, activity product diverges",
+    row_bytes=lambda cfg, s: 8 * cfg.T * cfg.dim + (1 << 16),
+    summarize=summarize,
+    plot=plot,
+)

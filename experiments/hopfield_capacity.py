@@ -1,0 +1,299 @@
+"""Experiment ``hopfield_capacity``: retrieval vs load α = P/N for the classical network.
+
+Per row (rule, update, N, α, flip, seed): store ``P = round(α N)`` random bipolar patterns with
+the rule, cue ``min(cues, P)`` of them with a fraction ``flip`` of their bits flipped, run the
+dynamics to an attractor and measure the final overlap ``m`` with the cued pattern.
+Metrics: ``overlap_mean`` (mean ``m``), ``retrieved_frac`` (fraction with ``m ≥ threshold``,
+0.95 by default), ``steps_mean`` (mean transient length), ``converged_frac``, ``P``.
+
+``N``, ``rule`` and ``update`` are static (one compilation each); α is traced: patterns are drawn
+for ``P_max = round(max α · N)`` and the unused ones masked to zero, which every storage rule
+ignores exactly (Hebbian and Storkey add nothing for a zero pattern, the pseudo-inverse projects
+on the span of the stored ones). All rules see the same patterns and cues (``key_exclude``).
+
+Summary: for every (rule, update, N, flip) the α where the seed-averaged ``retrieved_frac``
+first falls through 0.5 (linear interpolation, :func:`hopjax.measure.crossing`), and for Hebbian
+a finite-size extrapolation ``α_c(N) = α_∞ + a / √N`` (least squares; uncertainty from a
+bootstrap over seeds) to compare with Hopfield's (1982) ~0.14 N and the theoretical 0.138 (Amit,
+Gutfreund and Sompolinsky 1985).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Literal
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, PRNGKeyArray
+
+from hopjax import plot as hplot
+from hopjax import rules
+from hopjax.classical import Hopfield, run
+from hopjax.config import ConfigError, SweepConfig
+from hopjax.measure import crossing
+from hopjax.patterns import flip, random_bipolar
+from hopjax.sweep import Experiment, Row, RunContext
+
+ALPHA_THEORY = 0.138
+"""Critical load of the Hebbian network for N → ∞ (Amit, Gutfreund and Sompolinsky 1985)."""
+
+Rule = Literal["hebbian", "storkey", "pseudo_inverse"]
+
+
+@dataclasses.dataclass
+class HopfieldCapacityConfig(SweepConfig):
+    """Config of ``hopfield_capacity`` (grid keys: rule, update, N, alpha, flip)."""
+
+    rule: list[Rule] = dataclasses.field(default_factory=lambda: ["hebbian"])
+    update: list[Literal["sync", "async"]] = dataclasses.field(default_factory=lambda: ["sync"])
+    N: list[int] = dataclasses.field(default_factory=lambda: [200])
+    alpha: list[float] = dataclasses.field(default_factory=lambda: [0.05, 0.1, 0.15, 0.2])
+    flip: list[float] = dataclasses.field(default_factory=lambda: [0.1])
+    cues: int = 50
+    """Patterns cued per network (all of them when P is smaller)."""
+    max_steps: int = 100
+    """Synchronous steps or asynchronous sweeps allowed per retrieval."""
+    threshold: float = 0.95
+    """A cue counts as retrieved when its final overlap is at least this."""
+    bootstrap: int = 200
+    """Bootstrap resamples of the seeds for the extrapolation's uncertainty."""
+
+    def check(self) -> None:
+        super().check()
+        if min(self.N) < 2:
+            raise ConfigError(f"'N' must be >= 2; got {self.N}.")
+        if not all(0 < a < 1 for a in self.alpha):
+            raise ConfigError(f"'alpha' must lie in (0, 1); got {self.alpha}.")
+        if round(min(self.alpha) * min(self.N)) < 1:
+            raise ConfigError(
+                f"'alpha' = {min(self.alpha)} stores no pattern at N = {min(self.N)} "
+                "(P = round(alpha N) must be >= 1)."
+            )
+        if "pseudo_inverse" in self.rule and any(round(max(self.alpha) * n) >= n for n in self.N):
+            raise ConfigError("'alpha': the pseudo-inverse rule needs P = round(alpha N) < N.")
+        if not all(0 <= f <= 1 for f in self.flip):
+            raise ConfigError(f"'flip' must lie in [0, 1]; got {self.flip}.")
+        for key in ("cues", "max_steps"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"'{key}' must be >= 1; got {getattr(self, key)}.")
+        if not 0 < self.threshold <= 1:
+            raise ConfigError(f"'threshold' must lie in (0, 1]; got {self.threshold}.")
+        if self.bootstrap < 0:
+            raise ConfigError(f"'bootstrap' must be >= 0; got {self.bootstrap}.")
+
+
+def _prepare(cfg: HopfieldCapacityConfig, static: dict[str, Any]) -> dict[str, Any]:
+    p_max = round(max(cfg.alpha) * static["N"])
+    return {"P_max": p_max, "n_cues": min(cfg.cues, p_max)}
+
+
+def _row_bytes(cfg: HopfieldCapacityConfig, p: dict[str, Any]) -> int:
+    n, p_max, c = p["N"], p["P_max"], p["n_cues"]
+    matrices = 6 if p["rule"] != "pseudo_inverse" else 10  # W, rule temporaries, SVD workspace
+    return 4 * (matrices * n * n + 3 * p_max * n + 8 * c * n)
+
+
+def _store(rule: str, xi: Array) -> Array:
+    if rule == "pseudo_inverse":  # zero (masked) rows are dependent by construction
+        return rules.pseudo_inverse(xi, allow_dependent=True)
+    return rules.get_rule(rule)(xi)
+
+
+def hopfield_capacity_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
+    """One network: store, cue, retrieve; the metrics of the module docstring."""
+    n, p_max, c = p["N"], p["P_max"], p["n_cues"]
+    k_xi, k_cue, k_run = jax.random.split(key, 3)
+    P = jnp.round(p["alpha"] * n).astype(jnp.int32)
+    xi = random_bipolar(k_xi, p_max, n)
+    stored = xi * (jnp.arange(p_max) < P)[:, None]
+    model = Hopfield(_store(p["rule"], stored))
+    targets = xi[:c]
+    cues = jax.vmap(lambda k, s: flip(k, s, fraction=p["flip"]))(
+        jax.random.split(k_cue, c), targets
+    )
+    res = jax.vmap(lambda s, k: run(model, s, max_steps=p["max_steps"], mode=p["update"], key=k))(
+        cues, jax.random.split(k_run, c)
+    )
+    m = jnp.sum(res.state * targets, axis=1) / n
+    weight = (jnp.arange(c) < P).astype(jnp.float32)
+    weight = weight / jnp.sum(weight)
+    return {
+        "overlap_mean": weight @ m,
+        "retrieved_frac": weight @ (m >= p["threshold"]).astype(jnp.float32),
+        "steps_mean": weight @ res.steps.astype(jnp.float32),
+        "converged_frac": weight @ res.converged.astype(jnp.float32),
+        "P": P.astype(jnp.float32),
+    }
+
+
+# ----------------------------------------------------------------------------- summary
+
+
+def _curves(rows: list[Row]) -> dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(rule, update, N, flip) → (alphas, seeds, retrieved_frac[alpha, seed])."""
+    by: dict[tuple, dict[tuple[float, int], float]] = {}
+    for r in rows:
+        key = (r["rule"], r["update"], r["N"], r["flip"])
+        by.setdefault(key, {})[(r["alpha"], r["seed"])] = r["retrieved_frac"]
+    out = {}
+    for key, vals in by.items():
+        alphas = np.array(sorted({a for a, _ in vals}))
+        seeds = np.array(sorted({s for _, s in vals}))
+        table = np.array([[vals[(a, s)] for s in seeds] for a in alphas])
+        out[key] = (alphas, seeds, table)
+    return out
+
+
+def extrapolate(ns: np.ndarray, alpha_c: np.ndarray) -> tuple[float, float]:
+    """Least-squares fit ``α_c(N) = α_∞ + a N^{-1/2}``; returns ``(α_∞, a)``."""
+    a, alpha_inf = np.polyfit(ns**-0.5, alpha_c, 1)
+    return float(alpha_inf), float(a)
+
+
+def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
+    """Crossings per (rule, update, N, flip) and the Hebbian finite-size extrapolation."""
+    cfg = ctx.cfg
+    curves = _curves(rows)
+    crossings = []
+    nested: dict[str, dict[str, dict[str, float | None]]] = {}
+    for (rule, update, n, f), (alphas, _, table) in curves.items():
+        ac = crossing(alphas, table.mean(axis=1))
+        crossings.append({"rule": rule, "update": update, "N": n, "flip": f, "alpha_c": ac})
+        if f == cfg.flip[0]:
+            nested.setdefault(rule, {}).setdefault(update, {})[str(n)] = ac
+    summary: dict[str, Any] = {
+        "threshold": cfg.threshold,
+        "alpha_theory": ALPHA_THEORY,
+        "alpha_c": nested,
+        "crossings": crossings,
+        "extrapolation": {},
+    }
+    rng = np.random.default_rng(cfg.base_seed)
+    for update in cfg.update:
+        for f in cfg.flip:
+            fit = _extrapolate_hebbian(curves, update, f, cfg.bootstrap, rng)
+            if fit is not None:
+                summary["extrapolation"].setdefault("hebbian", {}).setdefault(update, {})[
+                    str(f)
+                ] = fit
+    fits = summary["extrapolation"].get("hebbian", {})
+    for update in ("sync", "async"):
+        if update in fits:
+            summary["hebbian_alpha_inf"] = fits[update][str(cfg.flip[0])]["alpha_inf"]
+            summary["hebbian_alpha_inf_err"] = fits[update][str(cfg.flip[0])]["alpha_inf_err"]
+            summary["hebbian_alpha_inf_update"] = update
+            break
+    return summary
+
+
+def _extrapolate_hebbian(
+    curves: dict, update: str, f: float, n_boot: int, rng: np.random.Generator
+) -> dict[str, Any] | None:
+    entries = sorted(
+        (n, c) for (r, u, n, ff), c in curves.items() if (r, u, ff) == ("hebbian", update, f)
+    )
+    pts = [(n, crossing(c[0], c[2].mean(axis=1))) for n, c in entries]
+    pts = [(n, a) for n, a in pts if a is not None]
+    if len(pts) < 3:
+        return None
+    ns = np.array([n for n, _ in pts], float)
+    acs = np.array([a for _, a in pts])
+    alpha_inf, slope = extrapolate(ns, acs)
+    boots = []
+    for _ in range(n_boot):  # resample seeds within every N, recompute crossings and the fit
+        bc = []
+        for n, (alphas, seeds, table) in entries:
+            if n not in ns:
+                continue
+            pick = rng.integers(0, len(seeds), len(seeds))
+            bc.append(crossing(alphas, table[:, pick].mean(axis=1)))
+        if all(b is not None for b in bc):
+            boots.append(extrapolate(ns, np.array(bc))[0])
+    err = float(np.std(boots, ddof=1)) if len(boots) > 1 else float("nan")
+    return {
+        "model": "alpha_c(N) = alpha_inf + slope / sqrt(N)",
+        "alpha_inf": alpha_inf,
+        "alpha_inf_err": err,
+        "slope": slope,
+        "N": [int(n) for n in ns],
+        "alpha_c": acs.tolist(),
+        "bootstrap": len(boots),
+    }
+
+
+# ----------------------------------------------------------------------------- plots
+
+
+def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path]:
+    """``retrieved_frac`` vs α (a panel per rule, a line per N; dashed = async), α = 0.138 marked;
+    and, when fitted, the finite-size extrapolation of the Hebbian crossing."""
+    cfg = ctx.cfg
+    curves = _curves(rows)
+    paths = []
+    colors = hplot.colormap("viridis")(np.linspace(0, 0.9, len(cfg.N)))
+    for f in cfg.flip:
+        fig, axes = hplot.subplots(
+            1, len(cfg.rule), figsize=(4.2 * len(cfg.rule), 3.6), squeeze=False, sharey=True
+        )
+        for ax, rule in zip(axes[0], cfg.rule, strict=True):
+            for update in cfg.update:
+                for color, n in zip(colors, cfg.N, strict=True):
+                    alphas, seeds, table = curves[(rule, update, n, f)]
+                    sem = table.std(axis=1, ddof=1) / np.sqrt(len(seeds)) if len(seeds) > 1 else 0
+                    ax.errorbar(
+                        alphas,
+                        table.mean(axis=1),
+                        yerr=sem,
+                        color=color,
+                        ls="-" if update == "sync" else "--",
+                        marker="o",
+                        ms=3,
+                        label=f"N={n} {update}",
+                    )
+            ax.axvline(ALPHA_THEORY, color="k", lw=1, ls=":", label="α = 0.138")
+            ax.axhline(0.5, color="gray", lw=0.5)
+            ax.set_title(rule.replace("_", "-"))
+            ax.set_xlabel("α = P / N")
+        axes[0][0].set_ylabel(f"retrieved fraction (m ≥ {cfg.threshold})")
+        axes[0][-1].legend(fontsize=7)
+        fig.suptitle(f"Retrieval from cues with {f:.0%} flipped bits")
+        name = "capacity.png" if len(cfg.flip) == 1 else f"capacity_flip{f}.png"
+        paths.append(ctx.save(fig, name))
+
+    fits = summary.get("extrapolation", {}).get("hebbian")
+    if fits:
+        fig, ax = hplot.subplots(figsize=(4.5, 3.6))
+        for update, by_flip in fits.items():
+            for f, fit in by_flip.items():
+                x = np.array(fit["N"], float) ** -0.5
+                (dots,) = ax.plot(x, fit["alpha_c"], "o", label=f"{update}, flip {f}")
+                xs = np.linspace(0, x.max() * 1.05, 50)
+                ax.plot(xs, fit["alpha_inf"] + fit["slope"] * xs, "-", lw=1, color=dots.get_color())
+                ax.errorbar(
+                    0, fit["alpha_inf"], yerr=fit["alpha_inf_err"], fmt="s", color=dots.get_color()
+                )
+        ax.axhline(ALPHA_THEORY, color="k", ls=":", lw=1, label="0.138")
+        ax.set_xlabel("1 / √N")
+        ax.set_ylabel("α_c(N) (retrieved fraction = 0.5)")
+        ax.set_xlim(left=0)
+        ax.legend(fontsize=7)
+        paths.append(ctx.save(fig, "finite_size.png"))
+    return paths
+
+
+EXPERIMENT = Experiment(
+    name="hopfield_capacity",
+    config=HopfieldCapacityConfig,
+    fn=hopfield_capacity_point,
+    static=("rule", "update", "N"),
+    metrics=("overlap_mean", "retrieved_frac", "steps_mean", "converged_frac", "P"),
+    description="Classical Hopfield retrieval vs load (rules × update modes × N × α × flip).",
+    key_exclude=("rule", "update"),
+    prepare=_prepare,
+    row_bytes=_row_bytes,
+    summarize=summarize,
+    plot=plot,
+)

@@ -1,0 +1,458 @@
+"""Measurements on trajectories, shared by every model family and experiment.
+
+* **Level crossings.** :func:`crossing` — where a sampled curve (a retrieved fraction over
+  loads, a sustained fraction over gains, a survival over noise rates) first or last crosses a
+  level, linearly interpolated (host-side numpy, for summaries); :func:`crossing_times` /
+  :func:`crossing_period` — the same inside JAX, differentiable: ``t_c = t_k +
+  (c − x_k)/(x_{k+1} − x_k) Δt``. By the implicit-function theorem ``dt_c/dθ =
+  −(∂x/∂θ)/(∂x/∂t)`` at the crossing, which the interpolation reproduces when the saves resolve
+  the signal's rise: use a *slow* signal (the reasoning model's saliency ``α``, not the overlap
+  that jumps on the fast timescale ``τ_x``, whose gradient vanishes between coarse saves).
+  :func:`autocorr_period` — the lag of the highest autocorrelation peak.
+* **Leader transitions** of continuous dynamics: :func:`measure_transitions` (hysteresis,
+  interpolated transition times, saliency peaks; :class:`Transitions`).
+* **Sequences and episodes.** :func:`leader` (the leading memory and its overlap),
+  :func:`decode_sequence` (the retrieved sequence), :func:`episode_success` (the GSEMM paper's
+  criterion, Karuvally et al. 2023, appendix C), :func:`judge_episode` (both, as an
+  :class:`Episode`), :func:`successor`; and their smooth versions for tuning,
+  :func:`soft_transitions` / :func:`soft_order` (soft leader ``p_t = softmax(β m_t)``, soft
+  transition counts ``M = Σ_t p_t p_{t+1}ᵀ``; as ``β → ∞`` the hard counts of
+  :func:`decode_sequence`).
+
+Everything but :func:`crossing` is pure ``jnp``: jit-, vmap- (and where it makes sense grad-)
+compatible.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Float, Int
+
+__all__ = [
+    "Episode",
+    "SoftOrder",
+    "Transitions",
+    "autocorr_period",
+    "crossing",
+    "crossing_period",
+    "crossing_times",
+    "decode_sequence",
+    "episode_success",
+    "judge_episode",
+    "leader",
+    "measure_transitions",
+    "soft_order",
+    "soft_transitions",
+    "successor",
+]
+
+
+# ----------------------------------------------------------------------------- crossings
+
+
+def crossing(
+    x: Float[ArrayLike, " n"],
+    y: Float[ArrayLike, " n"],
+    level: float = 0.5,
+    *,
+    direction: str = "down",
+    last: bool = False,
+) -> float | None:
+    """The ``x`` at which the sampled curve ``y(x)`` crosses ``level``, linearly interpolated
+    between the two samples that bracket it: ``x_k + (y_k − c)(x_{k+1} − x_k)/(y_k − y_{k+1})``.
+
+    ``direction="down"``: a crossing is ``y_k ≥ c > y_{k+1}`` (e.g. a retrieved fraction falling
+    through ½ as the load grows); ``"up"``: ``y_k < c ≤ y_{k+1}`` (e.g. a sustained fraction
+    rising through ½ as the gain grows). The first crossing, or the last with ``last=True``;
+    ``None`` when there is none (the level is never crossed inside the grid). Host-side (numpy),
+    for summaries.
+    """
+    if direction not in ("down", "up"):
+        raise ValueError(f"direction must be 'down' or 'up'; got {direction!r}.")
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if x.ndim != 1 or x.shape != y.shape:
+        raise ValueError(f"x and y must be 1-D of equal length; got {x.shape}, {y.shape}.")
+    if direction == "down":
+        (hits,) = np.nonzero((y[:-1] >= level) & (y[1:] < level))
+    else:
+        (hits,) = np.nonzero((y[:-1] < level) & (y[1:] >= level))
+    if len(hits) == 0:
+        return None
+    i = hits[-1] if last else hits[0]
+    x0, x1, y0, y1 = x[i], x[i + 1], y[i], y[i + 1]
+    return float(x0 + (y0 - level) * (x1 - x0) / (y0 - y1))
+
+
+def _crossings(ts: Array, x: Array, level: float | Array, direction: str) -> tuple[Array, Array]:
+    """Per save interval: whether ``x`` crosses ``level`` and the interpolated crossing time."""
+    if direction not in ("up", "down", "both"):
+        raise ValueError(f"direction must be 'up', 'down' or 'both'; got {direction!r}.")
+    ts, x = jnp.asarray(ts), jnp.asarray(x)
+    if x.ndim != 1 or ts.shape != x.shape or x.shape[0] < 2:
+        raise ValueError(f"ts and x must be 1-D of equal length >= 2; got {ts.shape}, {x.shape}.")
+    d = x - level
+    d0, d1 = d[:-1], d[1:]
+    up = (d0 < 0) & (d1 >= 0)
+    down = (d0 >= 0) & (d1 < 0)
+    hit = {"up": up, "down": down, "both": up | down}[direction]
+    denom = jnp.where(hit, d1 - d0, 1.0)
+    frac = jnp.where(hit, -d0 / denom, 0.0)
+    return hit, ts[:-1] + frac * (ts[1:] - ts[:-1])
+
+
+def crossing_times(
+    ts: Float[ArrayLike, " T"],
+    x: Float[ArrayLike, " T"],
+    level: float | Array,
+    *,
+    direction: str = "up",
+    max_crossings: int = 32,
+) -> tuple[Float[Array, " K"], Array]:
+    """Times at which ``x`` crosses ``level`` (``"up"``, ``"down"`` or ``"both"``), linearly
+    interpolated between saves (module docstring); differentiable in ``x`` and ``ts``.
+
+    Returns ``(times, count)``: the first ``max_crossings`` times (NaN-padded) and how many
+    crossings there were in all.
+    """
+    hit, t = _crossings(ts, x, level, direction)
+    (idx,) = jnp.nonzero(hit, size=max_crossings, fill_value=0)
+    valid = jnp.arange(max_crossings) < jnp.sum(hit)
+    return jnp.where(valid, t[idx], jnp.nan), jnp.sum(hit)
+
+
+def crossing_period(
+    ts: Float[ArrayLike, " T"],
+    x: Float[ArrayLike, " T"],
+    level: float | Array,
+    *,
+    cycles: int = 1,
+    direction: str = "up",
+) -> Float[Array, ""]:
+    """Mean spacing of the last ``cycles + 1`` crossings of ``level``: ``(t_n − t_{n−c}) / c``.
+
+    A smooth surrogate of a trajectory's period (one crossing per cycle in the chosen direction;
+    the last cycles are used, after the transient). NaN with fewer than ``cycles + 1`` crossings.
+    """
+    if cycles < 1:
+        raise ValueError(f"cycles must be >= 1; got {cycles}.")
+    hit, t = _crossings(ts, x, level, direction)
+    rank = jnp.cumsum(hit)
+    n = rank[-1]
+    last = jnp.sum(jnp.where(hit & (rank == n), t, 0.0))
+    first = jnp.sum(jnp.where(hit & (rank == n - cycles), t, 0.0))
+    return jnp.where(n >= cycles + 1, (last - first) / cycles, jnp.nan)
+
+
+def autocorr_period(
+    ts: Float[ArrayLike, " T"],
+    x: Float[ArrayLike, "T *D"],
+    *,
+    min_lag: float,
+    max_lag: float | None = None,
+) -> Float[Array, ""]:
+    """Period from the autocorrelation ``C(k) = Σ_t ⟨x_t − x̄, x_{t+k} − x̄⟩ / (T − k)``.
+
+    The lag ``k ∈ [min_lag, max_lag]`` (time units; default up to half the record) of the
+    largest ``C`` is refined by the vertex of the parabola through ``C(k−1), C(k), C(k+1)``:
+    ``(k + ½ (C_{k−1} − C_{k+1}) / (C_{k−1} − 2C_k + C_{k+1})) Δt``. Needs uniform ``ts``;
+    ``C`` by FFT (``O(T log T)``). ``x`` may carry trailing feature axes (overlaps ``(T, P)``).
+    """
+    ts = jnp.asarray(ts)
+    x = jnp.asarray(x)
+    if ts.ndim != 1 or x.shape[0] != ts.shape[0] or ts.shape[0] < 8:
+        raise ValueError(f"need ts (T,) and x (T, ...) with T >= 8; got {ts.shape}, {x.shape}.")
+    T = ts.shape[0]
+    dt = (ts[-1] - ts[0]) / (T - 1)
+    xc = (x - x.mean(axis=0)).reshape(T, -1)
+    n = 2 * T
+    f = jnp.fft.rfft(xc, n=n, axis=0)
+    c = jnp.fft.irfft(f * jnp.conj(f), n=n, axis=0)[:T].sum(axis=1) / (T - jnp.arange(T))
+    k = jnp.arange(T)
+    lo = jnp.ceil(min_lag / dt)
+    hi = T // 2 if max_lag is None else jnp.floor(max_lag / dt)
+    allowed = (k >= jnp.maximum(lo, 1)) & (k <= jnp.minimum(hi, T - 2))
+    kbest = jnp.argmax(jnp.where(allowed, c, -jnp.inf))
+    cm, c0, cp = c[kbest - 1], c[kbest], c[kbest + 1]
+    curv = cm - 2 * c0 + cp
+    shift = jnp.where(curv < 0, 0.5 * (cm - cp) / jnp.where(curv < 0, curv, -1.0), 0.0)
+    return (kbest + jnp.clip(shift, -0.5, 0.5)) * dt
+
+
+class SoftOrder(eqx.Module):
+    """Soft transition statistics of an overlap trajectory (:func:`soft_order`).
+
+    ``correct``: soft count of moves along ``Φ``; ``wrong``: of other moves between memories;
+    ``quality``: mean of ``Σ_k p_t[k] m_t[k]`` (the soft leader's overlap); ``visits``: soft
+    number of saves each memory led, ``(P,)``.
+    """
+
+    correct: Array
+    wrong: Array
+    quality: Array
+    visits: Array
+
+    @property
+    def order_score(self) -> Array:
+        """``correct / (correct + wrong)`` — the soft fraction of moves in the right order."""
+        return self.correct / jnp.maximum(self.correct + self.wrong, 1e-12)
+
+
+def soft_transitions(
+    m: Float[ArrayLike, "T P"], *, beta: float | Array = 20.0
+) -> Float[Array, "P P"]:
+    """Soft transition counts ``M = Σ_t p_t p_{t+1}ᵀ`` with ``p_t = softmax(β m_t)``.
+
+    ``M[i, j]`` → the number of save-to-save moves from leader ``i`` to leader ``j`` as
+    ``β → ∞`` (the diagonal counts stays).
+    """
+    m = jnp.asarray(m)
+    if m.ndim != 2 or m.shape[0] < 2:
+        raise ValueError(f"m must be overlaps of shape (T, P) with T >= 2; got {m.shape}.")
+    p = jax.nn.softmax(beta * m, axis=-1)
+    return p[:-1].T @ p[1:]
+
+
+def soft_order(
+    m: Float[ArrayLike, "T P"], phi: Float[ArrayLike, "P P"], *, beta: float | Array = 20.0
+) -> SoftOrder:
+    """Soft order-correctness of a retrieved episode: the overlaps ``m`` (saved at a spacing
+    shorter than a dwell) judged against the successor matrix ``phi`` (``phi[i, j] = 1`` when
+    ``j`` follows ``i``); see :class:`SoftOrder` and the module docstring."""
+    m = jnp.asarray(m)
+    phi = jnp.asarray(phi, m.dtype)
+    if phi.shape != (m.shape[-1],) * 2:
+        raise ValueError(f"phi must be (P, P) with P = {m.shape[-1]}; got {phi.shape}.")
+    M = soft_transitions(m, beta=beta)
+    off = 1.0 - jnp.eye(phi.shape[0], dtype=m.dtype)
+    correct = jnp.sum(M * phi * off)
+    wrong = jnp.sum(M * off) - correct
+    p = jax.nn.softmax(beta * m, axis=-1)
+    quality = jnp.mean(jnp.sum(p * m, axis=-1))
+    return SoftOrder(correct, wrong, quality, p.sum(axis=0))
+
+
+# ----------------------------------------------------------------------------- transitions
+
+
+class Transitions(eqx.Module):
+    """Transitions of the leading memory in a saved trajectory (fixed-size, vmappable).
+
+    ``times[k]`` is the ``k``-th time the leading overlap changed (interpolated crossing of the old
+    and new leader's overlaps), ``to[k]`` the new leader; ``peaks[k]`` is the largest saliency of
+    the leader during its ``k``-th dwell (``peaks[0]`` for the initial memory), i.e. the measured
+    ``a_k`` of the peak map. Unused entries are NaN (``to``: −1). ``count`` transitions happened
+    (it may exceed the capacity ``len(times)``; then only the first ones are stored).
+    ``active_end``: the leading overlap at the end is at least ``active``.
+    """
+
+    times: Float[Array, " K"]
+    to: Int[Array, " K"]
+    peaks: Float[Array, " K1"]
+    count: Int[Array, ""]
+    active_end: Array
+    last_time: Float[Array, ""]
+
+    def sustained(self, t1: float | Array, window: float = 0.25) -> Array:
+        """Active at the end and a transition within the last ``window · t1`` (not collapsed to
+        the origin, not stuck on a fixed point)."""
+        return self.active_end & (self.last_time >= (1.0 - window) * t1)
+
+    def period(self, cycle_length: int, cycles: int = 1) -> Float[Array, ""]:
+        """Mean period over the last ``cycles`` full cycles: ``(t_K − t_{K−L·c}) / c``.
+
+        NaN when fewer than ``L·c + 1`` transitions were stored.
+        """
+        K = jnp.minimum(self.count, self.times.shape[0])
+        lag = cycle_length * cycles
+        t_last = self.times[jnp.clip(K - 1, 0)]
+        t_first = self.times[jnp.clip(K - 1 - lag, 0)]
+        return jnp.where(K >= lag + 1, (t_last - t_first) / cycles, jnp.nan)
+
+
+def measure_transitions(
+    ts: Float[Array, " T"],
+    m: Float[Array, "T P"],
+    alpha: Float[Array, "T P"] | None = None,
+    *,
+    max_transitions: int = 64,
+    active: float = 0.5,
+    margin: float = 0.05,
+) -> Transitions:
+    """Find the transitions between memories in overlaps ``m`` saved at times ``ts``.
+
+    The leader is tracked with hysteresis (``lax.scan`` over the save points): memory ``ν`` takes
+    over when ``m_ν ≥ active`` and ``m_ν > m_leader + margin``, so near-ties of mixed states and
+    activity near the origin never count as transitions. A transition's time is the linearly
+    interpolated last crossing ``m_ν = m_leader`` before the take-over (event-free, exact for fine
+    saves). With ``alpha`` the peaks ``a_k`` (the leader's largest saliency during each dwell) are
+    measured too (otherwise NaN). Pure ``jnp``: ``vmap`` over runs.
+    """
+    _T, P = m.shape
+    dtype = m.dtype
+    K = max_transitions
+
+    def body(carry: tuple, inp: tuple) -> tuple:
+        lead, cross, m_prev, t_prev, count, times, to, peaks = carry
+        t, m_t, a_t = inp
+        valid = lead >= 0
+        m_lead = m_t[jnp.clip(lead, 0)]
+        d_now = m_t - m_lead
+        d_prev = m_prev - m_prev[jnp.clip(lead, 0)]
+        up = valid & (d_prev <= 0) & (d_now > 0)
+        frac = -d_prev / jnp.where(up, d_now - d_prev, 1.0)
+        cross = jnp.where(up, t_prev + frac * (t - t_prev), cross)
+        cand = jnp.argmax(m_t)
+        take = (m_t[cand] >= active) & (~valid | (m_t[cand] > m_lead + margin)) & (cand != lead)
+        is_tr = take & valid
+        slot = jnp.where(is_tr, count, K)
+        times = times.at[slot].set(cross[cand], mode="drop")
+        to = to.at[slot].set(cand, mode="drop")
+        count = count + is_tr
+        new_lead = jnp.where(take, cand, lead)
+        # crossings are relative to the leader: restart them when it changes
+        cross = jnp.where(take, jnp.where(m_t > m_t[cand], t, jnp.nan), cross)
+        seg = jnp.where(new_lead >= 0, jnp.minimum(count, K), K + 1)
+        a_lead = a_t[jnp.clip(new_lead, 0)]
+        peaks = peaks.at[seg].max(a_lead, mode="drop")
+        return (new_lead, cross, m_t, t, count, times, to, peaks), None
+
+    a_in = jnp.zeros_like(m) if alpha is None else alpha
+    init = (
+        jnp.asarray(-1),
+        jnp.full((P,), jnp.nan, ts.dtype),
+        m[0],
+        ts[0],
+        jnp.asarray(0, jnp.int32),
+        jnp.full((K,), jnp.nan, ts.dtype),
+        jnp.full((K,), -1, jnp.int32),
+        jnp.full((K + 1,), -jnp.inf, dtype),
+    )
+    (_lead, _, _, _, count, times, to, peaks), _ = jax.lax.scan(body, init, (ts, m, a_in))
+    stored = jnp.minimum(count, K)
+    has = jnp.arange(K + 1) <= stored
+    if alpha is None:
+        peaks = jnp.full((K + 1,), jnp.nan, dtype)
+    else:
+        peaks = jnp.where(has & jnp.isfinite(peaks), peaks, jnp.nan)
+    active_end = jnp.max(m[-1]) >= active
+    last = jnp.where(count > 0, times[jnp.clip(stored - 1, 0)], jnp.nan)
+    return Transitions(times, to, peaks, count, active_end, last)
+
+
+# ----------------------------------------------------------------------------- sequences
+
+
+def successor(phi: Float[Array, "P P"]) -> Int[Array, " P"]:
+    """The next memory of each memory under ``Φ`` (``−1`` if it has none)."""
+    has = jnp.any(phi != 0, axis=1)
+    return jnp.where(has, jnp.argmax(phi != 0, axis=1), -1).astype(jnp.int32)
+
+
+def decode_sequence(
+    lead: Int[Array, " T"], top: Float[Array, " T"], *, threshold: float = 0.8, max_len: int = 256
+) -> tuple[Int[Array, " L"], Int[Array, ""]]:
+    """The retrieved sequence: the leading memory ``lead[t]`` whenever its overlap ``top[t]``
+    exceeds ``threshold``, recorded on change (``lax.scan``; vmappable).
+
+    Returns ``(seq, count)``: ``seq[:count]`` (capped at ``max_len``; unused entries −1); the
+    first entry is the first memory retrieved (normally the cue).
+    """
+
+    def body(carry: tuple, inp: tuple) -> tuple:
+        cur, count, seq = carry
+        i, v = inp
+        rec = (v > threshold) & (i != cur)
+        seq = seq.at[jnp.where(rec, count, max_len)].set(i, mode="drop")
+        return (jnp.where(rec, i, cur), count + rec, seq), None
+
+    init = (
+        jnp.asarray(-1, jnp.int32),
+        jnp.asarray(0, jnp.int32),
+        jnp.full((max_len,), -1, jnp.int32),
+    )
+    (_, count, seq), _ = jax.lax.scan(body, init, (lead.astype(jnp.int32), top))
+    return seq, count
+
+
+def episode_success(
+    seq: Int[Array, " L"], count: Int[Array, ""], succ: Int[Array, " P"], *, repeats: int = 3
+) -> tuple[Array, Array]:
+    """Appendix C's criterion: the episode is retrieved in the correct order at least ``repeats``
+    times with no errors — every recorded step follows ``Φ`` (``seq[k+1] = succ[seq[k]]``) and at
+    least ``repeats · L`` steps were made, ``L`` the length of the first memory's cycle.
+
+    Returns ``(success, n_correct)`` with ``n_correct`` the number of correct steps before the
+    first error. A count beyond ``len(seq)`` counts only the stored steps.
+    """
+    L_max = seq.shape[0]
+    stored = jnp.minimum(count, L_max)
+    k = jnp.arange(L_max - 1)
+    valid = k + 1 < stored
+    ok = seq[1:] == succ[jnp.clip(seq[:-1], 0)]
+    bad = valid & ~ok
+    first_bad = jnp.where(jnp.any(bad), jnp.argmax(bad), jnp.maximum(stored - 1, 0))
+    # length of the cycle through seq[0]
+    P = succ.shape[0]
+
+    def step(c: tuple, _: None) -> tuple:
+        node, length, done = c
+        nxt = succ[jnp.clip(node, 0)]
+        back = nxt == seq[0]
+        return (nxt, length + (~done), done | back | (nxt < 0)), None
+
+    (_, L, _), _ = jax.lax.scan(step, (seq[0], jnp.asarray(0), jnp.asarray(False)), None, length=P)
+    success = ~jnp.any(bad) & (stored - 1 >= repeats * L) & (seq[0] >= 0)
+    return success, first_bad
+
+
+# ----------------------------------------------------------------------------- episodes
+
+
+def leader(m: Float[Array, "*T P"]) -> tuple[Int[Array, "*T"], Float[Array, "*T"]]:
+    """The leading memory ``argmax_k m_k`` (int32) and its overlap ``max_k m_k`` (last axis)."""
+    return jnp.argmax(m, axis=-1).astype(jnp.int32), jnp.max(m, axis=-1)
+
+
+class Episode(eqx.Module):
+    """A judged episode (:func:`judge_episode`; batched by ``vmap`` like any pytree).
+
+    ``success``: appendix C's criterion (and the decoded sequence starts at ``start`` when one
+    was given); ``correct_steps``: correct steps before the first error; ``n_retrieved``:
+    memories recorded; ``seq``: the decoded sequence (``seq[:n_retrieved]``, capped; unused
+    entries −1); ``lead`` / ``top``: the leader and its overlap at every save; ``finite``: the
+    final state was finite (set by the integrating caller, e.g.
+    :func:`hopjax.gsemm.run_episode`; ``None`` otherwise).
+    """
+
+    success: Array
+    correct_steps: Array
+    n_retrieved: Array
+    seq: Int[Array, " L"]
+    lead: Int[Array, " T"]
+    top: Float[Array, " T"]
+    finite: Array | None = None
+
+
+def judge_episode(
+    lead: Int[Array, " T"],
+    top: Float[Array, " T"],
+    succ: Int[Array, " P"],
+    *,
+    threshold: float = 0.8,
+    repeats: int = 3,
+    start: int | Array | None = None,
+    max_len: int | None = None,
+) -> Episode:
+    """Decode the retrieved sequence from the leader trace ``(lead, top)``
+    (:func:`decode_sequence`) and judge it against the successor map ``succ``
+    (:func:`episode_success`); with ``start``, success also needs the sequence to begin at
+    memory ``start`` (the cue). ``max_len`` defaults to the number of saves."""
+    max_len = lead.shape[0] if max_len is None else max_len
+    seq, count = decode_sequence(lead, top, threshold=threshold, max_len=max_len)
+    ok, correct = episode_success(seq, count, succ, repeats=repeats)
+    if start is not None:
+        ok = ok & (seq[0] == start)
+    return Episode(ok, correct, count, seq, lead, top)

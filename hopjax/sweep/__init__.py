@@ -1,0 +1,56 @@
+"""The ensemble sweep engine: grid × seeds → vectorised, sharded, chunked, resumable evaluation.
+
+An :class:`Experiment` is a pure function ``fn(params, key) -> {metric: scalar}`` plus its config
+dataclass (a module of ``experiments/`` exports one; a config names it, :mod:`.discover`
+resolves the name). :func:`run_sweep`
+
+1. expands the grid — the product of the config's list-valued keys — times the seeds
+   (:mod:`.grid`);
+2. groups the rows by their *static* keys (values that set array shapes or Python branches,
+   e.g. ``N``, ``rule``): **one compilation per group**; every other grid key is a traced scalar,
+   ``vmap``-ped together with the row's PRNG key (:mod:`.keys`: from the seed and the grid
+   values only, so results never depend on chunking or devices);
+3. evaluates each group in equal-sized chunks (sized from ``memory_mb`` and the experiment's
+   per-row memory estimate, or ``chunk_size``; the last chunk is padded), the chunk's leading
+   axis sharded over all ``jax.devices()`` with a ``Mesh`` + ``NamedSharding``
+   (:mod:`.execute`);
+4. appends each chunk's rows to ``results.csv`` as soon as it finishes (flushed and fsynced,
+   :mod:`.results`), so a rerun into the same folder with the same config skips finished rows.
+   Per-step arrays (``history``) go to ``history.csv`` just before their row; a rerun first
+   drops history rows whose results row is missing, so neither file holds duplicates;
+5. once every row is done, hands a :class:`RunContext` (:mod:`.context`) to the experiment's
+   ``derive``, ``summarize`` and ``plot``, which can re-run any row with the engine's own params
+   and key.
+"""
+
+from hopjax.sweep.context import RunContext as RunContext
+from hopjax.sweep.discover import list_experiments as list_experiments
+from hopjax.sweep.discover import load_config as load_config
+from hopjax.sweep.discover import load_experiment_config as load_experiment_config
+from hopjax.sweep.discover import resolve_experiment as resolve_experiment
+from hopjax.sweep.execute import SweepResult as SweepResult
+from hopjax.sweep.execute import run_sweep as run_sweep
+from hopjax.sweep.experiment import Experiment as Experiment
+from hopjax.sweep.experiment import Row as Row
+from hopjax.sweep.grid import expand_grid as expand_grid
+from hopjax.sweep.grid import group_rows as group_rows
+from hopjax.sweep.keys import row_keys as row_keys
+from hopjax.sweep.results import read_history as read_history
+from hopjax.sweep.results import read_results as read_results
+
+__all__ = [
+    "Experiment",
+    "Row",
+    "RunContext",
+    "SweepResult",
+    "expand_grid",
+    "group_rows",
+    "list_experiments",
+    "load_config",
+    "load_experiment_config",
+    "read_history",
+    "read_results",
+    "resolve_experiment",
+    "row_keys",
+    "run_sweep",
+]

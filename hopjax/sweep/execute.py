@@ -1,0 +1,285 @@
+"""Running a sweep: static groups compiled once, chunks vmapped and sharded, rows written as they
+finish, reruns resume; then ``derive``, ``summary.json`` and the plots."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import json
+import math
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+from jaxtyping import Array, PRNGKeyArray
+
+from hopjax.config import EXECUTION_KEYS, ConfigError, SweepConfig, config_to_dict, dump_config
+from hopjax.config import load_toml as _load_toml
+from hopjax.sweep.context import RunContext
+from hopjax.sweep.discover import resolve_experiment
+from hopjax.sweep.experiment import Experiment, Row
+from hopjax.sweep.grid import dynamic_arrays, expand_grid, group_rows, row_id
+from hopjax.sweep.results import (
+    ResultsWriter,
+    history_rows,
+    prune_history,
+    read_results,
+    rewrite,
+)
+
+__all__ = ["SweepResult", "run_sweep"]
+
+
+@dataclasses.dataclass
+class SweepResult:
+    """What :func:`run_sweep` returns: the folder, all rows and this run's timings."""
+
+    out_dir: Path
+    rows: list[Row]
+    summary: dict[str, Any]
+    metadata: dict[str, Any]
+    plots: list[Path]
+
+
+def _chunk_size(exp: Experiment, cfg: SweepConfig, params: dict[str, Any], n_rows: int) -> int:
+    n_dev = jax.device_count()
+    if cfg.chunk_size > 0:
+        size = cfg.chunk_size
+    else:
+        per_row = exp.row_bytes(cfg, params) if exp.row_bytes else 1 << 20
+        size = max(1, (cfg.memory_mb << 20) // max(1, per_row))
+    size = min(size, n_rows)
+    return math.ceil(size / n_dev) * n_dev  # every device gets the same share
+
+
+def _check_out_dir(out: Path, cfg: SweepConfig) -> None:
+    """Refuse to mix results: an existing folder must hold the same (non-execution) config."""
+    cfg_path = out / "config.toml"
+    if not cfg_path.exists():
+        if (out / "results.csv").exists():
+            raise ConfigError(f"{out} holds results.csv but no config.toml; use a new --out.")
+        return
+    old = {k: v for k, v in _load_toml(cfg_path).items() if k not in EXECUTION_KEYS}
+    new = {k: v for k, v in config_to_dict(cfg).items() if k not in EXECUTION_KEYS}
+    if old != new:
+        changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+        raise ConfigError(
+            f"{out} holds results of a different config (changed: {', '.join(changed)}); "
+            "rerun with the same config to resume, or choose another --out."
+        )
+
+
+def run_sweep(
+    cfg: SweepConfig,
+    out_dir: str | Path,
+    *,
+    exp: Experiment | None = None,
+    progress: bool = True,
+    max_chunks: int | None = None,
+) -> SweepResult:
+    """Run (or resume) the sweep of ``cfg`` into ``out_dir`` (the package docstring).
+
+    ``exp`` is the experiment (default: resolved from ``cfg.experiment`` relative to the
+    working directory). ``max_chunks`` stops after that many chunks (a staged run; rerun to
+    continue). Writes ``config.toml``, ``results.csv``, ``metadata.json`` and, once every row is
+    done, ``summary.json`` and the experiment's plots.
+    """
+    exp = exp if exp is not None else resolve_experiment(cfg.experiment)
+    out = Path(out_dir)
+    _check_out_dir(out, cfg)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.toml").write_text(dump_config(cfg))
+
+    t_start = time.perf_counter()
+    started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds")
+    keys = exp.grid_keys
+    columns = [*keys, "seed", *exp.metrics]
+    results = out / "results.csv"
+    done = {row_id(r, keys) for r in read_results(results, cfg)}
+    all_rows = expand_grid(cfg, exp)
+    if not all_rows:
+        raise ConfigError(f"{exp.name}: no grid point applies (every row was excluded).")
+    todo = [r for r in all_rows if row_id(r, keys) not in done]
+    writer = ResultsWriter(results, columns)
+    hist_writer = None
+    if exp.history:
+        hist_path = out / "history.csv"
+        hist_columns = [*keys, "seed", "step", *exp.history]
+        prune_history(hist_path, hist_columns, done, keys, cfg)
+        hist_writer = ResultsWriter(hist_path, hist_columns)
+
+    ctx = RunContext(exp, cfg, out)
+    mesh = Mesh(np.asarray(jax.devices()), ("batch",))
+    sharding = NamedSharding(mesh, PartitionSpec("batch"))
+
+    groups_meta: list[dict[str, Any]] = []
+    chunks_run = 0
+    with _Progress(progress, total=len(all_rows), done=len(all_rows) - len(todo)) as advance:
+        for static_values, rows in group_rows(todo, exp.static).items():
+            if max_chunks is not None and chunks_run >= max_chunks:
+                break
+            static = dict(zip(exp.static, static_values, strict=True))
+            params_static = ctx.static_params(static)
+
+            def point(dyn: dict[str, Array], key: PRNGKeyArray, _p=params_static) -> dict:
+                return exp.fn({**_p, **dyn}, key)
+
+            batched = jax.jit(jax.vmap(point))
+            size = _chunk_size(exp, cfg, params_static, len(rows))
+            meta = {**static, "rows": len(rows), "chunk_size": size, "chunk_seconds": []}
+            compiled = None
+            for start in range(0, len(rows), size):
+                if max_chunks is not None and chunks_run >= max_chunks:
+                    break
+                part = rows[start : start + size]
+                padded = part + [part[-1]] * (size - len(part))
+                args = jax.device_put(
+                    (dynamic_arrays(cfg, exp, padded), ctx.keys(padded)), sharding
+                )
+                if compiled is None:
+                    t0 = time.perf_counter()
+                    compiled = batched.lower(*args).compile()
+                    meta["compile_seconds"] = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                metrics = jax.device_get(compiled(*args))
+                meta["chunk_seconds"].append(time.perf_counter() - t0)
+                missing = set(exp.metrics) - set(metrics)
+                if missing:
+                    raise RuntimeError(f"{exp.name} returned no {sorted(missing)}")
+                if hist_writer is not None:
+                    hist_writer.append(history_rows(exp, part, metrics))
+                writer.append(
+                    [
+                        {**r, **{m: float(metrics[m][i]) for m in exp.metrics}}
+                        for i, r in enumerate(part)
+                    ]
+                )
+                chunks_run += 1
+                advance(len(part))
+            groups_meta.append(meta)
+            # timings survive an interruption: this invocation's entry is rewritten per group
+            _metadata(out, started, t_start, groups_meta, len(all_rows), len(todo), False)
+
+    rows_all = read_results(results, cfg)
+    complete = len(rows_all) == len(all_rows)
+    summary: dict[str, Any] = {}
+    plots: list[Path] = []
+    if complete:
+        rows_all = _in_grid_order(rows_all, all_rows, keys)
+        if exp.derive is not None:
+            extra, rows_all = exp.derive(ctx, rows_all)
+            rewrite(results, [*columns, *extra], rows_all)
+        if exp.summarize is not None:
+            summary = exp.summarize(ctx, rows_all)
+            (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        if exp.plot is not None:
+            plots = exp.plot(ctx, rows_all, summary)
+    metadata = _metadata(out, started, t_start, groups_meta, len(all_rows), len(todo), complete)
+    return SweepResult(out, rows_all, summary, metadata, plots)
+
+
+def _in_grid_order(rows: list[Row], all_rows: list[Row], keys: list[str]) -> list[Row]:
+    index = {row_id(r, keys): i for i, r in enumerate(all_rows)}
+    return sorted(rows, key=lambda r: index[row_id(r, keys)])
+
+
+def _metadata(
+    out: Path,
+    started: str,
+    t_start: float,
+    groups: list[dict[str, Any]],
+    total: int,
+    todo: int,
+    complete: bool,
+) -> dict[str, Any]:
+    from hopjax import __version__
+
+    path = out / "metadata.json"
+    previous = json.loads(path.read_text()).get("runs", []) if path.exists() else []
+    previous = [r for r in previous if r.get("started") != started]  # this invocation's own entry
+    compile_s = sum(g.get("compile_seconds", 0.0) for g in groups)
+    run_s = sum(sum(g["chunk_seconds"]) for g in groups)
+    this_run = {
+        "started": started,
+        "wall_seconds": time.perf_counter() - t_start,
+        "compile_seconds": compile_s,
+        "run_seconds": run_s,
+        "rows_total": total,
+        "rows_todo_at_start": todo,
+        "groups": groups,
+    }
+    meta = {
+        "hopjax": __version__,
+        "jax": jax.__version__,
+        "jaxlib": jax.lib.__version__ if hasattr(jax.lib, "__version__") else None,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "backend": jax.default_backend(),
+        "devices": [str(d) for d in jax.devices()],
+        "device_count": jax.device_count(),
+        "complete": complete,
+        "wall_seconds": this_run["wall_seconds"],
+        "compile_seconds": compile_s,
+        "run_seconds": run_s,
+        "runs": [*previous, this_run],
+    }
+    path.write_text(json.dumps(meta, indent=2, default=_json_default) + "\n")
+    return meta
+
+
+def _json_default(v: Any) -> Any:
+    if isinstance(v, np.generic | jnp.ndarray):
+        return v.item()
+    raise TypeError(f"not JSON serialisable: {type(v).__name__}")
+
+
+class _Progress:
+    """A rich progress bar over rows (done/total, rate, ETA); silent when disabled."""
+
+    def __init__(self, enabled: bool, total: int, done: int):
+        self.enabled, self.total, self.done = enabled, total, done
+
+    def __enter__(self) -> Callable[[int], None]:
+        if not self.enabled:
+            return lambda n: None
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.bar = Progress(
+            TextColumn("[bold]sweep"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+        )
+        self.bar.start()
+        self.t0 = time.perf_counter()
+        self.task = self.bar.add_task("rows", total=self.total, completed=self.done, rate="")
+        self.new = 0
+
+        def advance(n: int) -> None:
+            self.new += n
+            rate = self.new / max(time.perf_counter() - self.t0, 1e-9)
+            self.bar.update(self.task, advance=n, rate=f"{rate:.1f} rows/s")
+
+        return advance
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self.bar.stop()

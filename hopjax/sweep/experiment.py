@@ -1,0 +1,98 @@
+"""What an experiment is: a pure per-row function plus its config, metrics and reporting hooks."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jaxtyping import Array, PRNGKeyArray
+
+from hopjax.config import SweepConfig, grid_keys, parse_config
+
+if TYPE_CHECKING:
+    from hopjax.sweep.context import RunContext
+
+__all__ = ["Experiment", "Row"]
+
+Row = dict[str, Any]
+"""One row of ``results.csv``: the grid values, ``seed`` and the metrics."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    """An experiment the sweep engine runs: a module in ``experiments/`` exports one as
+    ``EXPERIMENT`` (nothing registers at import time; the engine is handed the value).
+
+    ``fn(params, key)`` evaluates one row: ``params`` holds every config value — static grid
+    keys, the non-grid keys and ``prepare``'s derived values as Python objects, the other grid
+    keys as traced scalars (float32 / int32) — and ``key`` is the row's PRNG key. It returns a
+    dict of scalar metrics named in ``metrics`` (and of per-step arrays named in ``history``).
+    ``static`` names the grid keys that fix shapes or Python branches (one compilation per
+    combination); every other grid key must be numeric and is vmapped.
+
+    Hooks (all optional):
+
+    * ``prepare(cfg, static) -> dict`` — derived values of one static group, merged into
+      ``params`` (e.g. a horizon computed from ``K``);
+    * ``row_bytes(cfg, params) -> int`` — memory of one row, for chunk sizing;
+    * ``include(cfg, row) -> bool`` — drop grid points that do not apply (the grid need not be a
+      full product);
+    * ``derive(ctx, rows) -> (names, rows)`` — columns computed across rows once every row is
+      done (added to ``results.csv``, rewritten atomically);
+    * ``summarize(ctx, rows) -> dict`` — the content of ``summary.json``;
+    * ``plot(ctx, rows, summary) -> [paths]`` — PNG files written into ``ctx.out_dir``.
+
+    ``derive``, ``summarize`` and ``plot`` receive a :class:`~hopjax.sweep.RunContext`: the
+    config (``ctx.cfg``), the run folder, and the engine's own params and keys for any row, so
+    they can re-run rows (``ctx.rerun``) exactly as the sweep did.
+
+    ``key_exclude`` names grid keys that do not enter a row's PRNG key: rows differing only in
+    them share their random draws (e.g. every storage rule sees the same patterns).
+    ``history`` names outputs of ``fn`` with a leading step axis (all of one length); they go to
+    ``history.csv`` (long format), not to ``results.csv``.
+    """
+
+    name: str
+    config: type[SweepConfig]
+    fn: Callable[[dict[str, Any], PRNGKeyArray], dict[str, Array]]
+    static: tuple[str, ...]
+    metrics: tuple[str, ...]
+    description: str = ""
+    key_exclude: tuple[str, ...] = ()
+    prepare: Callable[[SweepConfig, dict[str, Any]], dict[str, Any]] | None = None
+    row_bytes: Callable[[SweepConfig, dict[str, Any]], int] | None = None
+    summarize: Callable[[RunContext, list[Row]], dict[str, Any]] | None = None
+    plot: Callable[[RunContext, list[Row], dict[str, Any]], list[Path]] | None = None
+    derive: Callable[[RunContext, list[Row]], tuple[list[str], list[Row]]] | None = None
+    include: Callable[[SweepConfig, Row], bool] | None = None
+    history: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        hints = typing.get_type_hints(self.config)
+        keys = grid_keys(self.config)
+        for k in (*self.static, *self.key_exclude):
+            if k not in keys:
+                raise ValueError(f"{self.name}: {k!r} is not a grid key of {keys}")
+        for k in keys:
+            if typing.get_args(hints[k])[0] not in (int, float) and k not in self.static:
+                raise ValueError(f"{self.name}: non-numeric grid key {k!r} must be static")
+        overlap = set(self.metrics) & set(self.history)
+        if overlap:
+            raise ValueError(f"{self.name}: {sorted(overlap)} are both metrics and history")
+        for m in (*self.metrics, *self.history):
+            if m in keys or m in ("seed", "step"):
+                raise ValueError(f"{self.name}: metric {m!r} names a grid key or column")
+
+    @property
+    def grid_keys(self) -> list[str]:
+        """The config's grid keys (its list-valued fields), in declaration order."""
+        return grid_keys(self.config)
+
+    def parse(self, raw: Mapping[str, Any]) -> SweepConfig:
+        """Validate a raw mapping (e.g. from TOML) into this experiment's config dataclass
+        (:class:`~hopjax.config.ConfigError` naming the key otherwise); ``experiment`` may be
+        left out."""
+        return parse_config({"experiment": self.name, **raw}, self.config)

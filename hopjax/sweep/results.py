@@ -1,0 +1,106 @@
+"""The run folder's tables: ``results.csv`` and ``history.csv`` (append-only, fsynced)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import typing
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hopjax.config import SweepConfig, grid_keys
+from hopjax.sweep.experiment import Experiment, Row
+from hopjax.sweep.grid import row_id
+
+__all__ = ["ResultsWriter", "read_history", "read_results", "rewrite"]
+
+
+def read_results(path: Path, cfg: SweepConfig) -> list[Row]:
+    """Rows of a ``results.csv``, grid values typed as in the config, metrics as floats.
+
+    A trailing partial line (a crash mid-write) is dropped from the file.
+    """
+    if not path.exists():
+        return []
+    text = path.read_text()
+    if text and not text.endswith("\n"):  # interrupted while appending: drop the torn line
+        text = text[: text.rfind("\n") + 1]
+        path.write_text(text)
+    hints = typing.get_type_hints(type(cfg))
+    types_ = {k: typing.get_args(hints[k])[0] for k in grid_keys(type(cfg))}
+    types_["seed"] = int
+    rows = []
+    for rec in csv.DictReader(text.splitlines()):
+        row: Row = {}
+        for k, v in rec.items():
+            tp = types_.get(k, float)
+            row[k] = v if tp is str or typing.get_origin(tp) is typing.Literal else tp(v)
+        rows.append(row)
+    return rows
+
+
+def read_history(out_dir: str | Path, cfg: SweepConfig) -> list[Row]:
+    """The rows of a run's ``history.csv`` (empty when the experiment keeps no history)."""
+    rows = read_results(Path(out_dir) / "history.csv", cfg)
+    for r in rows:
+        r["step"] = int(r["step"])
+    return rows
+
+
+class ResultsWriter:
+    """Append-only CSV writer: header on first write, each batch flushed and fsynced."""
+
+    def __init__(self, path: Path, columns: list[str]):
+        self.path, self.columns = path, columns
+
+    def append(self, rows: list[Row]) -> None:
+        new = not self.path.exists() or self.path.stat().st_size == 0
+        with open(self.path, "a", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=self.columns, lineterminator="\n")
+            if new:
+                w.writeheader()
+            for row in rows:
+                w.writerow({k: _fmt(row[k]) for k in self.columns})
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return repr(v)  # shortest round-trip representation
+    return str(v)
+
+
+def rewrite(path: Path, columns: list[str], rows: list[Row]) -> None:
+    """Replace ``path`` by ``rows`` (atomic: written to a temporary file, then renamed)."""
+    tmp = path.with_suffix(".csv.tmp")
+    tmp.unlink(missing_ok=True)
+    ResultsWriter(tmp, columns).append(rows)
+    os.replace(tmp, path)
+
+
+def history_rows(exp: Experiment, part: list[Row], out: dict[str, Any]) -> list[Row]:
+    """Long-format history rows (one per row and step) of one chunk."""
+    rows = []
+    for i, r in enumerate(part):
+        arrays = {h: np.asarray(out[h][i]).reshape(-1) for h in exp.history}
+        n = len(next(iter(arrays.values())))
+        for step in range(n):
+            rows.append({**r, "step": step, **{h: float(a[step]) for h, a in arrays.items()}})
+    return rows
+
+
+def prune_history(
+    path: Path, columns: list[str], done: set[tuple[Any, ...]], keys: list[str], cfg: SweepConfig
+) -> None:
+    """Drop history rows of rows that never reached ``results.csv`` (a crash in between)."""
+    if not path.exists():
+        return
+    rows = read_results(path, cfg)
+    kept = [r for r in rows if row_id(r, keys) in done]
+    if len(kept) != len(rows):
+        for r in kept:
+            r["step"] = int(r["step"])
+        rewrite(path, columns, kept)

@@ -1,0 +1,78 @@
+"""Reproduction of the classical Hopfield capacity (Hopfield 1982: ~0.14 N; theory 0.138 N)."""
+
+import numpy as np
+import pytest
+
+from experiments.hopfield_capacity import ALPHA_THEORY, extrapolate
+from hopjax.sweep import load_experiment_config, run_sweep
+
+
+def test_extrapolation_helper():
+    ns = np.array([100.0, 400.0, 1600.0])
+    inf, slope = extrapolate(ns, 0.14 + 0.5 / np.sqrt(ns))
+    assert inf == pytest.approx(0.14) and slope == pytest.approx(0.5)
+
+
+def test_capacity_curve_shape_at_small_n(tmp_path):
+    """Fast check (N = 100, 200): retrieval near 1 well below 0.138 N, near 0 well above it,
+    crossing between 0.12 and 0.22 (finite-size capacities exceed 0.138), larger N sharper;
+    Storkey and the pseudo-inverse rule store more than Hebbian.
+
+    Measured (seed 0..5): Hebbian α_c ≈ 0.19 (N = 100) and 0.17 (N = 200); Storkey and
+    pseudo-inverse still retrieve > 0.9 at α = 0.3.
+    """
+    cfg = load_experiment_config(
+        {
+            "experiment": "hopfield_capacity",
+            "seeds": 6,
+            "rule": ["hebbian", "storkey", "pseudo_inverse"],
+            "N": [100, 200],
+            "alpha": [0.05, 0.1, 0.15, 0.2, 0.25, 0.3],
+            "flip": 0.1,
+            "cues": 40,
+            "bootstrap": 0,
+        }
+    )[1]
+    res = run_sweep(cfg, tmp_path, progress=False)
+    ac = res.summary["alpha_c"]
+
+    def mean_frac(rule, n, alpha):
+        vals = [
+            r["retrieved_frac"]
+            for r in res.rows
+            if (r["rule"], r["N"], r["alpha"]) == (rule, n, alpha)
+        ]
+        return float(np.mean(vals))
+
+    for n in (100, 200):
+        assert mean_frac("hebbian", n, 0.05) >= 0.97
+        assert mean_frac("hebbian", n, 0.3) <= 0.1
+        assert 0.12 <= ac["hebbian"]["sync"][str(n)] <= 0.22
+        for rule in ("storkey", "pseudo_inverse"):
+            assert mean_frac(rule, n, 0.3) >= 0.9
+            assert ac[rule]["sync"][str(n)] is None  # not crossed below α = 0.3
+    assert mean_frac("hebbian", 200, 0.25) < mean_frac("hebbian", 100, 0.25)  # sharper
+
+
+@pytest.mark.slow
+def test_hebbian_capacity_extrapolates_to_0138(tmp_path):
+    """Finite-size extrapolation α_c(N) = α_∞ + a/√N over N = 250 … 2000 (sync, 10% flips,
+    8 seeds × 64 cues): α_∞ must lie within ±0.02 of 0.138 (Amit et al.; Hopfield's ~0.14 N).
+    """
+    cfg = load_experiment_config(
+        {
+            "experiment": "hopfield_capacity",
+            "seeds": 8,
+            "N": [250, 500, 1000, 2000],
+            "alpha": [0.12, 0.13, 0.14, 0.15, 0.16, 0.17, 0.18, 0.19, 0.20],
+            "flip": 0.1,
+            "cues": 64,
+            "bootstrap": 200,
+        }
+    )[1]
+    res = run_sweep(cfg, tmp_path, progress=False)
+    fit = res.summary["extrapolation"]["hebbian"]["sync"]["0.1"]
+    assert abs(res.summary["hebbian_alpha_inf"] - ALPHA_THEORY) <= 0.02, fit
+    assert fit["alpha_inf_err"] < 0.02
+    assert fit["slope"] > 0  # finite networks hold more than 0.138 N
+    assert np.all(np.diff(fit["alpha_c"]) < 0)  # α_c(N) decreases towards the limit

@@ -1,0 +1,57 @@
+"""hopjax.measure: level crossings (host and JAX), episode judgement, leaders."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from hopjax.gsemm import episodes_matrix
+from hopjax.measure import Episode, crossing, crossing_times, judge_episode, leader, successor
+
+
+def test_crossing_down_first_and_up_last():
+    a = np.array([0.1, 0.2, 0.3])
+    assert crossing(a, [1.0, 0.6, 0.2]) == pytest.approx(0.225)  # falls through 0.5
+    assert crossing(a, [1.0, 0.9, 0.8]) is None  # never falls below: beyond the grid
+    assert crossing(a, [0.4, 0.2, 0.0]) is None  # starts below: no crossing
+    assert crossing(a, [0.4, 0.6, 0.2]) == pytest.approx(0.225)  # the first fall through
+    g = np.array([3.5, 3.7, 3.9, 4.1])
+    up = dict(direction="up", last=True)
+    assert crossing(g, [0, 0, 1, 1.0], **up) == pytest.approx(3.8)
+    assert crossing(g, [1, 1, 1, 1.0], **up) is None and crossing(g, [0, 0, 0, 0.0], **up) is None
+    assert crossing(g, [0, 1, 0, 1.0], **up) == pytest.approx(4.0)  # the last rise
+    assert crossing(g, [0, 1, 0, 1.0], direction="up") == pytest.approx(3.6)
+    # a sample exactly at the level counts as "at or above": the crossing is that sample
+    assert crossing([0.0, 1.0, 2.0], [1.0, 0.5, 0.0]) == 1.0
+    assert crossing([0.0, 1.0, 2.0], [0.0, 0.5, 1.0], direction="up") == 1.0
+    with pytest.raises(ValueError, match="direction"):
+        crossing(a, a, direction="sideways")
+    with pytest.raises(ValueError, match="equal length"):
+        crossing(a, a[:2])
+
+
+def test_host_and_jax_crossings_agree():
+    ts = np.linspace(0.0, 10.0, 101)
+    x = np.sin(ts)
+    times, n = crossing_times(jnp.asarray(ts), jnp.asarray(x), 0.0, direction="down")
+    assert int(n) == 2
+    assert float(times[0]) == pytest.approx(crossing(ts, x, 0.0), abs=1e-5)
+    assert float(times[0]) == pytest.approx(np.pi, abs=1e-3)
+
+
+def test_judge_episode_and_leader():
+    phi = episodes_matrix([[0, 1, 2], [3, 4, 5, 6]], 7)
+    succ = successor(phi)
+    m = jax.nn.one_hot(jnp.array([4, 5, 6, 3] * 3 + [4]), 7) * 0.9
+    lead, top = leader(m)
+    assert lead.dtype == jnp.int32 and float(top[0]) == pytest.approx(0.9)
+    ep = judge_episode(lead, top, succ, start=4)
+    assert isinstance(ep, Episode) and bool(ep.success)
+    assert int(ep.correct_steps) == 12 and int(ep.n_retrieved) == 13 and ep.finite is None
+    assert not bool(judge_episode(lead, top, succ, start=3).success)  # must start at the cue
+    assert not bool(judge_episode(lead, top, succ, repeats=4).success)  # 3 cycles only
+    # vmappable over traces
+    eps = jax.vmap(lambda le, to: judge_episode(le, to, succ))(
+        jnp.stack([lead, lead]), jnp.stack([top, 0.5 * top])
+    )
+    assert eps.success.tolist() == [True, False]  # below the 0.8 threshold nothing is recorded

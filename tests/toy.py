@@ -1,0 +1,87 @@
+"""A small toy experiment for the engine tests (no model: only what the engine must handle).
+
+Grid: a static string key ``kind``, a static shape key ``n``, traced keys ``scale`` (float) and
+``shift`` (int); ``key_exclude = (kind, scale)``: rows differing only in those share their draws.
+``prepare`` adds ``width``; ``include`` drops (``b``, 8, shift 3); ``derive`` adds the per-seed
+total count; ``history`` records three steps. Every metric is exact (no reduction whose order a
+batch size could change), so results must be byte-identical however the rows are chunked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Literal
+
+import jax
+import jax.numpy as jnp
+
+from hopjax.config import ConfigError, SweepConfig
+from hopjax.sweep import Experiment, Row, RunContext
+
+
+@dataclasses.dataclass
+class ToyConfig(SweepConfig):
+    kind: list[Literal["a", "b"]] = dataclasses.field(default_factory=lambda: ["a", "b"])
+    n: list[int] = dataclasses.field(default_factory=lambda: [4, 8])
+    scale: list[float] = dataclasses.field(default_factory=lambda: [1.0, 2.0])
+    shift: list[int] = dataclasses.field(default_factory=lambda: [0, 3])
+    seeds: int = 3
+    offset: float = 0.5
+
+    def check(self) -> None:
+        super().check()
+        if min(self.n) < 1:
+            raise ConfigError(f"'n' must be >= 1; got {self.n}.")
+
+
+def toy_point(p: dict[str, Any], key: jax.Array) -> dict[str, jax.Array]:
+    x = jax.random.normal(key, (p["n"],))
+    sign = 1.0 if p["kind"] == "a" else -1.0
+    return {
+        "value": sign * p["scale"] * x[0] + p["offset"],
+        "count": jnp.sum(x > 0).astype(jnp.float32),
+        "shifted": p["shift"].astype(jnp.float32) + p["width"],
+        "h": jnp.arange(3.0) * p["scale"],
+    }
+
+
+def derive(ctx: RunContext, rows: list[Row]) -> tuple[list[str], list[Row]]:
+    total: dict[int, float] = {}
+    for r in rows:
+        total[r["seed"]] = total.get(r["seed"], 0.0) + r["count"]
+    return ["seed_total"], [{**r, "seed_total": total[r["seed"]]} for r in rows]
+
+
+def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
+    return {"rows": len(rows), "max_value": max(r["value"] for r in rows)}
+
+
+def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path]:
+    from hopjax import plot as hplot
+
+    fig, ax = hplot.subplots()
+    ax.plot([r["value"] for r in rows])
+    return [ctx.save(fig, "toy.png")]
+
+
+EXPERIMENT = Experiment(
+    name="toy",
+    config=ToyConfig,
+    fn=toy_point,
+    static=("kind", "n"),
+    metrics=("value", "count", "shifted"),
+    description="engine test toy",
+    key_exclude=("kind", "scale"),
+    prepare=lambda cfg, static: {"width": static["n"] / 2},
+    row_bytes=lambda cfg, p: 1 << 10,
+    include=lambda cfg, r: not (r["kind"] == "b" and r["n"] == 8 and r["shift"] == 3),
+    derive=derive,
+    summarize=summarize,
+    plot=plot,
+    history=("h",),
+)
+
+
+def toy(**overrides: Any) -> ToyConfig:
+    return EXPERIMENT.parse({"plot": {"dpi": 30}, **overrides})
