@@ -57,7 +57,7 @@ class Classifier(eqx.Module):
 class DigitsPoolingConfig(SweepConfig):
     """Config of ``digits_pooling`` (no grid keys: one row per seed)."""
 
-    seeds: int = 2
+    seeds: int = 4
     steps: int = 2000
     batch: int = 128
     learning_rate: float = 3e-3
