@@ -109,7 +109,8 @@ def hopfield_capacity_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, A
     P = jnp.round(p["alpha"] * n).astype(jnp.int32)
     xi = random_bipolar(k_xi, p_max, n)
     stored = xi * (jnp.arange(p_max) < P)[:, None]
-    model = Hopfield(_store(p["rule"], stored))
+    # Hebbian fields are multiples of 1/N: exact ties whatever the batch (hopjax.classical)
+    model = Hopfield(_store(p["rule"], stored), quantum=1.0 / n if p["rule"] == "hebbian" else None)
     targets = xi[:c]
     cues = jax.vmap(lambda k, s: flip(k, s, fraction=p["flip"]))(
         jax.random.split(k_cue, c), targets

@@ -9,10 +9,19 @@ Tie rule (``sign(0)``): a unit whose local field is exactly zero **keeps its pre
 synchronous and asynchronous updates alike. With it every stored pattern whose field does not
 oppose it is a fixed point, the energy argument needs no special case, and ``0`` entries of a
 masked cue stay unknown until their field decides them. (Amari's single-pass recall of
-:class:`CorrelationMemory` follows Amari's ``sgn`` with ``sgn(0) = 0`` instead.) Ties are
-decided on the computed field: with Hebbian weights ``k/N`` they are exact when ``1/N`` is exact
-(``N`` a power of two) or in float64; otherwise round-off may resolve a true tie (a rare event
-for random patterns, ~10⁻³ of the units per update at even ``P``) to either sign.
+:class:`CorrelationMemory` follows Amari's ``sgn`` with ``sgn(0) = 0`` instead.)
+
+**Exact ties** (``quantum``). Hebbian weights of ``±1`` patterns are multiples of ``1/N``, so
+every field is a multiple of ``1/N`` and exact ties are common (~10⁻³ of the units per update at
+even ``P``). In float32 ``k/N`` is inexact unless ``N`` is a power of two, and the computed sum
+depends on the summation order — which changes with the batch size of a vmapped matrix product
+— so a true tie could come out ``±10⁻⁷`` and be resolved either way. A network built with the
+field's ``quantum`` (:meth:`Hopfield.from_patterns` sets ``1/N`` for the Hebbian rule) rounds
+each field to the nearest multiple of it before taking the sign: the error of the sum is far
+below ``quantum/2``, so the rounded field is the exact one whatever the order, and results do not
+depend on how states are batched. Real-valued weights (Storkey, pseudo-inverse) have no lattice:
+exact ties there have probability zero, and a field within round-off (~10⁻⁷ relative) of 0 may
+still be decided either way.
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ from hopjax._checks import (
     same_length,
 )
 from hopjax.patterns import sign_keep
-from hopjax.rules import get_rule
+from hopjax.rules import get_rule, hebbian
 
 __all__ = ["CorrelationMemory", "Hopfield", "RunResult", "run"]
 
@@ -51,9 +60,14 @@ class Hopfield(eqx.Module):
 
     weights: Float[Array, "N N"]
     thresholds: Float[Array, " N"]
+    quantum: float | None = eqx.field(static=True)
 
     def __init__(
-        self, weights: Float[ArrayLike, "N N"], thresholds: Float[ArrayLike, " N"] | None = None
+        self,
+        weights: Float[ArrayLike, "N N"],
+        thresholds: Float[ArrayLike, " N"] | None = None,
+        *,
+        quantum: float | None = None,
     ):
         weights = float_array(weights, "weights", ndim=2)
         n = weights.shape[0]
@@ -66,8 +80,11 @@ class Hopfield(eqx.Module):
             raise ValueError(
                 f"thresholds must have shape (N,) = ({n},); got {tuple(thresholds.shape)}."
             )
+        if quantum is not None and not (isinstance(quantum, int | float) and quantum > 0):
+            raise ValueError(f"quantum must be a positive number (or None); got {quantum!r}.")
         self.weights = weights
         self.thresholds = thresholds
+        self.quantum = None if quantum is None else float(quantum)
 
     @classmethod
     def from_patterns(
@@ -81,10 +98,13 @@ class Hopfield(eqx.Module):
         """Store bipolar patterns ``xi`` (P, N) with a storage rule (name or callable).
 
         ``rule`` is one of ``"hebbian"``, ``"storkey"``, ``"pseudo_inverse"`` (see
-        :mod:`hopjax.rules`) or any callable ``rule(xi, **rule_kwargs) -> (N, N)``.
+        :mod:`hopjax.rules`) or any callable ``rule(xi, **rule_kwargs) -> (N, N)``. The Hebbian
+        rule without thresholds gets ``quantum = 1/N`` (exact ties, module docstring).
         """
         xi = check_bipolar(float_array(xi, "xi", ndim=2), "xi")
-        return cls(get_rule(rule)(xi, **rule_kwargs), thresholds)
+        fn = get_rule(rule)
+        quantum = 1.0 / xi.shape[1] if fn is hebbian and thresholds is None else None
+        return cls(fn(xi, **rule_kwargs), thresholds, quantum=quantum)
 
     @property
     def n(self) -> int:
@@ -92,12 +112,18 @@ class Hopfield(eqx.Module):
         return self.weights.shape[0]
 
     def field(self, s: Float[Array, " N"]) -> Float[Array, " N"]:
-        """Local fields ``h = W s − θ``.
+        """Local fields ``h = W s − θ`` (rounded to multiples of ``quantum`` when it is set).
 
         Written ``s Wᵀ`` so that a vmapped batch ``(B, N)`` is one ``(B, N) × (N, N)`` product
         with the batch axis leading (no transpose).
         """
-        return s @ self.weights.T - self.thresholds
+        return self._exact(s @ self.weights.T - self.thresholds)
+
+    def _exact(self, h: Array) -> Array:
+        """``h`` rounded to the nearest multiple of ``quantum`` (unchanged without one)."""
+        if self.quantum is None:
+            return h
+        return jnp.round(h / self.quantum) * self.quantum
 
     def energy(self, s: Float[Array, " N"]) -> Float[Array, ""]:
         """``E(s) = −½ sᵀ W s + θᵀ s`` (Hopfield 1982)."""
@@ -113,7 +139,7 @@ class Hopfield(eqx.Module):
 
     def update_unit(self, s: Float[Array, " N"], i: Int[Array, ""] | int) -> Float[Array, " N"]:
         """Update one unit, ``s_i ← sgn(Σ_j W_ij s_j − θ_i)`` (ties kept), in ``O(N)``."""
-        h_i = self.weights[i] @ s - self.thresholds[i]
+        h_i = self._exact(self.weights[i] @ s - self.thresholds[i])
         return s.at[i].set(sign_keep(h_i, s[i]))
 
     def async_sweep(self, s: Float[Array, " N"], key: PRNGKeyArray) -> Float[Array, " N"]:
@@ -129,7 +155,7 @@ class Hopfield(eqx.Module):
         def update(k: Int[Array, ""], carry: tuple[Array, Array]) -> tuple[Array, Array]:
             s, h = carry
             i = order[k]
-            new = sign_keep(h[i], s[i])
+            new = sign_keep(self._exact(h[i]), s[i])
             h = h + w_cols[i] * (new - s[i])
             return s.at[i].set(new), h
 

@@ -293,3 +293,27 @@ def test_errors_inside_jit_use_error_if():
 def test_public_api_is_exported():
     assert hj.Hopfield is Hopfield and hj.run is run
     assert hj.__version__
+
+
+def test_hebbian_ties_are_exact_whatever_the_batch():
+    """N = 100 (1/N inexact in float32), P = 8: 6% of the fields are exactly 0. With the quantum
+    1/N (from_patterns sets it) every state's update is the same alone or in any batch, and the
+    fields are exact multiples of 1/N."""
+    n = 100
+    xi = hp.random_bipolar(jax.random.PRNGKey(0), 8, n)
+    model = Hopfield.from_patterns(xi)
+    assert model.quantum == pytest.approx(1 / n)
+    states = hp.random_bipolar(jax.random.PRNGKey(5), 64, n)
+    h = jax.vmap(model.field)(states)
+    k = np.asarray(h) * n
+    np.testing.assert_allclose(k, np.round(k), atol=1e-4)
+    assert np.mean(np.asarray(h) == 0) > 0.01  # the ties are there
+    step = jax.jit(jax.vmap(lambda s: model.step(s)))
+    batched = np.asarray(step(states))
+    alone = np.stack([np.asarray(step(s[None]))[0] for s in states[:8]])
+    np.testing.assert_array_equal(batched[:8], alone)
+    sevens = [np.asarray(step(states[i : i + 7])) for i in range(0, 63, 7)]
+    np.testing.assert_array_equal(batched[:63], np.concatenate(sevens))
+    assert Hopfield.from_patterns(xi, "storkey").quantum is None
+    with pytest.raises(ValueError, match="quantum must be a positive number"):
+        Hopfield(model.weights, quantum=-1.0)

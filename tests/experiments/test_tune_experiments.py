@@ -22,9 +22,13 @@ def test_shipped_tune_configs_validate():
         assert load_experiment_config(raw)[0].name == name
 
 
+@pytest.mark.slow
 def test_tune_idp_period_reaches_target_and_agrees_with_theory(tmp_path):
     """From γ₀ = 5 (period 2593, 28% short of T* = 3600) to |T − T*|/T* < 1%; the tuned γ
-    equals the inverse of the theory period P τ_α ln a₊(γ) to 2% (measured: 0.55%)."""
+    equals the inverse of the theory period P τ_α ln a₊(γ) to 2% (measured: 0.55%). Slow: ~3 min,
+    most of it compiling the L-BFGS line search through the differentiated RK4 solve; the fast
+    run keeps tune's own L-BFGS and period-gradient tests (tests/test_tune.py) and the
+    tune_gsemm experiment (history, resume, plots)."""
     cfg = _cfg(
         {
             "experiment": "tune_idp_period",
