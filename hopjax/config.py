@@ -53,8 +53,11 @@ class SweepConfig:
 
     ``seeds`` networks are simulated per grid point, with seeds ``base_seed … base_seed+seeds−1``.
     ``memory_mb`` bounds the memory of one vectorised chunk (the engine sizes chunks from each
-    experiment's per-row estimate); ``chunk_size`` > 0 fixes the chunk size instead. These two
-    only change how the sweep is executed, never its results, so a rerun may change them.
+    experiment's per-row estimate); ``chunk_size`` > 0 fixes the chunk size instead (in rows, or
+    in PRNG streams for experiments that share draws). ``share_draws = false`` evaluates an
+    experiment that shares random draws between rows (``Experiment.shared``) row by row
+    instead — the reference the shared evaluation is tested against. These keys only change how
+    the sweep is executed, not what it computes, so a rerun may change them.
     """
 
     experiment: str
@@ -62,6 +65,7 @@ class SweepConfig:
     base_seed: int = 0
     memory_mb: int = 512
     chunk_size: int = 0
+    share_draws: bool = True
     plot: PlotConfig = dataclasses.field(default_factory=PlotConfig)
 
     def check(self) -> None:
@@ -78,7 +82,7 @@ class SweepConfig:
             raise ConfigError(f"'plot.dpi' must be >= 10; got {self.plot.dpi}.")
 
 
-EXECUTION_KEYS = frozenset({"memory_mb", "chunk_size"})
+EXECUTION_KEYS = frozenset({"memory_mb", "chunk_size", "share_draws"})
 """Keys that change how a sweep runs but not its results (ignored when resuming)."""
 
 

@@ -197,3 +197,47 @@ def test_read_results_types_round_trip(tmp_path):
     rows = read_results(tmp_path / "results.csv", toy())
     assert rows == res.rows
     assert isinstance(rows[0]["n"], int) and isinstance(rows[0]["scale"], float)
+
+
+def test_shared_draws_give_the_same_bytes_as_per_row_evaluation(tmp_path):
+    """The toy with its draws computed once per PRNG stream (scale and kind excluded from the
+    key: 4 rows a stream) equals, byte for byte, the same experiment evaluated row by row
+    (share_draws = false) and the original per-row toy, at any chunk size."""
+    from tests.toy import SHARED
+
+    ref = run_sweep(toy(), tmp_path / "ref", exp=TOY, progress=False)
+    want = (tmp_path / "ref" / "results.csv").read_bytes()
+    for name, overrides in (
+        ("rows", {"share_draws": False}),
+        ("s1", {"chunk_size": 1}),
+        ("s5", {"chunk_size": 5}),
+        ("auto", {}),
+    ):
+        res = run_sweep(toy(**overrides), tmp_path / name, exp=SHARED, progress=False)
+        assert (tmp_path / name / "results.csv").read_bytes() == want, name
+        assert (tmp_path / name / "history.csv").read_bytes() == (
+            tmp_path / "ref" / "history.csv"
+        ).read_bytes()
+        assert res.summary == ref.summary
+    groups = res.metadata["runs"][0]["groups"]  # streams of 2 rows (scale × one kind per group)
+    assert [g["rows_per_unit"] for g in groups] == [2, 2, 2, 2]
+
+
+def test_pruned_rows_are_written_with_a_status_and_never_rerun(tmp_path):
+    from tests.toy import PRUNED
+
+    res = run_sweep(toy(), tmp_path, exp=PRUNED, progress=False)
+    status = [r["status"] for r in res.rows]
+    assert status.count("pruned") > 0 and status.count("done") > 0
+    assert len(res.rows) == N_ROWS
+    for r in res.rows:
+        if r["status"] == "pruned":
+            assert np.isnan(r["value"]) and np.isnan(r["count"])
+    header = (tmp_path / "results.csv").read_text().splitlines()[0].split(",")
+    assert header[:7] == ["kind", "n", "scale", "shift", "seed", "status", "value"]
+    meta = res.metadata["runs"][0]["groups"]
+    assert sum(g.get("pruned", 0) for g in meta) == status.count("pruned")
+    before = (tmp_path / "results.csv").read_bytes()
+    again = run_sweep(toy(), tmp_path, exp=PRUNED, progress=False)
+    assert again.metadata["runs"][-1]["rows_todo_at_start"] == 0
+    assert (tmp_path / "results.csv").read_bytes() == before

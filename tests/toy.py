@@ -85,3 +85,31 @@ EXPERIMENT = Experiment(
 
 def toy(**overrides: Any) -> ToyConfig:
     return EXPERIMENT.parse({"plot": {"dpi": 30}, **overrides})
+
+
+def toy_draw(p: dict[str, Any], key: jax.Array) -> jax.Array:
+    """What the rows of one PRNG stream share: the stream's normal draws."""
+    return jax.random.normal(key, (p["n"],))
+
+
+def toy_point_shared(p: dict[str, Any], key: jax.Array, x: jax.Array) -> dict[str, jax.Array]:
+    sign = 1.0 if p["kind"] == "a" else -1.0
+    return {
+        "value": sign * p["scale"] * x[0] + p["offset"],
+        "count": jnp.sum(x > 0).astype(jnp.float32),
+        "shifted": p["shift"].astype(jnp.float32) + p["width"],
+        "h": jnp.arange(3.0) * p["scale"],
+    }
+
+
+SHARED = dataclasses.replace(EXPERIMENT, fn=toy_point_shared, shared=toy_draw)
+"""The toy with its draws computed once per PRNG stream (rows differing in scale share them)."""
+
+
+def prune_negative_seeds(ctx: RunContext, done: list[Row], pending: list[Row]) -> list[Row]:
+    """Skip a pending row once a finished row of its seed had value < -1 (a toy rule)."""
+    bad = {r["seed"] for r in done if r["status"] == "done" and r["value"] < -1.0}
+    return [r for r in pending if r["seed"] in bad]
+
+
+PRUNED = dataclasses.replace(EXPERIMENT, prune=prune_negative_seeds)

@@ -9,7 +9,7 @@ import json
 import math
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from hopjax.sweep.results import (
     ResultsWriter,
     history_rows,
     prune_history,
+    read_history,
     read_results,
     rewrite,
 )
@@ -47,15 +48,99 @@ class SweepResult:
     plots: list[Path]
 
 
-def _chunk_size(exp: Experiment, cfg: SweepConfig, params: dict[str, Any], n_rows: int) -> int:
+def _chunk_size(
+    exp: Experiment, cfg: SweepConfig, params: dict[str, Any], n_units: int, rows_per_unit: int
+) -> int:
+    """Units (rows, or PRNG streams of ``rows_per_unit`` rows) per chunk."""
     n_dev = jax.device_count()
     if cfg.chunk_size > 0:
         size = cfg.chunk_size
     else:
         per_row = exp.row_bytes(cfg, params) if exp.row_bytes else 1 << 20
-        size = max(1, (cfg.memory_mb << 20) // max(1, per_row))
-    size = min(size, n_rows)
+        size = max(1, (cfg.memory_mb << 20) // max(1, per_row * rows_per_unit))
+    size = min(size, n_units)
     return math.ceil(size / n_dev) * n_dev  # every device gets the same share
+
+
+class _Group:
+    """The compiled evaluation of one static group.
+
+    Rows one by one (``vmap`` over rows), or — for an experiment with ``shared`` draws —
+    PRNG streams: a chunk is ``U`` streams × ``M`` rows (short streams padded with their last
+    row), ``shared`` is computed once per stream and the stream's rows run as an inner ``vmap``
+    with it unbatched.
+    """
+
+    def __init__(self, ctx: RunContext, static: dict[str, Any], rows: list[Row]):
+        exp, cfg = ctx.exp, ctx.cfg
+        self.ctx, self.exp, self.cfg = ctx, exp, cfg
+        self.params = ctx.static_params(static)
+        self.streams = exp.shared is not None and cfg.share_draws
+        if self.streams:
+            ident = [k for k in exp.grid_keys if k not in exp.key_exclude]
+            by: dict[tuple[Any, ...], list[Row]] = {}
+            for r in rows:
+                by.setdefault((r["seed"], *(r[k] for k in ident)), []).append(r)
+            self.units = list(by.values())
+            self.m = max(len(u) for u in self.units)
+            dyn = [k for k in exp.grid_keys if k not in exp.static]
+            self.stream_keys = [k for k in dyn if k not in exp.key_exclude]
+        else:
+            self.units, self.m = [[r] for r in rows], 1
+        self.size = _chunk_size(exp, cfg, self.params, len(self.units), self.m)
+
+    def program(self) -> Callable[..., Any]:
+        exp, p = self.exp, self.params
+        if not self.streams:
+            if exp.shared is None:
+
+                def point(dyn: dict[str, Array], key: PRNGKeyArray) -> dict:
+                    return exp.fn({**p, **dyn}, key)
+
+            else:  # the reference: every row computes its own copy of the shared draws
+
+                def point(dyn: dict[str, Array], key: PRNGKeyArray) -> dict:
+                    q = {**p, **dyn}
+                    return exp.fn(q, key, exp.shared(q, key))
+
+            return jax.jit(jax.vmap(point))
+
+        def stream(dyn: dict[str, Array], key: PRNGKeyArray) -> dict:
+            shared = exp.shared({**p, **{k: dyn[k][0] for k in self.stream_keys}}, key)
+            return jax.vmap(lambda d: exp.fn({**p, **d}, key, shared))(dyn)
+
+        return jax.jit(jax.vmap(stream))
+
+    def chunks(self) -> Iterator[tuple[list[Row], list[int], tuple[Any, Any]]]:
+        """Per chunk: its rows, each row's index in the flattened outputs, and the arguments
+        ``(dyn, keys)`` (padded to the chunk size; streams padded to ``M`` rows)."""
+        for start in range(0, len(self.units), self.size):
+            part = self.units[start : start + self.size]
+            padded = part + [part[-1]] * (self.size - len(part))
+            rows = [r for u in part for r in u]
+            index = [i * self.m + j for i, u in enumerate(part) for j in range(len(u))]
+            keys = self.ctx.keys([u[0] for u in padded])
+            if not self.streams:
+                yield (
+                    rows,
+                    index,
+                    (
+                        dynamic_arrays(
+                            self.cfg, self.exp, rows + [rows[-1]] * (self.size - len(rows))
+                        ),
+                        keys,
+                    ),
+                )
+                continue
+            full = [u + [u[-1]] * (self.m - len(u)) for u in padded]
+            flat = dynamic_arrays(self.cfg, self.exp, [r for u in full for r in u])
+            dyn = {k: v.reshape(self.size, self.m) for k, v in flat.items()}
+            yield rows, index, (dyn, keys)
+
+    def per_row(self, index: list[int], out: dict[str, Any]) -> list[dict[str, Any]]:
+        """A chunk's outputs, one dict per row (stream outputs ``(U, M, …)`` flattened)."""
+        flat = {k: v.reshape(-1, *v.shape[1 + self.streams :]) for k, v in out.items()}
+        return [{k: v[q] for k, v in flat.items()} for q in index]
 
 
 def _check_out_dir(out: Path, cfg: SweepConfig) -> None:
@@ -99,7 +184,7 @@ def run_sweep(
     t_start = time.perf_counter()
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds")
     keys = exp.grid_keys
-    columns = [*keys, "seed", *exp.metrics]
+    columns = exp.columns
     results = out / "results.csv"
     done = {row_id(r, keys) for r in read_results(results, cfg)}
     all_rows = expand_grid(cfg, exp)
@@ -117,6 +202,7 @@ def run_sweep(
     ctx = RunContext(exp, cfg, out)
     mesh = Mesh(np.asarray(jax.devices()), ("batch",))
     sharding = NamedSharding(mesh, PartitionSpec("batch"))
+    finished = read_results(results, cfg) if exp.prune is not None else []
 
     groups_meta: list[dict[str, Any]] = []
     chunks_run = 0
@@ -125,23 +211,31 @@ def run_sweep(
             if max_chunks is not None and chunks_run >= max_chunks:
                 break
             static = dict(zip(exp.static, static_values, strict=True))
-            params_static = ctx.static_params(static)
-
-            def point(dyn: dict[str, Array], key: PRNGKeyArray, _p=params_static) -> dict:
-                return exp.fn({**_p, **dyn}, key)
-
-            batched = jax.jit(jax.vmap(point))
-            size = _chunk_size(exp, cfg, params_static, len(rows))
-            meta = {**static, "rows": len(rows), "chunk_size": size, "chunk_seconds": []}
+            meta: dict[str, Any] = {**static, "rows": len(rows), "chunk_seconds": []}
+            if exp.prune is not None:
+                skip = {row_id(r, keys) for r in exp.prune(ctx, finished, rows)}
+                pruned = [
+                    {**r, "status": "pruned", **dict.fromkeys(exp.metrics, math.nan)}
+                    for r in rows
+                    if row_id(r, keys) in skip
+                ]
+                if pruned:
+                    writer.append(pruned)
+                    finished += pruned
+                    advance(len(pruned))
+                rows = [r for r in rows if row_id(r, keys) not in skip]
+                meta["pruned"] = len(pruned)
+            if not rows:
+                groups_meta.append(meta)
+                continue
+            group = _Group(ctx, static, rows)
+            batched = group.program()
+            meta.update(chunk_size=group.size, rows_per_unit=group.m)
             compiled = None
-            for start in range(0, len(rows), size):
+            for part, index, args in group.chunks():
                 if max_chunks is not None and chunks_run >= max_chunks:
                     break
-                part = rows[start : start + size]
-                padded = part + [part[-1]] * (size - len(part))
-                args = jax.device_put(
-                    (dynamic_arrays(cfg, exp, padded), ctx.keys(padded)), sharding
-                )
+                args = jax.device_put(args, sharding)
                 if compiled is None:
                     t0 = time.perf_counter()
                     compiled = batched.lower(*args).compile()
@@ -152,14 +246,17 @@ def run_sweep(
                 missing = set(exp.metrics) - set(metrics)
                 if missing:
                     raise RuntimeError(f"{exp.name} returned no {sorted(missing)}")
+                outs = group.per_row(index, metrics)
                 if hist_writer is not None:
-                    hist_writer.append(history_rows(exp, part, metrics))
-                writer.append(
-                    [
-                        {**r, **{m: float(metrics[m][i]) for m in exp.metrics}}
-                        for i, r in enumerate(part)
-                    ]
-                )
+                    hist_writer.append(history_rows(exp, part, outs))
+                status = {"status": "done"} if exp.prune is not None else {}
+                done_rows = [
+                    {**r, **status, **{m: float(o[m]) for m in exp.metrics}}
+                    for r, o in zip(part, outs, strict=True)
+                ]
+                writer.append(done_rows)
+                if exp.prune is not None:
+                    finished += done_rows
                 chunks_run += 1
                 advance(len(part))
             groups_meta.append(meta)
@@ -170,11 +267,20 @@ def run_sweep(
     complete = len(rows_all) == len(all_rows)
     summary: dict[str, Any] = {}
     plots: list[Path] = []
-    if complete:
-        rows_all = _in_grid_order(rows_all, all_rows, keys)
+    if complete:  # the files in grid order (streams and resumes write rows as they finish)
+        ordered = _in_grid_order(rows_all, all_rows, keys)
         if exp.derive is not None:
-            extra, rows_all = exp.derive(ctx, rows_all)
-            rewrite(results, [*columns, *extra], rows_all)
+            extra, ordered = exp.derive(ctx, ordered)
+            rewrite(results, [*columns, *extra], ordered)
+        elif ordered != rows_all:
+            rewrite(results, columns, ordered)
+        rows_all = ordered
+        if exp.history:
+            hist = read_history(out, cfg)
+            index = {row_id(r, keys): i for i, r in enumerate(all_rows)}
+            hist_sorted = sorted(hist, key=lambda h: (index[row_id(h, keys)], h["step"]))
+            if hist_sorted != hist:
+                rewrite(out / "history.csv", [*keys, "seed", "step", *exp.history], hist_sorted)
         if exp.summarize is not None:
             summary = exp.summarize(ctx, rows_all)
             (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

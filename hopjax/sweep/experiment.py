@@ -53,6 +53,21 @@ class Experiment:
     them share their random draws (e.g. every storage rule sees the same patterns).
     ``history`` names outputs of ``fn`` with a leading step axis (all of one length); they go to
     ``history.csv`` (long format), not to ``results.csv``.
+
+    **Shared draws.** With ``shared(params, key) -> pytree`` the experiment computes, once per
+    PRNG stream, what every row of the stream shares (rows of one static group with the same
+    seed and the same values of the keys not in ``key_exclude``; ``params`` holds the static
+    params and the stream's traced keys), and ``fn(params, key, shared)`` evaluates one row from
+    it. The engine then evaluates a stream's rows as an inner ``vmap`` with the shared arrays
+    unbatched — products against them become matrix–matrix products — and chunks count
+    streams. ``share_draws = false`` (config) computes ``shared`` per row instead, the reference
+    the shared evaluation is tested against.
+
+    **Pruning.** ``prune(ctx, done, pending) -> rows`` is called before each static group with
+    the rows finished so far and the group's pending rows; the rows it returns are not run but
+    written with ``status = "pruned"`` (NaN metrics) — e.g. a capacity ladder that stops
+    climbing once capacity is settled. Experiments with ``prune`` get a ``status`` column
+    (``"done"`` / ``"pruned"``), which resume, ``derive`` and summaries see.
     """
 
     name: str
@@ -69,6 +84,8 @@ class Experiment:
     derive: Callable[[RunContext, list[Row]], tuple[list[str], list[Row]]] | None = None
     include: Callable[[SweepConfig, Row], bool] | None = None
     history: tuple[str, ...] = ()
+    shared: Callable[[dict[str, Any], PRNGKeyArray], Any] | None = None
+    prune: Callable[[RunContext, list[Row], list[Row]], list[Row]] | None = None
 
     def __post_init__(self) -> None:
         hints = typing.get_type_hints(self.config)
@@ -83,8 +100,14 @@ class Experiment:
         if overlap:
             raise ValueError(f"{self.name}: {sorted(overlap)} are both metrics and history")
         for m in (*self.metrics, *self.history):
-            if m in keys or m in ("seed", "step"):
+            if m in keys or m in ("seed", "step", "status"):
                 raise ValueError(f"{self.name}: metric {m!r} names a grid key or column")
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns of ``results.csv`` (before ``derive``'s)."""
+        status = ["status"] if self.prune is not None else []
+        return [*self.grid_keys, "seed", *status, *self.metrics]
 
     @property
     def grid_keys(self) -> list[str]:

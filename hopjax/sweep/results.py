@@ -29,8 +29,9 @@ def read_results(path: Path, cfg: SweepConfig) -> list[Row]:
         text = text[: text.rfind("\n") + 1]
         path.write_text(text)
     hints = typing.get_type_hints(type(cfg))
-    types_ = {k: typing.get_args(hints[k])[0] for k in grid_keys(type(cfg))}
+    types_: dict[str, Any] = {k: typing.get_args(hints[k])[0] for k in grid_keys(type(cfg))}
     types_["seed"] = int
+    types_["status"] = str
     rows = []
     for rec in csv.DictReader(text.splitlines()):
         row: Row = {}
@@ -81,11 +82,11 @@ def rewrite(path: Path, columns: list[str], rows: list[Row]) -> None:
     os.replace(tmp, path)
 
 
-def history_rows(exp: Experiment, part: list[Row], out: dict[str, Any]) -> list[Row]:
-    """Long-format history rows (one per row and step) of one chunk."""
+def history_rows(exp: Experiment, part: list[Row], outs: list[dict[str, Any]]) -> list[Row]:
+    """Long-format history rows (one per row and step) of one chunk (``outs``: per row)."""
     rows = []
-    for i, r in enumerate(part):
-        arrays = {h: np.asarray(out[h][i]).reshape(-1) for h in exp.history}
+    for r, out in zip(part, outs, strict=True):
+        arrays = {h: np.asarray(out[h]).reshape(-1) for h in exp.history}
         n = len(next(iter(arrays.values())))
         for step in range(n):
             rows.append({**r, "step": step, **{h: float(a[step]) for h, a in arrays.items()}})
