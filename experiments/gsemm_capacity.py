@@ -36,7 +36,7 @@ from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
 from hopjax.config import ConfigError, SweepConfig
-from hopjax.gsemm import DenseGSEMM, cycle_matrix, run_episode
+from hopjax.gsemm import DenseGSEMM, decide_episode
 from hopjax.patterns import random_bipolar
 from hopjax.sweep import Experiment, Row, RunContext
 
@@ -67,10 +67,21 @@ class GSEMMCapacityConfig(SweepConfig):
     save_every: float = 1.0
     threshold: float = 0.8
     repeats: int = 3
+    stall_time: float = 200.0
+    """A run with no new record for this long is decided a failure (``inf``: never)."""
+    early_stop: bool = True
+    """Stop integrating a row once its verdict is known (the verdict is the same either way)."""
+    ladder_patience: int = 2
+    """Stop climbing the K ladder for a (degree, α_c, seed) after this many consecutive failed
+    K (0: run every K)."""
 
     def check(self) -> None:
         super().check()
         check_gsemm_config(self)
+        if not self.stall_time > 0:
+            raise ConfigError(f"'stall_time' must be > 0; got {self.stall_time}.")
+        if self.ladder_patience < 0:
+            raise ConfigError(f"'ladder_patience' must be >= 0; got {self.ladder_patience}.")
         if min(self.degree) < 1:
             raise ConfigError(f"'degree' must be >= 1; got {self.degree}.")
         if min(self.alpha_c) < 0:
@@ -86,13 +97,17 @@ def _prepare(cfg: GSEMMCapacityConfig, static: dict[str, Any]) -> dict[str, Any]
     return {"t1": t1, "n_save": math.ceil(t1 / cfg.save_every), "K_max": max(cfg.K)}
 
 
-def gsemm_capacity_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
-    """One (degree, α_c, K, seed): a K-cycle of random memories, cue ξ1, RK4 to the horizon,
-    decoded and judged by appendix C's criterion (module docstring)."""
-    K = p["K"]
-    xi = random_bipolar(key, p["K_max"], p["N_f"])[:K]  # nested: the seed's first K memories
-    model = DenseGSEMM.from_params(xi, cycle_matrix(K, dtype=xi.dtype), p)
-    ep = run_episode(
+def memories(p: dict[str, Any], key: PRNGKeyArray) -> Array:
+    """The episode of a seed at ``K``: its first ``K`` of ``max(K)`` random memories (nested),
+    shared by every degree and α_c of the seed."""
+    return random_bipolar(key, p["K_max"], p["N_f"])[: p["K"]]
+
+
+def gsemm_capacity_point(p: dict[str, Any], key: PRNGKeyArray, xi: Array) -> dict[str, Array]:
+    """One (degree, α_c, K, seed): the K-cycle of the seed's memories ``xi``, cue ξ1, RK4
+    until the verdict is known (appendix C's criterion; :func:`hopjax.gsemm.decide_episode`)."""
+    model = DenseGSEMM.from_params(xi, None, p)  # phi = None: the cycle ξ1 → … → ξK → ξ1
+    v = decide_episode(
         model,
         xi[0],
         t1=p["t1"],
@@ -101,17 +116,44 @@ def gsemm_capacity_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Arra
         threshold=p["threshold"],
         repeats=p["repeats"],
         start=0,
+        stall_time=p["stall_time"],
+        early=p["early_stop"],
     )
+    f32 = lambda a: a.astype(jnp.float32)  # noqa: E731
     return {
-        "success": ep.success.astype(jnp.float32),
-        "correct_steps": ep.correct_steps.astype(jnp.float32),
-        "n_retrieved": ep.n_retrieved.astype(jnp.float32),
-        "finite": ep.finite.astype(jnp.float32),
+        "success": f32(v.success),
+        "correct_steps": f32(v.correct_steps),
+        "n_retrieved": f32(v.n_retrieved),
+        "finite": f32(v.finite),
+        "decided_at": f32(v.decided_at),
+        "rk4_steps": f32(v.rk4_steps),
     }
 
 
+def prune(ctx: RunContext, done: list[Row], pending: list[Row]) -> list[Row]:
+    """The ladder rule: a (degree, α_c, seed) stops climbing the K ladder after
+    ``ladder_patience`` consecutive failed K (its capacity is then settled: the largest K it
+    retrieved so far). Rows pruned before are failures of their K."""
+    patience = ctx.cfg.ladder_patience
+    if patience == 0:
+        return []
+    ladder = sorted(ctx.cfg.K)
+    results: dict[tuple, dict[int, bool]] = {}
+    for r in done:
+        ok = r["status"] == "done" and r["success"] == 1
+        results.setdefault((r["degree"], r["alpha_c"], r["seed"]), {})[r["K"]] = ok
+    out = []
+    for r in pending:
+        tried = results.get((r["degree"], r["alpha_c"], r["seed"]), {})
+        below = [k for k in ladder if k < r["K"]][-patience:]
+        if len(below) == patience and all(k in tried and not tried[k] for k in below):
+            out.append(r)
+    return out
+
+
 def _row_bytes(cfg: GSEMMCapacityConfig, p: dict[str, Any]) -> int:
-    return 4 * (24 * p["K"] * cfg.N_f + 8 * p["n_save"]) + 4096
+    # the state, RK4 stages and their temporaries (the memories are shared by a seed's rows)
+    return 4 * (64 * cfg.N_f + 16 * p["K"]) + 4096
 
 
 def derive(ctx: RunContext, rows: list[Row]) -> tuple[list[str], list[Row]]:
@@ -170,8 +212,21 @@ def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
             "at_ladder_top": int(np.sum(v >= max(cfg.K))),
             "mean_best_alpha_c": float(np.mean(best_ac[deg])) if best_ac.get(deg) else None,
         }
+    done = [r for r in rows if r["status"] == "done"]
+    full = sum(math.ceil(max(cfg.t_min, cfg.t_per_memory * r["K"]) / cfg.dt) for r in rows)
+    full_k = sum(
+        r["K"] * math.ceil(max(cfg.t_min, cfg.t_per_memory * r["K"]) / cfg.dt) for r in rows
+    )
+    work = {
+        "rows_run": len(done),
+        "rows_pruned": len(rows) - len(done),
+        "rk4_steps_full_protocol": full,
+        "rk4_steps_executed": int(sum(r["rk4_steps"] for r in done)),
+        "K_weighted_fraction": sum(r["rk4_steps"] * r["K"] for r in done) / full_k,
+    }
     return {
         "baseline": BASELINE,
+        "work": work,
         "K": sorted(cfg.K),
         "capacity": table,
         "all_finite": bool(all(r["finite"] == 1 for r in rows)),
@@ -204,8 +259,10 @@ EXPERIMENT = Experiment(
     name="gsemm_capacity",
     config=GSEMMCapacityConfig,
     fn=gsemm_capacity_point,
+    shared=memories,
+    prune=prune,
     static=("K",),
-    metrics=("success", "correct_steps", "n_retrieved", "finite"),
+    metrics=("success", "correct_steps", "n_retrieved", "finite", "decided_at", "rk4_steps"),
     description="Dense GSEMM Fig. 3: sequence capacity vs polynomial degree.",
     key_exclude=("degree", "alpha_c", "K"),
     prepare=_prepare,

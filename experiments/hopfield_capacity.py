@@ -6,10 +6,14 @@ dynamics to an attractor and measure the final overlap ``m`` with the cued patte
 Metrics: ``overlap_mean`` (mean ``m``), ``retrieved_frac`` (fraction with ``m ≥ threshold``,
 0.95 by default), ``steps_mean`` (mean transient length), ``converged_frac``, ``P``.
 
-``N``, ``rule`` and ``update`` are static (one compilation each); α is traced: patterns are drawn
-for ``P_max = round(max α · N)`` and the unused ones masked to zero, which every storage rule
-ignores exactly (Hebbian and Storkey add nothing for a zero pattern, the pseudo-inverse projects
-on the span of the stored ones). All rules see the same patterns and cues (``key_exclude``).
+``N``, ``rule`` and ``update`` are static (one compilation each); α is traced. The loads are
+**nested**: every row of an (N, flip, seed) stream — every α, rule and update mode
+(``key_exclude``) — sees the same patterns, cues and update orders, and a row with load ``P``
+stores the first ``P`` patterns (common random numbers: the capacity curve of a seed is one
+network growing, as in the GSEMM capacity protocol). The engine draws them once per stream, with
+the weights of every load of the grid in one pass over the patterns
+(:func:`hopjax.rules.nested_weights`: running Hebbian sums, one Storkey scan, one QR for the
+pseudo-inverse projector), and evaluates the stream's loads as an inner ``vmap``.
 
 Summary: for every (rule, update, N, flip) the α where the seed-averaged ``retrieved_frac``
 first falls through 0.5 (linear interpolation, :func:`hopjax.measure.crossing`), and for Hebbian
@@ -86,37 +90,44 @@ class HopfieldCapacityConfig(SweepConfig):
 
 
 def _prepare(cfg: HopfieldCapacityConfig, static: dict[str, Any]) -> dict[str, Any]:
-    p_max = round(max(cfg.alpha) * static["N"])
-    return {"P_max": p_max, "n_cues": min(cfg.cues, p_max)}
+    loads = sorted({round(a * static["N"]) for a in cfg.alpha})
+    return {"P_max": loads[-1], "n_cues": min(cfg.cues, loads[-1]), "loads": loads}
 
 
 def _row_bytes(cfg: HopfieldCapacityConfig, p: dict[str, Any]) -> int:
     n, p_max, c = p["N"], p["P_max"], p["n_cues"]
-    matrices = 6 if p["rule"] != "pseudo_inverse" else 10  # W, rule temporaries, SVD workspace
+    # a row's weights and their share of the stream's pass over the patterns; the retrieval
+    matrices = 3 if p["rule"] != "pseudo_inverse" else 5
     return 4 * (matrices * n * n + 3 * p_max * n + 8 * c * n)
 
 
-def _store(rule: str, xi: Array) -> Array:
-    if rule == "pseudo_inverse":  # zero (masked) rows are dependent by construction
-        return rules.pseudo_inverse(xi, allow_dependent=True)
-    return rules.get_rule(rule)(xi)
-
-
-def hopfield_capacity_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
-    """One network: store, cue, retrieve; the metrics of the module docstring."""
+def draws(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
+    """What every load of an (N, flip, seed) stream shares: the patterns, the cues (the first
+    ``n_cues`` patterns with a fraction ``flip`` of their bits flipped), the asynchronous update
+    orders, and the weights of every load of the grid."""
     n, p_max, c = p["N"], p["P_max"], p["n_cues"]
     k_xi, k_cue, k_run = jax.random.split(key, 3)
-    P = jnp.round(p["alpha"] * n).astype(jnp.int32)
     xi = random_bipolar(k_xi, p_max, n)
-    stored = xi * (jnp.arange(p_max) < P)[:, None]
-    # Hebbian fields are multiples of 1/N: exact ties whatever the batch (hopjax.classical)
-    model = Hopfield(_store(p["rule"], stored), quantum=1.0 / n if p["rule"] == "hebbian" else None)
-    targets = xi[:c]
     cues = jax.vmap(lambda k, s: flip(k, s, fraction=p["flip"]))(
-        jax.random.split(k_cue, c), targets
+        jax.random.split(k_cue, c), xi[:c]
     )
+    weights = rules.nested_weights(xi, p["loads"], p["rule"])
+    return {"xi": xi, "cues": cues, "run_keys": jax.random.split(k_run, c), "weights": weights}
+
+
+def hopfield_capacity_point(
+    p: dict[str, Any], key: PRNGKeyArray, shared: dict[str, Array]
+) -> dict[str, Array]:
+    """One network (the stream's first ``P`` patterns stored): cue, retrieve; the metrics of the
+    module docstring."""
+    n, c = p["N"], p["n_cues"]
+    P = jnp.round(p["alpha"] * n).astype(jnp.int32)
+    w = shared["weights"][jnp.searchsorted(jnp.asarray(p["loads"]), P)]
+    # Hebbian fields are multiples of 1/N: exact ties whatever the batch (hopjax.classical)
+    model = Hopfield(w, quantum=1.0 / n if p["rule"] == "hebbian" else None)
+    targets = shared["xi"][:c]
     res = jax.vmap(lambda s, k: run(model, s, max_steps=p["max_steps"], mode=p["update"], key=k))(
-        cues, jax.random.split(k_run, c)
+        shared["cues"], shared["run_keys"]
     )
     m = jnp.sum(res.state * targets, axis=1) / n
     weight = (jnp.arange(c) < P).astype(jnp.float32)
@@ -289,10 +300,11 @@ EXPERIMENT = Experiment(
     name="hopfield_capacity",
     config=HopfieldCapacityConfig,
     fn=hopfield_capacity_point,
+    shared=draws,
     static=("rule", "update", "N"),
     metrics=("overlap_mean", "retrieved_frac", "steps_mean", "converged_frac", "P"),
     description="Classical Hopfield retrieval vs load (rules × update modes × N × α × flip).",
-    key_exclude=("rule", "update"),
+    key_exclude=("rule", "update", "alpha"),
     prepare=_prepare,
     row_bytes=_row_bytes,
     summarize=summarize,

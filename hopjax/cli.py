@@ -38,10 +38,22 @@ def run(
         Path | None, typer.Option("--out", help="Output folder (default runs/<experiment>/<time>).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache-dir",
+            help="Compiled-program cache (default $HOPJAX_CACHE_DIR or ~/.cache/hopjax/xla).",
+        ),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Compile everything afresh (no disk cache).")
+    ] = False,
 ) -> None:
     """Run (or resume, into the same --out) the sweep a config describes."""
-    from hopjax.sweep import load_config, run_sweep
+    from hopjax.sweep import enable_compilation_cache, load_config, run_sweep
 
+    if not no_cache:
+        enable_compilation_cache(cache_dir)
     try:
         exp, cfg = load_config(config, set_ or [])
         if out is None:

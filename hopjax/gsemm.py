@@ -47,13 +47,23 @@ from jaxtyping import Array, ArrayLike, Float
 
 from hopjax._checks import float_array, is_concrete, nonnegative, positive
 from hopjax.activations import TANH, Activation, get_activation, polynomial
-from hopjax.measure import Episode, judge_episode, leader, successor
-from hopjax.solve import AbstractContinuousMemory, rk4_scan
+from hopjax.measure import (
+    Episode,
+    EpisodeState,
+    cycle_lengths,
+    episode_update,
+    judge_episode,
+    leader,
+    successor,
+)
+from hopjax.solve import AbstractContinuousMemory, rk4_scan, rk4_step
 
 __all__ = [
     "GSEMM",
     "DenseGSEMM",
+    "Verdict",
     "cycle_matrix",
+    "decide_episode",
     "episodes_matrix",
     "run_episode",
 ]
@@ -109,6 +119,23 @@ def _params(xi: ArrayLike, phi: ArrayLike | None) -> tuple[Array, Array]:
     if phi.shape != (P, P):
         raise ValueError(f"phi must be (N_h, N_h) = ({P}, {P}) like xi's rows; got {phi.shape}.")
     return xi, phi.astype(xi.dtype)
+
+
+def _sparse_phi(given: ArrayLike | None, phi: Array, sparse: bool | None) -> bool:
+    """Whether ``Φ`` products may be gathers: asked for, or ``Φ`` is the default cycle, or a
+    concrete 0/1 matrix with at most one predecessor per memory (``None`` decides)."""
+    if sparse is not None:
+        if sparse and is_concrete(phi) and not _one_predecessor(np.asarray(phi)):
+            raise ValueError("sparse_phi=True needs phi with at most one nonzero per column.")
+        return bool(sparse)
+    if given is None:
+        return True
+    return is_concrete(phi) and _one_predecessor(np.asarray(phi))
+
+
+def _one_predecessor(phi: np.ndarray) -> bool:
+    nz = phi != 0
+    return bool(np.all(nz.sum(axis=0) <= 1) and np.all((phi == 0) | (phi == 1)))
 
 
 def _couplings(form: str, alpha_s: Array) -> tuple[Array, Array]:
@@ -264,6 +291,12 @@ class DenseGSEMM(AbstractContinuousMemory):
     not convex (no energy descent) and anti-aligned memories would attract as strongly as aligned
     ones. ``degree`` is an array leaf, so sweeps vmap over it; padded (all-zero) memories
     contribute exactly nothing, which lets episodes of different lengths share one shape.
+
+    **Episode structure.** With ``sparse_phi`` (the default cycle ``phi=None``, or a concrete
+    0/1 ``phi`` whose memories have at most one predecessor — cyclic or linear episodes — or
+    asked for when ``phi`` is built inside ``jit``), the products ``Φᵀ Ξᵀ V_d`` are gathers by
+    predecessor: exactly equal, ``O(N_h)`` instead of ``O(N_h²)`` (the predecessor is read
+    from ``phi`` at trace time, so replacing ``phi`` keeps working while the structure holds).
     """
 
     xi: Float[Array, "Nh Nf"]
@@ -275,6 +308,7 @@ class DenseGSEMM(AbstractContinuousMemory):
     T_d: Array
     beta_d: Array
     form: Form = eqx.field(static=True)
+    sparse_phi: bool = eqx.field(static=True)
 
     def __init__(
         self,
@@ -288,8 +322,10 @@ class DenseGSEMM(AbstractContinuousMemory):
         T_d: float | Array = 20.0,
         beta_d: float | Array = 1.0,
         form: Form = "paper",
+        sparse_phi: bool | None = None,
     ):
         self.xi, self.phi = _params(xi, phi)
+        self.sparse_phi = _sparse_phi(phi, self.phi, sparse_phi)
         deg = jnp.asarray(degree, self.xi.dtype)
         if is_concrete(deg) and not bool(np.all(np.asarray(deg) >= 1)):
             raise ValueError(f"degree must be >= 1; got {np.asarray(deg)}.")
@@ -310,6 +346,7 @@ class DenseGSEMM(AbstractContinuousMemory):
         "T_d",
         "beta_d",
         "form",
+        "sparse_phi",
     )
     """The constructor's keyword parameters (what :meth:`from_params` picks from a mapping)."""
 
@@ -351,16 +388,29 @@ class DenseGSEMM(AbstractContinuousMemory):
 
     def hidden(self, U: Array, V_d: Array) -> Float[Array, " Nh"]:
         """Normalised hidden currents ``h̃ = (a_h Ξᵀ tanh(V_f) + α_c Φᵀ Ξᵀ V_d) / N_f``."""
+        return self._hidden(self.sigma_f(U), V_d)
+
+    def _hidden(self, s: Array, V_d: Array) -> Array:
         _, a_h = _couplings(self.form, self.alpha_s)
-        proj = self.xi @ jnp.stack([self.sigma_f(U), V_d], axis=1)  # one matmul for both
-        return (a_h * proj[:, 0] + self.alpha_c * (proj[:, 1] @ self.phi)) / self.n_features
+        # one (2, N_f) × (N_f, N_h) product for both: under vmap a GEMM with no transposes
+        proj = jnp.stack([s, V_d]) @ self.xi.T
+        return (a_h * proj[0] + self.alpha_c * self._phi_apply(proj[1])) / self.n_features
+
+    def _phi_apply(self, v: Array) -> Array:
+        """``v Φ`` (``(v Φ)_j = Σ_k v_k Φ_kj``): a gather by predecessor when ``sparse_phi``
+        (each memory has at most one predecessor; exactly equal for 0/1 matrices)."""
+        if not self.sparse_phi:
+            return v @ self.phi
+        pred = jnp.argmax(self.phi, axis=0)
+        return v[pred] * self.phi[pred, jnp.arange(self.phi.shape[1])]
 
     def vector_field(self, t: Array, y: tuple[Array, Array], args: Any) -> tuple[Array, Array]:
         """``(U̇, V̇_d)`` of the scaled eq. (10)."""
         U, V_d = y
-        h = self.hidden(U, V_d)
+        s = self.sigma_f(U)
+        h = self._hidden(s, V_d)
         dU = (_spow(h, self.degree) @ self.xi - U) / self.T_f
-        dV_d = (self.beta_d * self.sigma_f(U) - V_d) / self.T_d
+        dV_d = (self.beta_d * s - V_d) / self.T_d
         return dU, dV_d
 
     def energy(self, y: tuple[Array, Array]) -> Float[Array, ""]:
@@ -469,3 +519,81 @@ def run_episode(
     )
     finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in jax.tree.leaves(y_end)]))
     return dataclasses.replace(ep, finite=finite)
+
+
+class Verdict(eqx.Module):
+    """What :func:`decide_episode` returns: ``success``, ``correct_steps`` and ``n_retrieved``
+    at the decision, the time ``decided_at`` (``t1`` when the horizon decided), ``finite`` (the
+    state stayed finite) and ``rk4_steps`` (steps integrated: the work done)."""
+
+    success: Array
+    correct_steps: Array
+    n_retrieved: Array
+    decided_at: Array
+    finite: Array
+    rk4_steps: Array
+
+
+def decide_episode(
+    model: DenseGSEMM | GSEMM,
+    cue: Float[ArrayLike, " Nf"],
+    *,
+    t1: float,
+    dt: float = 0.01,
+    save_every: float = 1.0,
+    threshold: float = 0.8,
+    repeats: int = 3,
+    start: int | Array | None = 0,
+    stall_time: float = float("inf"),
+    block: int = 10,
+    early: bool = True,
+) -> Verdict:
+    """Integrate ``model`` from ``cue`` only as long as the episode's verdict is open.
+
+    The verdict of :func:`run_episode` (appendix C: the first ``repeats`` passes in order, no
+    error) judged online, save by save (:func:`hopjax.measure.episode_update`): a wrong record
+    decides failure, ``repeats · L`` correct steps decide success, and — the one rule of its
+    own — no record for ``stall_time`` decides failure (a run stalled in a mixed state). RK4 at
+    ``dt`` runs in blocks of ``block`` saves inside a ``lax.while_loop`` that stops once the
+    verdict is known (``early``) or at ``t1``; under ``vmap`` the loop runs until every member
+    is decided. With ``early=False`` the integration runs to ``t1`` and gives the same verdict
+    (the decision state is frozen once decided).
+    """
+    n_save = math.ceil(t1 / save_every)
+    per = round(save_every / dt)
+    succ = successor(model.phi)
+    need = repeats * cycle_lengths(succ)
+    dt_ = jnp.asarray(dt, model.xi.dtype)
+
+    def save_step(carry: tuple, _: None) -> tuple:
+        y, k, state = carry
+        t0 = k * per * dt_
+        y = jax.lax.fori_loop(
+            0, per, lambda i, y: rk4_step(model.vector_field, t0 + i * dt_, y, dt_), y
+        )
+        t = (k + 1) * per * dt_
+        lead, top = leader(model.overlaps(y[0]))
+        new = episode_update(
+            state, t, lead, top, succ, need, threshold=threshold, start=start, stall_time=stall_time
+        )
+        state = jax.tree.map(lambda a, b: jnp.where(k < n_save, a, b), new, state)
+        return (y, k + 1, state), None
+
+    def cond(carry: tuple) -> Array:
+        _, k, state = carry
+        return (k < n_save) & ~state.decided if early else k < n_save
+
+    def body(carry: tuple) -> tuple:
+        return jax.lax.scan(save_step, carry, None, length=block)[0]
+
+    init = (model.initial_state(cue), jnp.asarray(0, jnp.int32), EpisodeState.initial())
+    y, k, state = jax.lax.while_loop(cond, body, init)
+    finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in jax.tree.leaves(y)]))
+    return Verdict(
+        success=state.success,
+        correct_steps=state.correct,
+        n_retrieved=state.count,
+        decided_at=jnp.where(state.decided, state.t_decided, n_save * per * dt_),
+        finite=finite,
+        rk4_steps=k * per,
+    )

@@ -33,14 +33,17 @@ from jaxtyping import Array, ArrayLike, Float, Int
 
 __all__ = [
     "Episode",
+    "EpisodeState",
     "SoftOrder",
     "Transitions",
     "autocorr_period",
     "crossing",
     "crossing_period",
     "crossing_times",
+    "cycle_lengths",
     "decode_sequence",
     "episode_success",
+    "episode_update",
     "judge_episode",
     "leader",
     "measure_transitions",
@@ -377,15 +380,34 @@ def decode_sequence(
     return seq, count
 
 
+def cycle_lengths(succ: Int[Array, " P"]) -> Int[Array, " P"]:
+    """Length of the cycle of ``succ`` through every memory (0 where following ``succ`` from it
+    never returns to it)."""
+    P = succ.shape[0]
+
+    def step(c: tuple, _: None) -> tuple:
+        node, length, back = c
+        nxt = succ[jnp.clip(node, 0)]
+        length = jnp.where(back | (node < 0), length, length + 1)
+        return (nxt, length, back | (nxt == jnp.arange(P))), None
+
+    start = jnp.arange(P, dtype=succ.dtype)
+    init = (start, jnp.zeros((P,), jnp.int32), jnp.zeros((P,), bool))
+    (_, length, back), _ = jax.lax.scan(step, init, None, length=P)
+    return jnp.where(back, length, 0)
+
+
 def episode_success(
     seq: Int[Array, " L"], count: Int[Array, ""], succ: Int[Array, " P"], *, repeats: int = 3
 ) -> tuple[Array, Array]:
-    """Appendix C's criterion: the episode is retrieved in the correct order at least ``repeats``
-    times with no errors — every recorded step follows ``Φ`` (``seq[k+1] = succ[seq[k]]``) and at
-    least ``repeats · L`` steps were made, ``L`` the length of the first memory's cycle.
+    """The GSEMM paper's criterion (appendix C): the model "retrieves the memories in the cycle
+    in the correct order at least ``repeats`` times with no errors" — the first ``repeats · L``
+    recorded steps all follow ``Φ`` (``seq[k+1] = succ[seq[k]]``), ``L`` the length of the cycle
+    through the first memory. What happens after those steps does not count.
 
     Returns ``(success, n_correct)`` with ``n_correct`` the number of correct steps before the
-    first error. A count beyond ``len(seq)`` counts only the stored steps.
+    first error (all stored steps when there is none). A count beyond ``len(seq)`` counts only
+    the stored steps.
     """
     L_max = seq.shape[0]
     stored = jnp.minimum(count, L_max)
@@ -394,18 +416,81 @@ def episode_success(
     ok = seq[1:] == succ[jnp.clip(seq[:-1], 0)]
     bad = valid & ~ok
     first_bad = jnp.where(jnp.any(bad), jnp.argmax(bad), jnp.maximum(stored - 1, 0))
-    # length of the cycle through seq[0]
-    P = succ.shape[0]
-
-    def step(c: tuple, _: None) -> tuple:
-        node, length, done = c
-        nxt = succ[jnp.clip(node, 0)]
-        back = nxt == seq[0]
-        return (nxt, length + (~done), done | back | (nxt < 0)), None
-
-    (_, L, _), _ = jax.lax.scan(step, (seq[0], jnp.asarray(0), jnp.asarray(False)), None, length=P)
-    success = ~jnp.any(bad) & (stored - 1 >= repeats * L) & (seq[0] >= 0)
+    need = repeats * cycle_lengths(succ)[jnp.clip(seq[0], 0)]
+    success = (first_bad >= need) & (stored - 1 >= need) & (need > 0) & (seq[0] >= 0)
     return success, first_bad
+
+
+class EpisodeState(eqx.Module):
+    """The online form of :func:`decode_sequence` + :func:`episode_success`, one save at a time
+    (:func:`episode_update`), so an integration can stop once the verdict is known.
+
+    ``cur``: the last recorded memory (−1 before the first); ``count``: records; ``correct``:
+    correct steps so far (before any error); ``need``: ``repeats · L`` once the first memory is
+    known; ``t_last``: time of the last record; ``decided`` / ``success`` / ``t_decided``.
+    """
+
+    cur: Array
+    count: Array
+    correct: Array
+    need: Array
+    t_last: Array
+    decided: Array
+    success: Array
+    t_decided: Array
+
+    @classmethod
+    def initial(cls, dtype: jnp.dtype = jnp.float32) -> EpisodeState:
+        i, f = jnp.asarray(0, jnp.int32), jnp.asarray(0.0, dtype)
+        no = jnp.asarray(False)
+        return cls(i - 1, i, i, i, f, no, no, jnp.asarray(jnp.nan, dtype))
+
+
+def episode_update(
+    state: EpisodeState,
+    t: Array,
+    lead: Array,
+    top: Array,
+    succ: Int[Array, " P"],
+    need_per_memory: Int[Array, " P"],
+    *,
+    threshold: float = 0.8,
+    start: int | Array | None = None,
+    stall_time: float | Array = jnp.inf,
+) -> EpisodeState:
+    """Advance the online episode judgement by one save ``(t, lead, top)``.
+
+    The decision is the verdict :func:`episode_success` gives the whole decoded sequence (with
+    ``start``, like :func:`judge_episode`): failure at the first wrong record (or a first record
+    other than ``start``), success once ``need`` correct steps are made (``need_per_memory`` =
+    ``repeats · cycle_lengths(succ)``); plus one rule of its own: no record for ``stall_time``
+    after the last one (or after ``t = 0``) decides failure — a run stalled in a mixed state.
+    Decided states stay as they are.
+    """
+    rec = (top > threshold) & (lead != state.cur) & ~state.decided
+    first = state.count == 0
+    if start is None:
+        ok_first = jnp.asarray(True)
+    else:
+        ok_first = lead == start
+    ok = jnp.where(first, ok_first, lead == succ[jnp.clip(state.cur, 0)])
+    need = jnp.where(rec & first, need_per_memory[jnp.clip(lead, 0)], state.need)
+    correct = state.correct + (rec & ok & ~first)
+    fail = rec & (~ok | (first & (need == 0)))
+    win = rec & ok & ~first & (correct >= need)
+    t_last = jnp.where(rec, t, state.t_last)
+    stall = ~state.decided & ~rec & (t - t_last > stall_time)
+    now = fail | win | stall
+    return EpisodeState(
+        cur=jnp.where(rec, lead, state.cur),
+        count=state.count + rec,
+        correct=correct,
+        need=need,
+        t_last=t_last,
+        decided=state.decided | now,
+        success=state.success | win,
+        t_decided=jnp.where(now & ~state.decided, t, state.t_decided),
+    )
 
 
 # ----------------------------------------------------------------------------- episodes

@@ -10,7 +10,7 @@ doi:10.1007/s00422-002-0353-y.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import equinox as eqx
 import jax
@@ -28,6 +28,7 @@ __all__ = [
     "get_rule",
     "hebbian",
     "learn",
+    "nested_weights",
     "oja",
     "pseudo_inverse",
     "storkey",
@@ -108,13 +109,71 @@ def storkey(xi: Float[ArrayLike, "P N"]) -> Float[Array, "N N"]:
     eye = jnp.eye(N, dtype=xi.dtype)
 
     def add_pattern(w: Array, x: Array) -> tuple[Array, None]:
-        h = w @ x  # w_ii = 0, so h_i = Σ_{k≠i} w_ik x_k
-        hij = h[:, None] - w * x[None, :]  # h_ij = h_i − w_ij x_j
-        dw = jnp.outer(x, x) - x[:, None] * hij.T - hij * x[None, :]
-        return (w + dw / N) * (1 - eye), None
+        return _storkey_step(w, x, eye), None
 
     w, _ = jax.lax.scan(add_pattern, jnp.zeros((N, N), xi.dtype), xi)
     return w
+
+
+def _storkey_step(w: Array, x: Array, eye: Array) -> Array:
+    """One pattern of Storkey's rule (:func:`storkey`)."""
+    N = x.shape[0]
+    h = w @ x  # w_ii = 0, so h_i = Σ_{k≠i} w_ik x_k
+    hij = h[:, None] - w * x[None, :]  # h_ij = h_i − w_ij x_j
+    dw = jnp.outer(x, x) - x[:, None] * hij.T - hij * x[None, :]
+    return (w + dw / N) * (1 - eye)
+
+
+def nested_weights(
+    xi: Float[ArrayLike, "P N"], loads: Sequence[int], rule: str = "hebbian"
+) -> Float[Array, "L N N"]:
+    """The weights storing the first ``P`` patterns of ``xi``, for every ``P`` in ``loads``, in
+    one pass over the patterns (a capacity sweep over nested loads).
+
+    ``hebbian``: running sums of outer products, ``W_P = W_{P'} + Σ_{P' ≤ μ < P} ξ^μ ξ^μᵀ``
+    (integer-valued before the ``1/N``: exact, identical to :func:`hebbian` of the first ``P``);
+    ``storkey``: one scan over the patterns with the weights kept at each load (the same steps
+    as :func:`storkey` of the first ``P``); ``pseudo_inverse``: the projector onto the span of the
+    first ``P`` patterns from one QR factorisation, ``W_P = Q_P Q_Pᵀ`` (``Q_P`` its first ``P``
+    columns; mathematically :func:`pseudo_inverse`'s ``Ξ⁺Ξ``), diagonal removed. ``loads`` are
+    Python ints (static), increasing, at most ``P``. ``O(P N²)`` in all instead of
+    ``O(P N²)`` per load.
+    """
+    xi = _patterns(xi)
+    P, N = xi.shape
+    loads = [int(v) for v in loads]
+    if not loads or loads != sorted(set(loads)) or loads[0] < 0 or loads[-1] > P:
+        raise ValueError(f"loads must be increasing ints in [0, P = {P}]; got {loads}.")
+    out = []
+    if rule == "hebbian":
+        w, prev = jnp.zeros((N, N), xi.dtype), 0
+        for L in loads:
+            w = w + xi[prev:L].T @ xi[prev:L]
+            out.append(_zero_diagonal(w / N))
+            prev = L
+    elif rule == "storkey":
+        eye = jnp.eye(N, dtype=xi.dtype)
+
+        def add_pattern(w: Array, x: Array) -> tuple[Array, None]:
+            return _storkey_step(w, x, eye), None
+
+        w, prev = jnp.zeros((N, N), xi.dtype), 0
+        for L in loads:
+            w, _ = jax.lax.scan(add_pattern, w, xi[prev:L])
+            out.append(w)
+            prev = L
+    elif rule == "pseudo_inverse":
+        if loads[-1] >= N:
+            raise ValueError(f"the pseudo-inverse rule needs P < N; got a load {loads[-1]} >= {N}.")
+        q, _ = jnp.linalg.qr(xi[: loads[-1]].T)  # (N, P_max): the first P columns span ξ^1…ξ^P
+        w, prev = jnp.zeros((N, N), xi.dtype), 0
+        for L in loads:
+            w = w + q[:, prev:L] @ q[:, prev:L].T
+            out.append(_zero_diagonal(0.5 * (w + w.T)))
+            prev = L
+    else:
+        raise ValueError(f"rule must be 'hebbian', 'storkey' or 'pseudo_inverse'; got {rule!r}.")
+    return jnp.stack(out)
 
 
 STORAGE_RULES: dict[str, StorageRule] = {

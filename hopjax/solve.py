@@ -41,6 +41,7 @@ __all__ = [
     "RK4",
     "AbstractContinuousMemory",
     "rk4_scan",
+    "rk4_step",
     "simulate",
     "simulate_fixed",
 ]
@@ -236,6 +237,28 @@ def simulate_fixed(
 # ----------------------------------------------------------------------------- lean RK4
 
 
+def rk4_step(
+    vector_field: Callable[[Array, PyTree, Any], PyTree],
+    t: Array,
+    y: PyTree,
+    dt: Array,
+    args: Any = None,
+) -> PyTree:
+    """One classical Runge–Kutta step ``y(t) → y(t + dt)`` of ``dy/dt = vector_field(t, y, args)``:
+    ``y + dt/6 (k₁ + 2k₂ + 2k₃ + k₄)``."""
+
+    def axpy(y: PyTree, k: PyTree, h: Array) -> PyTree:
+        return jax.tree.map(lambda a, b: a + h * b, y, k)
+
+    k1 = vector_field(t, y, args)
+    k2 = vector_field(t + 0.5 * dt, axpy(y, k1, 0.5 * dt), args)
+    k3 = vector_field(t + 0.5 * dt, axpy(y, k2, 0.5 * dt), args)
+    k4 = vector_field(t + dt, axpy(y, k3, dt), args)
+    return jax.tree.map(
+        lambda a, b, c, d, e: a + (dt / 6) * (b + 2 * c + 2 * d + e), y, k1, k2, k3, k4
+    )
+
+
 def rk4_scan(
     vector_field: Callable[[Array, PyTree, Any], PyTree],
     y0: PyTree,
@@ -256,19 +279,9 @@ def rk4_scan(
     save = save_fn if save_fn is not None else (lambda t, y, a: y)
     dt = jnp.asarray(dt)
 
-    def axpy(y: PyTree, k: PyTree, h: Array) -> PyTree:
-        return jax.tree.map(lambda a, b: a + h * b, y, k)
-
     def step(carry: tuple[Array, PyTree], _: None) -> tuple[tuple[Array, PyTree], None]:
         t, y = carry
-        k1 = vector_field(t, y, args)
-        k2 = vector_field(t + 0.5 * dt, axpy(y, k1, 0.5 * dt), args)
-        k3 = vector_field(t + 0.5 * dt, axpy(y, k2, 0.5 * dt), args)
-        k4 = vector_field(t + dt, axpy(y, k3, dt), args)
-        y = jax.tree.map(
-            lambda a, b, c, d, e: a + (dt / 6) * (b + 2 * c + 2 * d + e), y, k1, k2, k3, k4
-        )
-        return (t + dt, y), None
+        return (t + dt, rk4_step(vector_field, t, y, dt, args)), None
 
     def block(carry: tuple[Array, PyTree], i: Array) -> tuple[tuple[Array, PyTree], PyTree]:
         (_, y), _ = jax.lax.scan(step, carry, None, length=steps_per_save)

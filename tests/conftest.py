@@ -14,3 +14,11 @@ def enable_x64():
         yield
     finally:
         jax.config.update("jax_enable_x64", previous)
+
+
+def pytest_configure(config):
+    """CLI runs inside the tests cache compiled programs in a throwaway folder, not ~/.cache."""
+    import os
+    import tempfile
+
+    os.environ.setdefault("HOPJAX_CACHE_DIR", tempfile.mkdtemp(prefix="hopjax-test-cache-"))

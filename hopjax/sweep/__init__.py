@@ -21,8 +21,14 @@ resolves the name). :func:`run_sweep`
 5. once every row is done, hands a :class:`RunContext` (:mod:`.context`) to the experiment's
    ``derive``, ``summarize`` and ``plot``, which can re-run any row with the engine's own params
    and key.
+
+Experiments may share random draws between the rows of a PRNG stream (``Experiment.shared``:
+one draw, the rows an inner ``vmap`` over it) and prune rows not yet run (``Experiment.prune``).
+:func:`enable_compilation_cache` (:mod:`.cache`) keeps compiled programs across processes.
 """
 
+from hopjax.sweep.cache import default_cache_dir as default_cache_dir
+from hopjax.sweep.cache import enable_compilation_cache as enable_compilation_cache
 from hopjax.sweep.context import RunContext as RunContext
 from hopjax.sweep.discover import list_experiments as list_experiments
 from hopjax.sweep.discover import load_config as load_config
@@ -43,6 +49,8 @@ __all__ = [
     "Row",
     "RunContext",
     "SweepResult",
+    "default_cache_dir",
+    "enable_compilation_cache",
     "expand_grid",
     "group_rows",
     "list_experiments",
