@@ -36,9 +36,10 @@ from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
 from hopjax.config import ConfigError, SweepConfig
-from hopjax.gsemm import DenseGSEMM, decide_episode
+from hopjax.gsemm import DenseGSEMM, EpisodeJudge, EpisodeRun
 from hopjax.patterns import random_bipolar
-from hopjax.sweep import Experiment, Row, RunContext
+from hopjax.sweep import Experiment, Row, RunContext, Stepper
+from hopjax.sweep.stepper import run_row
 
 from .gsemm_episodes import check_gsemm_config
 
@@ -68,9 +69,13 @@ class GSEMMCapacityConfig(SweepConfig):
     threshold: float = 0.8
     repeats: int = 3
     stall_time: float = 200.0
-    """A run with no new record for this long is decided a failure (``inf``: never)."""
+    """A run with no new record for this long is decided a failure (``inf``: never, appendix C's
+    criterion alone)."""
     early_stop: bool = True
-    """Stop integrating a row once its verdict is known (the verdict is the same either way)."""
+    """Stop integrating a row once its verdict is known (``false``: every row runs to its
+    horizon; the verdict is the same, the judgement being frozen once decided)."""
+    block: int = 10
+    """Saves integrated between two looks at the verdicts (a pool's slots refill this often)."""
     ladder_patience: int = 2
     """Stop climbing the K ladder for a (degree, α_c, seed) after this many consecutive failed
     K (0: run every K)."""
@@ -80,6 +85,8 @@ class GSEMMCapacityConfig(SweepConfig):
         check_gsemm_config(self)
         if not self.stall_time > 0:
             raise ConfigError(f"'stall_time' must be > 0; got {self.stall_time}.")
+        if self.block < 1:
+            raise ConfigError(f"'block' must be >= 1; got {self.block}.")
         if self.ladder_patience < 0:
             raise ConfigError(f"'ladder_patience' must be >= 0; got {self.ladder_patience}.")
         if min(self.degree) < 1:
@@ -103,22 +110,40 @@ def memories(p: dict[str, Any], key: PRNGKeyArray) -> Array:
     return random_bipolar(key, p["K_max"], p["N_f"])[: p["K"]]
 
 
-def gsemm_capacity_point(p: dict[str, Any], key: PRNGKeyArray, xi: Array) -> dict[str, Array]:
-    """One (degree, α_c, K, seed): the K-cycle of the seed's memories ``xi``, cue ξ1, RK4
-    until the verdict is known (appendix C's criterion; :func:`hopjax.gsemm.decide_episode`)."""
-    model = DenseGSEMM.from_params(xi, None, p)  # phi = None: the cycle ξ1 → … → ξK → ξ1
-    v = decide_episode(
-        model,
-        xi[0],
+def _judge(p: dict[str, Any]) -> EpisodeJudge:
+    return EpisodeJudge(
         t1=p["t1"],
         dt=p["dt"],
         save_every=p["save_every"],
         threshold=p["threshold"],
         repeats=p["repeats"],
-        start=0,
+        start_memory=0,
         stall_time=p["stall_time"],
-        early=p["early_stop"],
+        block=p["block"],
     )
+
+
+def _model(p: dict[str, Any], xi: Array) -> DenseGSEMM:
+    return DenseGSEMM.from_params(xi, None, p)  # phi = None: the cycle ξ1 → … → ξK → ξ1
+
+
+def _start(p: dict[str, Any], key: PRNGKeyArray, xi: Array) -> EpisodeRun:
+    return _judge(p).start(_model(p, xi), xi[0])
+
+
+def _advance(p: dict[str, Any], run: EpisodeRun, xi: Array) -> EpisodeRun:
+    return _judge(p).advance(_model(p, xi), run)
+
+
+def _decided(p: dict[str, Any], run: EpisodeRun) -> Array:
+    # without early_stop every row runs to its horizon (the reference the verdicts are tested
+    # against; the judgement is frozen once decided, so the verdict is the same)
+    judge = _judge(p)
+    return judge.decided(run) if p["early_stop"] else run.k >= judge.n_save
+
+
+def _result(p: dict[str, Any], run: EpisodeRun, xi: Array) -> dict[str, Array]:
+    v = _judge(p).verdict(_model(p, xi), run)
     f32 = lambda a: a.astype(jnp.float32)  # noqa: E731
     return {
         "success": f32(v.success),
@@ -128,6 +153,17 @@ def gsemm_capacity_point(p: dict[str, Any], key: PRNGKeyArray, xi: Array) -> dic
         "decided_at": f32(v.decided_at),
         "rk4_steps": f32(v.rk4_steps),
     }
+
+
+EPISODE = Stepper(_start, _advance, _decided, _result, slots=64)
+"""One row (degree, α_c, K, seed): the K-cycle of the seed's memories, cue ξ1, RK4 in blocks
+of ``block`` saves until appendix C's verdict is known (:class:`hopjax.gsemm.EpisodeJudge`).
+The rows of a seed run through a pool of ``slots`` slots that refill as rows are decided."""
+
+
+def gsemm_capacity_point(p: dict[str, Any], key: PRNGKeyArray, xi: Array) -> dict[str, Array]:
+    """One (degree, α_c, K, seed) on its own: :data:`EPISODE` run to its decision."""
+    return run_row(EPISODE, p, key, xi)
 
 
 def prune(ctx: RunContext, done: list[Row], pending: list[Row]) -> list[Row]:
@@ -259,6 +295,7 @@ EXPERIMENT = Experiment(
     name="gsemm_capacity",
     config=GSEMMCapacityConfig,
     fn=gsemm_capacity_point,
+    stepper=EPISODE,
     shared=memories,
     prune=prune,
     static=("K",),

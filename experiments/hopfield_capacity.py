@@ -108,9 +108,7 @@ def draws(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
     n, p_max, c = p["N"], p["P_max"], p["n_cues"]
     k_xi, k_cue, k_run = jax.random.split(key, 3)
     xi = random_bipolar(k_xi, p_max, n)
-    cues = jax.vmap(lambda k, s: flip(k, s, fraction=p["flip"]))(
-        jax.random.split(k_cue, c), xi[:c]
-    )
+    cues = jax.vmap(lambda k, s: flip(k, s, fraction=p["flip"]))(jax.random.split(k_cue, c), xi[:c])
     weights = rules.nested_weights(xi, p["loads"], p["rule"])
     return {"xi": xi, "cues": cues, "run_keys": jax.random.split(k_run, c), "weights": weights}
 

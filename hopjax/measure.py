@@ -465,7 +465,8 @@ def episode_update(
     other than ``start``), success once ``need`` correct steps are made (``need_per_memory`` =
     ``repeats · cycle_lengths(succ)``); plus one rule of its own: no record for ``stall_time``
     after the last one (or after ``t = 0``) decides failure — a run stalled in a mixed state.
-    Decided states stay as they are.
+    Decided states stay as they are. A first record other than ``start`` is a failure with
+    ``correct = 0`` (:func:`judge_episode` counts the correct steps after it).
     """
     rec = (top > threshold) & (lead != state.cur) & ~state.decided
     first = state.count == 0

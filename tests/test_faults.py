@@ -58,7 +58,28 @@ def test_every_rule_is_byte_identical_for_any_chunk_size(tmp_path):
     [
         (
             "hopfield_capacity",
-            ["N=[32, 48]", "alpha=[0.1, 0.3]", "seeds=2", "cues=8", "max_steps=20", "bootstrap=0"],
+            [
+                "N=[32]",
+                "alpha=[0.1, 0.3]",
+                "seeds=2",
+                "cues=8",
+                "max_steps=20",
+                "bootstrap=0",
+                "update=['sync']",
+            ],
+        ),
+        pytest.param(
+            "hopfield_capacity",
+            [
+                "N=[32, 48]",
+                "alpha=[0.1, 0.3]",
+                "seeds=2",
+                "cues=8",
+                "max_steps=20",
+                "bootstrap=0",
+                "update=['sync', 'async']",
+            ],
+            marks=pytest.mark.slow,
         ),
         (
             "gsemm_capacity",

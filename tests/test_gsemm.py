@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 
 from hopjax.activations import polynomial
-from hopjax.gsemm import GSEMM, DenseGSEMM, cycle_matrix, episodes_matrix
+from hopjax.gsemm import (
+    GSEMM,
+    DenseGSEMM,
+    EpisodeJudge,
+    cycle_matrix,
+    decide_episode,
+    episodes_matrix,
+    run_episode,
+)
 from hopjax.measure import decode_sequence, episode_success, successor
 from hopjax.patterns import random_bipolar
 from hopjax.solve import rk4_scan, simulate, simulate_fixed
@@ -210,6 +218,47 @@ def test_decode_and_success_criterion():
     assert not bool(ok3) and int(first_bad) == 5
     with pytest.raises(ValueError, match="more than one"):
         episodes_matrix([[0, 1], [1, 2]], 3)
+
+
+def test_online_verdict_equals_the_full_horizon_verdict():
+    """decide_episode (blocks of saves, stopped once decided) against run_episode (the whole
+    horizon, appendix C judged afterwards) on 16 runs (K = 4, degrees 1 and 3, α_c 0.01–1,
+    two seeds): the same success for every run, the same correct steps for every failure, and
+    less work. The stall rule (no record for 200 time units) only ever decides runs that fail
+    anyway."""
+    K, t1 = 4, 600.0
+    deg = jnp.repeat(jnp.array([1.0, 3.0]), 8)
+    ac = jnp.tile(jnp.array([0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0]), 2)
+    seed = jnp.tile(jnp.repeat(jnp.arange(2), 4), 2)
+
+    def model(d, a, s):
+        xi = random_bipolar(jax.random.PRNGKey(100 + s), K, 100)
+        return DenseGSEMM(xi, None, degree=d, alpha_c=a, beta_d=7.0, form="reference")
+
+    def full(d, a, s):
+        m = model(d, a, s)
+        return run_episode(m, m.xi[0], t1=t1)
+
+    def online(d, a, s, stall):
+        m = model(d, a, s)
+        return decide_episode(m, m.xi[0], t1=t1, stall_time=stall)
+
+    ref = jax.jit(jax.vmap(full))(deg, ac, seed)
+    for stall in (float("inf"), 200.0):
+        v = jax.jit(jax.vmap(online, (0, 0, 0, None)), static_argnums=3)(deg, ac, seed, stall)
+        ok, want = np.asarray(v.success), np.asarray(ref.success)
+        if stall == float("inf"):
+            np.testing.assert_array_equal(ok, want)
+            fail = ~want
+            np.testing.assert_array_equal(
+                np.asarray(v.correct_steps)[fail], np.asarray(ref.correct_steps)[fail]
+            )
+            assert 0 < ok.sum() < len(ok)  # both verdicts occur
+        else:
+            assert not np.any(ok & ~want) and not np.any(want & ~ok)
+        assert np.all(np.asarray(v.rk4_steps) <= 60000) and np.asarray(v.rk4_steps).min() < 60000
+    with pytest.raises(ValueError, match="stall_time"):
+        EpisodeJudge(t1=10.0, stall_time=0.0)
 
 
 def test_fig1_two_episodes_reference_form():

@@ -6,7 +6,17 @@ import numpy as np
 import pytest
 
 from hopjax.gsemm import episodes_matrix
-from hopjax.measure import Episode, crossing, crossing_times, judge_episode, leader, successor
+from hopjax.measure import (
+    Episode,
+    EpisodeState,
+    crossing,
+    crossing_times,
+    cycle_lengths,
+    episode_update,
+    judge_episode,
+    leader,
+    successor,
+)
 
 
 def test_crossing_down_first_and_up_last():
@@ -55,3 +65,49 @@ def test_judge_episode_and_leader():
         jnp.stack([lead, lead]), jnp.stack([top, 0.5 * top])
     )
     assert eps.success.tolist() == [True, False]  # below the 0.8 threshold nothing is recorded
+
+
+def test_online_judgement_equals_judging_the_whole_trace():
+    """episode_update save by save (no stall rule) decides exactly what judge_episode decides
+    from the whole trace, on 200 random traces of a 3- and a 4-cycle (mostly correct steps,
+    occasional wrong leaders and sub-threshold saves); a failure keeps its correct steps
+    (none when the first record is not the start, which judge_episode counts on from there)."""
+    phi = episodes_matrix([[0, 1, 2], [3, 4, 5, 6]], 7)
+    succ = successor(phi)
+    need = 3 * cycle_lengths(succ)
+    rng = np.random.default_rng(0)
+    L = 120
+    leads, tops, starts = [], [], []
+    for _ in range(200):
+        start = int(rng.integers(7))
+        lead, cur = [], start
+        while len(lead) < L:
+            lead += [cur] * int(rng.integers(1, 4))
+            cur = int(succ[cur]) if rng.random() > 0.04 else int(rng.integers(7))
+        leads.append(lead[:L])
+        tops.append(np.where(rng.random(L) < 0.1, 0.5, 0.9))
+        starts.append(start)
+    lead = jnp.asarray(leads, jnp.int32)
+    top = jnp.asarray(np.array(tops), jnp.float32)
+    start = jnp.asarray(starts, jnp.int32)
+
+    def online(lead, top, start):
+        def step(st, x):
+            t, le, to = x
+            return episode_update(st, t, le, to, succ, need, start=start), None
+
+        xs = (jnp.arange(L, dtype=jnp.float32), lead, top)
+        return jax.lax.scan(step, EpisodeState.initial(), xs)[0]
+
+    st = jax.jit(jax.vmap(online))(lead, top, start)
+    want = jax.vmap(lambda le, to, s: judge_episode(le, to, succ, start=s, max_len=L))(
+        lead, top, start
+    )
+    ok = np.asarray(want.success)
+    np.testing.assert_array_equal(np.asarray(st.success), ok)
+    assert 0 < ok.sum() < len(ok)
+    right_start = ~ok & (np.asarray(want.seq[:, 0]) == np.asarray(start))
+    np.testing.assert_array_equal(
+        np.asarray(st.correct)[right_start], np.asarray(want.correct_steps)[right_start]
+    )
+    assert np.all(np.asarray(st.correct)[~ok & ~right_start] == 0)  # a wrong first record

@@ -223,6 +223,29 @@ def test_shared_draws_give_the_same_bytes_as_per_row_evaluation(tmp_path):
     assert [g["rows_per_unit"] for g in groups] == [2, 2, 2, 2]
 
 
+def test_stepped_rows_pool_equals_row_by_row(tmp_path):
+    """A stepped experiment (rows decided after 1 to 16 blocks): pools of 1, 3 or 64 slots per
+    PRNG stream that refill as rows are decided give results.csv byte-identical to every row
+    run on its own to its decision (share_draws = false), at any chunk size."""
+    from hopjax.sweep import Stepper
+    from tests.toy import STEPPED
+
+    ref = run_sweep(toy(share_draws=False), tmp_path / "ref", exp=STEPPED, progress=False)
+    want = (tmp_path / "ref" / "results.csv").read_bytes()
+    counts = {r["count"] for r in ref.rows}
+    assert len(counts) > 3 and max(counts) > 3  # rows are decided at different blocks
+    for slots in (1, 3, 64):
+        stepper = dataclasses.replace(STEPPED.stepper, slots=slots)
+        exp = dataclasses.replace(STEPPED, stepper=stepper)
+        for chunk in (0, 1, 5):
+            out = tmp_path / f"s{slots}c{chunk}"
+            run_sweep(toy(chunk_size=chunk), out, exp=exp, progress=False)
+            assert (out / "results.csv").read_bytes() == want, (slots, chunk)
+    with pytest.raises(ValueError, match="give fn or a stepper"):
+        dataclasses.replace(STEPPED, fn=None, stepper=None)
+    assert isinstance(STEPPED.stepper, Stepper)
+
+
 def test_pruned_rows_are_written_with_a_status_and_never_rerun(tmp_path):
     from tests.toy import PRUNED
 

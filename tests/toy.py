@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from hopjax.config import ConfigError, SweepConfig
-from hopjax.sweep import Experiment, Row, RunContext
+from hopjax.sweep import Experiment, Row, RunContext, Stepper
 
 
 @dataclasses.dataclass
@@ -113,3 +113,31 @@ def prune_negative_seeds(ctx: RunContext, done: list[Row], pending: list[Row]) -
 
 
 PRUNED = dataclasses.replace(EXPERIMENT, prune=prune_negative_seeds)
+
+
+def _step_init(p: dict[str, Any], key: jax.Array, x: jax.Array) -> dict[str, jax.Array]:
+    return {"x": jnp.zeros(()), "i": jnp.zeros((), jnp.int32)}
+
+
+def _step_advance(p: dict[str, Any], st: dict, x: jax.Array) -> dict[str, jax.Array]:
+    return {"x": st["x"] + p["scale"] * jnp.abs(x[0]) + 0.25, "i": st["i"] + 1}
+
+
+def _step_decided(p: dict[str, Any], st: dict) -> jax.Array:
+    return (st["x"] >= p["width"]) | (st["i"] >= 50)
+
+
+def _step_result(p: dict[str, Any], st: dict, x: jax.Array) -> dict[str, jax.Array]:
+    sign = 1.0 if p["kind"] == "a" else -1.0
+    return {
+        "value": sign * st["x"] + p["offset"],
+        "count": st["i"].astype(jnp.float32),
+        "shifted": p["shift"].astype(jnp.float32) + p["width"],
+        "h": jnp.arange(3.0) * p["scale"],
+    }
+
+
+STEPPER = Stepper(_step_init, _step_advance, _step_decided, _step_result, slots=3)
+STEPPED = dataclasses.replace(SHARED, fn=None, stepper=STEPPER)
+"""The toy as a stepped experiment: a row adds ``scale·|x0| + 1/4`` per block until it reaches
+``width`` (rows take 1 to 16 blocks), through pools of 3 slots per stream."""

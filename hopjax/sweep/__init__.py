@@ -43,11 +43,13 @@ from hopjax.sweep.grid import group_rows as group_rows
 from hopjax.sweep.keys import row_keys as row_keys
 from hopjax.sweep.results import read_history as read_history
 from hopjax.sweep.results import read_results as read_results
+from hopjax.sweep.stepper import Stepper as Stepper
 
 __all__ = [
     "Experiment",
     "Row",
     "RunContext",
+    "Stepper",
     "SweepResult",
     "default_cache_dir",
     "enable_compilation_cache",

@@ -33,6 +33,7 @@ from hopjax.sweep.results import (
     read_results,
     rewrite,
 )
+from hopjax.sweep.stepper import run_pool
 
 __all__ = ["SweepResult", "run_sweep"]
 
@@ -105,8 +106,10 @@ class _Group:
 
             return jax.jit(jax.vmap(point))
 
-        def stream(dyn: dict[str, Array], key: PRNGKeyArray) -> dict:
+        def stream(dyn: dict[str, Array], key: PRNGKeyArray, count: Array) -> dict:
             shared = exp.shared({**p, **{k: dyn[k][0] for k in self.stream_keys}}, key)
+            if exp.stepper is not None:  # a pool of slots refilled as rows are decided
+                return run_pool(exp.stepper, p, dyn, count, key, shared)
             return jax.vmap(lambda d: exp.fn({**p, **d}, key, shared))(dyn)
 
         return jax.jit(jax.vmap(stream))
@@ -135,7 +138,8 @@ class _Group:
             full = [u + [u[-1]] * (self.m - len(u)) for u in padded]
             flat = dynamic_arrays(self.cfg, self.exp, [r for u in full for r in u])
             dyn = {k: v.reshape(self.size, self.m) for k, v in flat.items()}
-            yield rows, index, (dyn, keys)
+            counts = np.asarray([len(u) for u in part] + [0] * (self.size - len(part)), np.int32)
+            yield rows, index, (dyn, keys, counts)
 
     def per_row(self, index: list[int], out: dict[str, Any]) -> list[dict[str, Any]]:
         """A chunk's outputs, one dict per row (stream outputs ``(U, M, …)`` flattened)."""

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from jaxtyping import Array, PRNGKeyArray
 
 from hopjax.config import SweepConfig, grid_keys, parse_config
+from hopjax.sweep.stepper import Stepper, run_row
 
 if TYPE_CHECKING:
     from hopjax.sweep.context import RunContext
@@ -63,6 +64,11 @@ class Experiment:
     streams. ``share_draws = false`` (config) computes ``shared`` per row instead, the reference
     the shared evaluation is tested against.
 
+    **Early decision.** With a :class:`~hopjax.sweep.Stepper` (``fn`` may then be ``None``: it
+    runs one row to its decision) a row is advanced in blocks until its result is final, and
+    the rows of a PRNG stream run through a pool of slots that refill as rows are decided
+    (:mod:`hopjax.sweep.stepper`): work stops where the verdict is known.
+
     **Pruning.** ``prune(ctx, done, pending) -> rows`` is called before each static group with
     the rows finished so far and the group's pending rows; the rows it returns are not run but
     written with ``status = "pruned"`` (NaN metrics) — e.g. a capacity ladder that stops
@@ -72,7 +78,7 @@ class Experiment:
 
     name: str
     config: type[SweepConfig]
-    fn: Callable[[dict[str, Any], PRNGKeyArray], dict[str, Array]]
+    fn: Callable[..., dict[str, Array]] | None
     static: tuple[str, ...]
     metrics: tuple[str, ...]
     description: str = ""
@@ -86,8 +92,13 @@ class Experiment:
     history: tuple[str, ...] = ()
     shared: Callable[[dict[str, Any], PRNGKeyArray], Any] | None = None
     prune: Callable[[RunContext, list[Row], list[Row]], list[Row]] | None = None
+    stepper: Stepper | None = None
 
     def __post_init__(self) -> None:
+        if self.fn is None:
+            if self.stepper is None:
+                raise ValueError(f"{self.name}: give fn or a stepper.")
+            object.__setattr__(self, "fn", _row_function(self.stepper, self.shared is not None))
         hints = typing.get_type_hints(self.config)
         keys = grid_keys(self.config)
         for k in (*self.static, *self.key_exclude):
@@ -119,3 +130,10 @@ class Experiment:
         (:class:`~hopjax.config.ConfigError` naming the key otherwise); ``experiment`` may be
         left out."""
         return parse_config({"experiment": self.name, **raw}, self.config)
+
+
+def _row_function(stepper: Stepper, shared: bool) -> Callable[..., dict[str, Array]]:
+    """``fn`` of a stepped experiment: one row run to its decision."""
+    if shared:
+        return lambda p, key, sh: run_row(stepper, p, key, sh)
+    return lambda p, key: run_row(stepper, p, key, None)
