@@ -246,6 +246,36 @@ def test_stepped_rows_pool_equals_row_by_row(tmp_path):
     assert isinstance(STEPPED.stepper, Stepper)
 
 
+def test_deferred_rows_run_in_a_second_round_and_resume_alike(tmp_path):
+    """defer holds scale-2 rows back until their scale-1 partners are finished; prune then
+    skips those whose partner had value > 0. Groups run in two rounds (one, where every held
+    row was pruned), the pruned rows are exactly the rule's, and a run interrupted after every
+    single chunk and resumed each time writes the same results.csv."""
+    from tests.toy import ROUNDS
+
+    res = run_sweep(toy(), tmp_path / "a", exp=ROUNDS, progress=False)
+    by = {(r["kind"], r["n"], r["shift"], r["seed"], r["scale"]): r for r in res.rows}
+    n_pruned = 0
+    for (kind, n, shift, seed, scale), r in by.items():
+        if scale == 2.0:
+            want = "pruned" if by[(kind, n, shift, seed, 1.0)]["value"] > 0 else "done"
+            assert r["status"] == want
+            n_pruned += want == "pruned"
+    assert 0 < n_pruned < N_ROWS / 2
+    rounds = [g["rounds"] for g in res.metadata["runs"][0]["groups"]]
+    assert set(rounds) <= {1, 2} and 2 in rounds  # 1: every held row was pruned
+    cfg = toy(chunk_size=2)
+    ref = run_sweep(cfg, tmp_path / "b", exp=ROUNDS, progress=False)
+    for _ in range(40):
+        r = run_sweep(cfg, tmp_path / "c", exp=ROUNDS, progress=False, max_chunks=1)
+        if r.metadata["complete"]:
+            break
+    assert (tmp_path / "c" / "results.csv").read_bytes() == (
+        tmp_path / "b" / "results.csv"
+    ).read_bytes()
+    assert [x["status"] for x in ref.rows] == [x["status"] for x in res.rows]
+
+
 def test_pruned_rows_are_written_with_a_status_and_never_rerun(tmp_path):
     from tests.toy import PRUNED
 

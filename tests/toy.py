@@ -141,3 +141,23 @@ STEPPER = Stepper(_step_init, _step_advance, _step_decided, _step_result, slots=
 STEPPED = dataclasses.replace(SHARED, fn=None, stepper=STEPPER)
 """The toy as a stepped experiment: a row adds ``scale·|x0| + 1/4`` per block until it reaches
 ``width`` (rows take 1 to 16 blocks), through pools of 3 slots per stream."""
+
+
+def _partner(r: Row) -> tuple:
+    return (r["kind"], r["n"], r["shift"], r["seed"])
+
+
+def defer_scale_two(ctx: RunContext, done: list[Row], pending: list[Row]) -> list[Row]:
+    """Hold a scale-2 row back while its scale-1 partner is pending (a toy round rule)."""
+    waiting = {_partner(r) for r in pending if r["scale"] == 1.0}
+    return [r for r in pending if r["scale"] == 2.0 and _partner(r) in waiting]
+
+
+def prune_after_positive(ctx: RunContext, done: list[Row], pending: list[Row]) -> list[Row]:
+    """Skip a scale-2 row once its scale-1 partner finished with value > 0."""
+    good = {_partner(r) for r in done if r["scale"] == 1.0 and r["value"] > 0}
+    return [r for r in pending if r["scale"] == 2.0 and _partner(r) in good]
+
+
+ROUNDS = dataclasses.replace(EXPERIMENT, prune=prune_after_positive, defer=defer_scale_two)
+"""The toy in two rounds per group: scale 1 first; scale 2 only where scale 1 gave value <= 0."""

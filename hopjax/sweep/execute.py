@@ -206,63 +206,83 @@ def run_sweep(
     ctx = RunContext(exp, cfg, out)
     mesh = Mesh(np.asarray(jax.devices()), ("batch",))
     sharding = NamedSharding(mesh, PartitionSpec("batch"))
-    finished = read_results(results, cfg) if exp.prune is not None else []
+    adaptive = exp.prune is not None or exp.defer is not None
+    finished = read_results(results, cfg) if adaptive else []
+    status = {"status": "done"} if adaptive else {}
 
     groups_meta: list[dict[str, Any]] = []
     chunks_run = 0
+
+    def budget_left() -> bool:
+        return max_chunks is None or chunks_run < max_chunks
+
+    def run_rows(static: dict[str, Any], rows: list[Row], meta: dict[str, Any]) -> None:
+        """One round of a static group: compile, then every chunk, written as it finishes."""
+        nonlocal chunks_run
+        group = _Group(ctx, static, rows)
+        batched = group.program()
+        meta.update(chunk_size=group.size, rows_per_unit=group.m)
+        compiled = None
+        for part, index, args in group.chunks():
+            if not budget_left():
+                break
+            args = jax.device_put(args, sharding)
+            if compiled is None:
+                t0 = time.perf_counter()
+                compiled = batched.lower(*args).compile()
+                meta["compile_seconds"] = meta.get("compile_seconds", 0.0) + (
+                    time.perf_counter() - t0
+                )
+            t0 = time.perf_counter()
+            metrics = jax.device_get(compiled(*args))
+            meta["chunk_seconds"].append(time.perf_counter() - t0)
+            missing = set(exp.metrics) - set(metrics)
+            if missing:
+                raise RuntimeError(f"{exp.name} returned no {sorted(missing)}")
+            outs = group.per_row(index, metrics)
+            if hist_writer is not None:
+                hist_writer.append(history_rows(exp, part, outs))
+            done_rows = [
+                {**r, **status, **{m: float(o[m]) for m in exp.metrics}}
+                for r, o in zip(part, outs, strict=True)
+            ]
+            writer.append(done_rows)
+            if adaptive:
+                finished.extend(done_rows)
+            chunks_run += 1
+            advance(len(part))
+
     with _Progress(progress, total=len(all_rows), done=len(all_rows) - len(todo)) as advance:
         for static_values, rows in group_rows(todo, exp.static).items():
-            if max_chunks is not None and chunks_run >= max_chunks:
+            if not budget_left():
                 break
             static = dict(zip(exp.static, static_values, strict=True))
             meta: dict[str, Any] = {**static, "rows": len(rows), "chunk_seconds": []}
-            if exp.prune is not None:
-                skip = {row_id(r, keys) for r in exp.prune(ctx, finished, rows)}
-                pruned = [
-                    {**r, "status": "pruned", **dict.fromkeys(exp.metrics, math.nan)}
-                    for r in rows
-                    if row_id(r, keys) in skip
-                ]
-                if pruned:
-                    writer.append(pruned)
-                    finished += pruned
-                    advance(len(pruned))
-                rows = [r for r in rows if row_id(r, keys) not in skip]
-                meta["pruned"] = len(pruned)
-            if not rows:
-                groups_meta.append(meta)
-                continue
-            group = _Group(ctx, static, rows)
-            batched = group.program()
-            meta.update(chunk_size=group.size, rows_per_unit=group.m)
-            compiled = None
-            for part, index, args in group.chunks():
-                if max_chunks is not None and chunks_run >= max_chunks:
-                    break
-                args = jax.device_put(args, sharding)
-                if compiled is None:
-                    t0 = time.perf_counter()
-                    compiled = batched.lower(*args).compile()
-                    meta["compile_seconds"] = time.perf_counter() - t0
-                t0 = time.perf_counter()
-                metrics = jax.device_get(compiled(*args))
-                meta["chunk_seconds"].append(time.perf_counter() - t0)
-                missing = set(exp.metrics) - set(metrics)
-                if missing:
-                    raise RuntimeError(f"{exp.name} returned no {sorted(missing)}")
-                outs = group.per_row(index, metrics)
-                if hist_writer is not None:
-                    hist_writer.append(history_rows(exp, part, outs))
-                status = {"status": "done"} if exp.prune is not None else {}
-                done_rows = [
-                    {**r, **status, **{m: float(o[m]) for m in exp.metrics}}
-                    for r, o in zip(part, outs, strict=True)
-                ]
-                writer.append(done_rows)
+            pending = rows
+            while pending and budget_left():  # rounds: prune, hold back, run the rest
                 if exp.prune is not None:
-                    finished += done_rows
-                chunks_run += 1
-                advance(len(part))
+                    skip = {row_id(r, keys) for r in exp.prune(ctx, finished, pending)}
+                    pruned = [
+                        {**r, "status": "pruned", **dict.fromkeys(exp.metrics, math.nan)}
+                        for r in pending
+                        if row_id(r, keys) in skip
+                    ]
+                    if pruned:
+                        writer.append(pruned)
+                        finished.extend(pruned)
+                        advance(len(pruned))
+                    pending = [r for r in pending if row_id(r, keys) not in skip]
+                    meta["pruned"] = meta.get("pruned", 0) + len(pruned)
+                if not pending:
+                    break
+                now = pending
+                if exp.defer is not None:
+                    held = {row_id(r, keys) for r in exp.defer(ctx, finished, pending)}
+                    now = [r for r in pending if row_id(r, keys) not in held] or pending
+                ids = {row_id(r, keys) for r in now}
+                pending = [r for r in pending if row_id(r, keys) not in ids]
+                meta["rounds"] = meta.get("rounds", 0) + 1
+                run_rows(static, now, meta)
             groups_meta.append(meta)
             # timings survive an interruption: this invocation's entry is rewritten per group
             _metadata(out, started, t_start, groups_meta, len(all_rows), len(todo), False)

@@ -72,8 +72,15 @@ class Experiment:
     **Pruning.** ``prune(ctx, done, pending) -> rows`` is called before each static group with
     the rows finished so far and the group's pending rows; the rows it returns are not run but
     written with ``status = "pruned"`` (NaN metrics) — e.g. a capacity ladder that stops
-    climbing once capacity is settled. Experiments with ``prune`` get a ``status`` column
-    (``"done"`` / ``"pruned"``), which resume, ``derive`` and summaries see.
+    climbing once capacity is settled. Experiments with ``prune`` or ``defer`` get a ``status``
+    column (``"done"`` / ``"pruned"``), which resume, ``derive`` and summaries see.
+
+    **Rounds.** ``defer(ctx, done, pending) -> rows`` holds rows of a static group back until
+    the group's other pending rows are finished; then ``prune`` and ``defer`` are asked again
+    about the rows held back (a round that would hold everything back runs it all). E.g. try
+    the hyperparameter that worked at the previous rung of a ladder first, and the others only
+    where it failed. Both hooks must decide from ``done`` alone, so a resumed run takes the
+    same decisions.
     """
 
     name: str
@@ -92,6 +99,7 @@ class Experiment:
     history: tuple[str, ...] = ()
     shared: Callable[[dict[str, Any], PRNGKeyArray], Any] | None = None
     prune: Callable[[RunContext, list[Row], list[Row]], list[Row]] | None = None
+    defer: Callable[[RunContext, list[Row], list[Row]], list[Row]] | None = None
     stepper: Stepper | None = None
 
     def __post_init__(self) -> None:
@@ -117,7 +125,7 @@ class Experiment:
     @property
     def columns(self) -> list[str]:
         """The columns of ``results.csv`` (before ``derive``'s)."""
-        status = ["status"] if self.prune is not None else []
+        status = ["status"] if self.prune is not None or self.defer is not None else []
         return [*self.grid_keys, "seed", *status, *self.metrics]
 
     @property
