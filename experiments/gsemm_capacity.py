@@ -21,7 +21,14 @@ ladder (4 … 128) it costs Σ_K max(K)² against Σ_K K² here — 5.3× more w
 needs sequential rounds of separate compiled runs, each as slow as its largest K. Integration:
 a lean ``lax.scan`` RK4 (:func:`hopjax.solve.rk4_scan`, identical steps to diffrax's, 2.2× faster
 on CPU) keeping only the leading overlap every ``save_every``.
-"""
+
+**Work avoided.** Rows are judged online and stop at their verdict (``early_stop``); a seed's
+rows run through a pool of slots that refill as rows are decided (:data:`EPISODE`); a
+(degree, α_c, seed) stops climbing after ``ladder_patience`` failed K; and with
+``alpha_c_search = "incumbent"`` (the default) each (degree, seed) runs at each K first the α_c
+that succeeded at its previous K, and its other α_c only where that one failed. Rows not run are
+written with ``status = "pruned"``; ``summary.json``'s ``work`` counts rows run, rows not needed
+and RK4 steps executed against the full protocol's."""
 
 from __future__ import annotations
 
@@ -77,8 +84,15 @@ class GSEMMCapacityConfig(SweepConfig):
     block: int = 10
     """Saves integrated between two looks at the verdicts (a pool's slots refill this often)."""
     ladder_patience: int = 2
-    """Stop climbing the K ladder for a (degree, α_c, seed) after this many consecutive failed
-    K (0: run every K)."""
+    """Stop climbing the K ladder for a (degree, α_c, seed) after this many failed K in a row
+    among the K it was run at (0: run every K)."""
+    alpha_c_search: Literal["every", "incumbent"] = "incumbent"
+    """``every``: every α_c runs at every K. ``incumbent``: at each K a (degree, seed) first runs
+    only the α_c that succeeded at its previous K (the one that took the fewest RK4 steps); the
+    other α_c run only where it failed, and are not needed (status ``pruned``) where it succeeded.
+    The capacity is the same whenever success at a K does not depend on which α_c is tried first
+    — it does not, capacity being the largest K retrieved at *any* α_c — except through
+    ``ladder_patience``, which under ``incumbent`` counts only the K an α_c was run at."""
 
     def check(self) -> None:
         super().check()
@@ -89,6 +103,10 @@ class GSEMMCapacityConfig(SweepConfig):
             raise ConfigError(f"'block' must be >= 1; got {self.block}.")
         if self.ladder_patience < 0:
             raise ConfigError(f"'ladder_patience' must be >= 0; got {self.ladder_patience}.")
+        if self.alpha_c_search not in ("every", "incumbent"):
+            raise ConfigError(
+                f"'alpha_c_search' must be 'every' or 'incumbent'; got {self.alpha_c_search!r}."
+            )
         if min(self.degree) < 1:
             raise ConfigError(f"'degree' must be >= 1; got {self.degree}.")
         if min(self.alpha_c) < 0:
@@ -166,25 +184,72 @@ def gsemm_capacity_point(p: dict[str, Any], key: PRNGKeyArray, xi: Array) -> dic
     return run_row(EPISODE, p, key, xi)
 
 
-def prune(ctx: RunContext, done: list[Row], pending: list[Row]) -> list[Row]:
-    """The ladder rule: a (degree, α_c, seed) stops climbing the K ladder after
-    ``ladder_patience`` consecutive failed K (its capacity is then settled: the largest K it
-    retrieved so far). Rows pruned before are failures of their K."""
-    patience = ctx.cfg.ladder_patience
-    if patience == 0:
-        return []
-    ladder = sorted(ctx.cfg.K)
-    results: dict[tuple, dict[int, bool]] = {}
+def _outcomes(cfg: GSEMMCapacityConfig, done: list[Row]) -> tuple[dict, set, dict]:
+    """From the finished rows: per (degree, α_c, seed) its outcome per K (True: retrieved,
+    False: failed or pruned as dead; K where its (degree, seed) succeeded at another α_c and it
+    was not run are left out), the (degree, seed, K) that succeeded, and per (degree, seed, K)
+    the α_c that succeeded with the fewest RK4 steps."""
+    won: set[tuple] = set()
+    fastest: dict[tuple, tuple[float, float]] = {}
     for r in done:
-        ok = r["status"] == "done" and r["success"] == 1
-        results.setdefault((r["degree"], r["alpha_c"], r["seed"]), {})[r["K"]] = ok
+        if r["status"] == "done" and r["success"] == 1:
+            pair = (r["degree"], r["seed"], r["K"])
+            won.add(pair)
+            cand = (r["rk4_steps"], r["alpha_c"])
+            fastest[pair] = min(fastest.get(pair, cand), cand)
+    tried: dict[tuple, dict[int, bool]] = {}
+    for r in done:
+        ran = r["status"] == "done"
+        if not ran and (r["degree"], r["seed"], r["K"]) in won:
+            continue  # not needed at this K: says nothing about this α_c
+        ok = ran and r["success"] == 1
+        tried.setdefault((r["degree"], r["alpha_c"], r["seed"]), {})[r["K"]] = ok
+    return tried, won, {k: v[1] for k, v in fastest.items()}
+
+
+def prune(ctx: RunContext, done: list[Row], pending: list[Row]) -> list[Row]:
+    """The ladder rules. (1) A (degree, α_c, seed) stops climbing the K ladder after
+    ``ladder_patience`` failed K in a row among the K it was run at (its capacity at that α_c is
+    then settled); once every α_c of a (degree, seed) has stopped, so has the pair. (2) With
+    ``alpha_c_search = "incumbent"``, the rows of a (degree, seed) at a K where another α_c
+    already succeeded are not needed."""
+    cfg = ctx.cfg
+    tried, won, _ = _outcomes(cfg, done)
+    patience = cfg.ladder_patience
     out = []
     for r in pending:
-        tried = results.get((r["degree"], r["alpha_c"], r["seed"]), {})
-        below = [k for k in ladder if k < r["K"]][-patience:]
-        if len(below) == patience and all(k in tried and not tried[k] for k in below):
+        if cfg.alpha_c_search == "incumbent" and (r["degree"], r["seed"], r["K"]) in won:
+            out.append(r)
+            continue
+        if patience == 0:
+            continue
+        hist = tried.get((r["degree"], r["alpha_c"], r["seed"]), {})
+        last = [hist[k] for k in sorted(hist) if k < r["K"]][-patience:]
+        if len(last) == patience and not any(last):
             out.append(r)
     return out
+
+
+def defer(ctx: RunContext, done: list[Row], pending: list[Row]) -> list[Row]:
+    """``alpha_c_search = "incumbent"``: a (degree, seed) whose previous K succeeded runs the α_c
+    that succeeded there (the fastest) first; its other α_c wait for that verdict."""
+    cfg = ctx.cfg
+    if cfg.alpha_c_search != "incumbent":
+        return []
+    ladder = sorted(cfg.K)
+    _, _, fastest = _outcomes(cfg, done)
+    waiting = {(r["degree"], r["alpha_c"], r["seed"], r["K"]) for r in pending}
+    held = []
+    for r in pending:
+        below = [k for k in ladder if k < r["K"]]
+        if not below:
+            continue
+        inc = fastest.get((r["degree"], r["seed"], below[-1]))
+        if inc is None or inc == r["alpha_c"]:
+            continue
+        if (r["degree"], inc, r["seed"], r["K"]) in waiting:
+            held.append(r)
+    return held
 
 
 def _row_bytes(cfg: GSEMMCapacityConfig, p: dict[str, Any]) -> int:
@@ -253,9 +318,12 @@ def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
     full_k = sum(
         r["K"] * math.ceil(max(cfg.t_min, cfg.t_per_memory * r["K"]) / cfg.dt) for r in rows
     )
+    won = {(r["degree"], r["seed"], r["K"]) for r in done if r["success"] == 1}
+    moot = [r for r in rows if r["status"] != "done" and (r["degree"], r["seed"], r["K"]) in won]
     work = {
         "rows_run": len(done),
         "rows_pruned": len(rows) - len(done),
+        "rows_not_needed": len(moot),
         "rk4_steps_full_protocol": full,
         "rk4_steps_executed": int(sum(r["rk4_steps"] for r in done)),
         "K_weighted_fraction": sum(r["rk4_steps"] * r["K"] for r in done) / full_k,
@@ -265,7 +333,7 @@ def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
         "work": work,
         "K": sorted(cfg.K),
         "capacity": table,
-        "all_finite": bool(all(r["finite"] == 1 for r in rows)),
+        "all_finite": bool(all(r["finite"] == 1 for r in done)),
         "form": cfg.form,
         "beta_d": cfg.beta_d,
     }
@@ -298,6 +366,7 @@ EXPERIMENT = Experiment(
     stepper=EPISODE,
     shared=memories,
     prune=prune,
+    defer=defer,
     static=("K",),
     metrics=("success", "correct_steps", "n_retrieved", "finite", "decided_at", "rk4_steps"),
     description="Dense GSEMM Fig. 3: sequence capacity vs polynomial degree.",

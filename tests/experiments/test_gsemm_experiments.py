@@ -47,3 +47,76 @@ def test_gsemm_episodes_experiment(tmp_path):
     assert res.rows[0]["success"] == 1 and res.rows[0]["finite"] == 1
     for name in ("overlaps.png", "energy.png", "fixed_points.png"):
         assert (tmp_path / name).stat().st_size > 0
+
+
+def _ctx(**cfg):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(cfg=load_experiment_config({"experiment": "gsemm_capacity", **cfg})[1])
+
+
+def _row(deg, ac, K, seed=0, status="done", success=0.0, steps=100.0):
+    return {"degree": deg, "alpha_c": ac, "K": K, "seed": seed, "status": status,
+            "success": success, "rk4_steps": steps}  # fmt: skip
+
+
+def test_incumbent_rules_on_synthetic_rows():
+    """The α_c search hooks decide from finished rows alone: the fastest α_c that succeeded at
+    the previous K runs first; the others wait, and are not needed once one succeeds; an α_c is
+    dropped after ``ladder_patience`` failures among the K it was run at."""
+    from experiments.gsemm_capacity import defer, prune
+
+    ctx = _ctx(alpha_c=[0.2, 0.5, 1.0], K=[4, 6, 8, 10], ladder_patience=2)
+    done = [  # K = 4: every α_c ran; 0.5 and 1.0 succeeded, 1.0 faster
+        _row(1, 0.2, 4),
+        _row(1, 0.5, 4, success=1.0, steps=900.0),
+        _row(1, 1.0, 4, success=1.0, steps=500.0),
+    ]
+    pending = [_row(1, ac, 6, status="") for ac in (0.2, 0.5, 1.0)]
+    assert prune(ctx, done, pending) == []
+    assert [r["alpha_c"] for r in defer(ctx, done, pending)] == [0.2, 0.5]
+    # the incumbent succeeded at K = 6: the others are not needed there
+    done6 = [*done, _row(1, 1.0, 6, success=1.0, steps=700.0)]
+    assert [r["alpha_c"] for r in prune(ctx, done6, pending[:2])] == [0.2, 0.5]
+    done6 += [_row(1, 0.2, 6, status="pruned"), _row(1, 0.5, 6, status="pruned")]
+    # K = 8: the incumbent fails, the others are no longer held back and run
+    done8 = [*done6, _row(1, 1.0, 8)]
+    rest8 = [_row(1, ac, 8, status="") for ac in (0.2, 0.5)]
+    assert defer(ctx, done8, rest8) == []
+    # 0.2 failed at 4 and (run) at 8: two failures among the K it ran at -> dropped at 10;
+    # its 'not needed' K = 6 does not count as a failure; 0.5 and 1.0 stay
+    done8 += [_row(1, 0.2, 8), _row(1, 0.5, 8, success=1.0, steps=800.0)]
+    pending10 = [_row(1, ac, 10, status="") for ac in (0.2, 0.5, 1.0)]
+    assert [r["alpha_c"] for r in prune(ctx, done8, pending10)] == [0.2]
+    assert [r["alpha_c"] for r in defer(ctx, done8, pending10)] == [0.2, 1.0]
+    # 'every' runs every α_c at every K (only the patience rule prunes)
+    every = _ctx(alpha_c=[0.2, 0.5, 1.0], K=[4, 6, 8, 10], alpha_c_search="every")
+    assert defer(every, done, pending) == [] and prune(every, done6, pending[:2]) == []
+
+
+@pytest.mark.slow
+def test_incumbent_search_same_capacity_as_every_alpha_c(tmp_path):
+    """The incumbent α_c search with ladder patience 2 gives the capacity of the full grid
+    (every α_c at every K) on a reduced grid, and runs fewer rows and RK4 steps."""
+    base = {
+        "experiment": "gsemm_capacity",
+        "seeds": 2,
+        "degree": [1, 3],
+        "alpha_c": [0.1, 0.2, 0.5, 1.0],
+        "K": [4, 6, 8, 10, 12],
+        "dt": 0.05,
+        "plot": {"dpi": 50},
+    }
+    runs = {}
+    for name, extra in {
+        "incumbent": {"alpha_c_search": "incumbent", "ladder_patience": 2},
+        "every": {"alpha_c_search": "every", "ladder_patience": 0},
+    }.items():
+        cfg = load_experiment_config({**base, **extra})[1]
+        runs[name] = run_sweep(cfg, tmp_path / name, progress=False).summary
+    cap = {n: {d: v["capacities"] for d, v in s["capacity"].items()} for n, s in runs.items()}
+    assert cap["incumbent"] == cap["every"]
+    assert cap["every"]["3"] == [12.0, 12.0]  # degree 3 retrieves the whole ladder
+    inc, every = runs["incumbent"]["work"], runs["every"]["work"]
+    assert inc["rows_run"] < every["rows_run"] == 80
+    assert inc["rk4_steps_executed"] < 0.5 * every["rk4_steps_executed"]
