@@ -24,7 +24,7 @@ on CPU) keeping only the leading overlap every ``save_every``.
 
 **Work avoided.** Rows are judged online and stop at their verdict (``early_stop``); a seed's
 rows run through a pool of slots that refill as rows are decided (:data:`EPISODE`); a
-(degree, α_c, seed) stops climbing after ``ladder_patience`` failed K; and with
+(degree, seed) stops climbing after ``ladder_patience`` consecutive K retrieved at no α_c; and with
 ``alpha_c_search = "incumbent"`` (the default) each (degree, seed) runs at each K first the α_c
 that succeeded at its previous K, and its other α_c only where that one failed. Rows not run are
 written with ``status = "pruned"``; ``summary.json``'s ``work`` counts rows run, rows not needed
@@ -84,15 +84,14 @@ class GSEMMCapacityConfig(SweepConfig):
     block: int = 10
     """Saves integrated between two looks at the verdicts (a pool's slots refill this often)."""
     ladder_patience: int = 2
-    """Stop climbing the K ladder for a (degree, α_c, seed) after this many failed K in a row
-    among the K it was run at (0: run every K)."""
+    """Stop climbing the K ladder for a (degree, seed) after this many consecutive K at which
+    no α_c succeeded (0: run every K)."""
     alpha_c_search: Literal["every", "incumbent"] = "incumbent"
     """``every``: every α_c runs at every K. ``incumbent``: at each K a (degree, seed) first runs
     only the α_c that succeeded at its previous K (the one that took the fewest RK4 steps); the
     other α_c run only where it failed, and are not needed (status ``pruned``) where it succeeded.
-    The capacity is the same whenever success at a K does not depend on which α_c is tried first
-    — it does not, capacity being the largest K retrieved at *any* α_c — except through
-    ``ladder_patience``, which under ``incumbent`` counts only the K an α_c was run at."""
+    The capacity is the same as with ``every``: it is the largest K retrieved at *any* α_c, and
+    whether a K is retrieved does not depend on which α_c is tried first."""
 
     def check(self) -> None:
         super().check()
@@ -184,48 +183,36 @@ def gsemm_capacity_point(p: dict[str, Any], key: PRNGKeyArray, xi: Array) -> dic
     return run_row(EPISODE, p, key, xi)
 
 
-def _outcomes(cfg: GSEMMCapacityConfig, done: list[Row]) -> tuple[dict, set, dict]:
-    """From the finished rows: per (degree, α_c, seed) its outcome per K (True: retrieved,
-    False: failed or pruned as dead; K where its (degree, seed) succeeded at another α_c and it
-    was not run are left out), the (degree, seed, K) that succeeded, and per (degree, seed, K)
-    the α_c that succeeded with the fewest RK4 steps."""
-    won: set[tuple] = set()
+def _outcomes(done: list[Row]) -> tuple[set, dict]:
+    """From the finished rows: the (degree, seed, K) retrieved at some α_c, and for each the α_c
+    that succeeded with the fewest RK4 steps."""
     fastest: dict[tuple, tuple[float, float]] = {}
     for r in done:
         if r["status"] == "done" and r["success"] == 1:
             pair = (r["degree"], r["seed"], r["K"])
-            won.add(pair)
             cand = (r["rk4_steps"], r["alpha_c"])
             fastest[pair] = min(fastest.get(pair, cand), cand)
-    tried: dict[tuple, dict[int, bool]] = {}
-    for r in done:
-        ran = r["status"] == "done"
-        if not ran and (r["degree"], r["seed"], r["K"]) in won:
-            continue  # not needed at this K: says nothing about this α_c
-        ok = ran and r["success"] == 1
-        tried.setdefault((r["degree"], r["alpha_c"], r["seed"]), {})[r["K"]] = ok
-    return tried, won, {k: v[1] for k, v in fastest.items()}
+    return set(fastest), {k: v[1] for k, v in fastest.items()}
 
 
 def prune(ctx: RunContext, done: list[Row], pending: list[Row]) -> list[Row]:
-    """The ladder rules. (1) A (degree, α_c, seed) stops climbing the K ladder after
-    ``ladder_patience`` failed K in a row among the K it was run at (its capacity at that α_c is
-    then settled); once every α_c of a (degree, seed) has stopped, so has the pair. (2) With
-    ``alpha_c_search = "incumbent"``, the rows of a (degree, seed) at a K where another α_c
-    already succeeded are not needed."""
+    """The ladder rules. (1) A (degree, seed) stops climbing the K ladder after
+    ``ladder_patience`` consecutive K of the ladder at which no α_c succeeded (its capacity is
+    then settled). (2) With ``alpha_c_search = "incumbent"``, the rows of a (degree, seed) at a
+    K where another α_c already succeeded are not needed. (Dropping single α_c after failures
+    was tried and lost capacity: at degree 1 an α_c that failed at K = 4–8 retrieved K = 10.)"""
     cfg = ctx.cfg
-    tried, won, _ = _outcomes(cfg, done)
+    won, _ = _outcomes(done)
+    ladder = sorted(cfg.K)
     patience = cfg.ladder_patience
     out = []
     for r in pending:
-        if cfg.alpha_c_search == "incumbent" and (r["degree"], r["seed"], r["K"]) in won:
+        pair = (r["degree"], r["seed"])
+        if cfg.alpha_c_search == "incumbent" and (*pair, r["K"]) in won:
             out.append(r)
             continue
-        if patience == 0:
-            continue
-        hist = tried.get((r["degree"], r["alpha_c"], r["seed"]), {})
-        last = [hist[k] for k in sorted(hist) if k < r["K"]][-patience:]
-        if len(last) == patience and not any(last):
+        below = [k for k in ladder if k < r["K"]][-patience:] if patience else []
+        if below and len(below) == patience and not any((*pair, k) in won for k in below):
             out.append(r)
     return out
 
@@ -237,7 +224,7 @@ def defer(ctx: RunContext, done: list[Row], pending: list[Row]) -> list[Row]:
     if cfg.alpha_c_search != "incumbent":
         return []
     ladder = sorted(cfg.K)
-    _, _, fastest = _outcomes(cfg, done)
+    _, fastest = _outcomes(done)
     waiting = {(r["degree"], r["alpha_c"], r["seed"], r["K"]) for r in pending}
     held = []
     for r in pending:

@@ -62,11 +62,12 @@ def _row(deg, ac, K, seed=0, status="done", success=0.0, steps=100.0):
 
 def test_incumbent_rules_on_synthetic_rows():
     """The α_c search hooks decide from finished rows alone: the fastest α_c that succeeded at
-    the previous K runs first; the others wait, and are not needed once one succeeds; an α_c is
-    dropped after ``ladder_patience`` failures among the K it was run at."""
+    the previous K runs first; the others wait, and are not needed once one succeeds; a
+    (degree, seed) stops climbing after ``ladder_patience`` consecutive K retrieved at no α_c,
+    and an α_c that failed before is still tried (it may retrieve a larger K)."""
     from experiments.gsemm_capacity import defer, prune
 
-    ctx = _ctx(alpha_c=[0.2, 0.5, 1.0], K=[4, 6, 8, 10], ladder_patience=2)
+    ctx = _ctx(alpha_c=[0.2, 0.5, 1.0], K=[4, 6, 8, 10, 12], ladder_patience=2)
     done = [  # K = 4: every α_c ran; 0.5 and 1.0 succeeded, 1.0 faster
         _row(1, 0.2, 4),
         _row(1, 0.5, 4, success=1.0, steps=900.0),
@@ -79,18 +80,22 @@ def test_incumbent_rules_on_synthetic_rows():
     done6 = [*done, _row(1, 1.0, 6, success=1.0, steps=700.0)]
     assert [r["alpha_c"] for r in prune(ctx, done6, pending[:2])] == [0.2, 0.5]
     done6 += [_row(1, 0.2, 6, status="pruned"), _row(1, 0.5, 6, status="pruned")]
-    # K = 8: the incumbent fails, the others are no longer held back and run
+    # K = 8: the incumbent fails, the others are no longer held back and run (0.2 too, though
+    # it failed at K = 4)
     done8 = [*done6, _row(1, 1.0, 8)]
     rest8 = [_row(1, ac, 8, status="") for ac in (0.2, 0.5)]
-    assert defer(ctx, done8, rest8) == []
-    # 0.2 failed at 4 and (run) at 8: two failures among the K it ran at -> dropped at 10;
-    # its 'not needed' K = 6 does not count as a failure; 0.5 and 1.0 stay
-    done8 += [_row(1, 0.2, 8), _row(1, 0.5, 8, success=1.0, steps=800.0)]
+    assert defer(ctx, done8, rest8) == [] and prune(ctx, done8, rest8) == []
+    # every α_c fails at K = 8 and K = 10: the pair stops climbing at K = 12 (not at 10)
+    done8 += [_row(1, 0.2, 8), _row(1, 0.5, 8)]
     pending10 = [_row(1, ac, 10, status="") for ac in (0.2, 0.5, 1.0)]
-    assert [r["alpha_c"] for r in prune(ctx, done8, pending10)] == [0.2]
-    assert [r["alpha_c"] for r in defer(ctx, done8, pending10)] == [0.2, 1.0]
+    assert prune(ctx, done8, pending10) == [] and defer(ctx, done8, pending10) == []
+    done10 = done8 + [_row(1, ac, 10) for ac in (0.2, 0.5, 1.0)]
+    pending12 = [_row(1, ac, 12, status="") for ac in (0.2, 0.5, 1.0)]
+    assert prune(ctx, done10, pending12) == pending12
+    other = [_row(2, 0.2, 10, success=1.0)]  # another degree retrieved K = 10: it climbs on
+    assert prune(ctx, done10 + other, [_row(2, 0.2, 12, status="")]) == []
     # 'every' runs every α_c at every K (only the patience rule prunes)
-    every = _ctx(alpha_c=[0.2, 0.5, 1.0], K=[4, 6, 8, 10], alpha_c_search="every")
+    every = _ctx(alpha_c=[0.2, 0.5, 1.0], K=[4, 6, 8, 10, 12], alpha_c_search="every")
     assert defer(every, done, pending) == [] and prune(every, done6, pending[:2]) == []
 
 
