@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hopjax.config import ConfigError, load_toml
@@ -50,19 +52,23 @@ def run(
     ] = False,
 ) -> None:
     """Run (or resume, into the same --out) the sweep a config describes."""
-    from hopjax.sweep import enable_compilation_cache, load_config, run_sweep
+    from hopjax.sweep import RunError, enable_compilation_cache, load_config, run_sweep
 
     if not no_cache:
         enable_compilation_cache(cache_dir)
     try:
         exp, cfg = load_config(config, set_ or [])
         if out is None:
-            stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            # the process id keeps two runs started in the same second apart
+            stamp = f"{_dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
             out = Path("runs") / exp.name / stamp
         result = run_sweep(cfg, out, exp=exp, progress=not quiet)
     except ConfigError as e:
-        err.print(f"[red]config error:[/red] {e}", highlight=False, soft_wrap=True)
+        err.print(f"[red]config error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+    except RunError as e:
+        err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     meta = result.metadata
     console = Console()
     console.print(

@@ -9,6 +9,7 @@ an impossible value raises :class:`ConfigError` naming the key and what was expe
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 import types
 import typing
@@ -68,18 +69,45 @@ class SweepConfig:
     share_draws: bool = True
     plot: PlotConfig = dataclasses.field(default_factory=PlotConfig)
 
+    ALLOW_INF: typing.ClassVar[tuple[str, ...]] = ()
+    """Float keys for which ``inf`` means something (e.g. "never"); NaN is refused everywhere."""
+
+    MAX_SEEDS: typing.ClassVar[int] = 1_000_000
+
     def check(self) -> None:
-        """Value checks beyond types; subclasses extend (and call ``super().check()``)."""
-        if self.seeds < 1:
-            raise ConfigError(f"'seeds' must be >= 1; got {self.seeds}.")
+        """Value checks beyond types; subclasses extend (and call ``super().check()``).
+
+        Here, for every experiment: no NaN (and no ``inf`` outside :attr:`ALLOW_INF`) in any
+        float key or list, no empty or duplicated list, seeds within the PRNG's range."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            items = value if isinstance(value, list) else [value]
+            if isinstance(value, list):
+                if not value:
+                    raise ConfigError(f"'{f.name}' must not be empty.")
+                seen = [v for i, v in enumerate(value) if v in value[:i]]
+                if seen:
+                    raise ConfigError(f"'{f.name}' lists {seen[0]!r} twice; got {value}.")
+            for v in items:
+                if isinstance(v, float) and (
+                    math.isnan(v) or (math.isinf(v) and f.name not in self.ALLOW_INF)
+                ):
+                    raise ConfigError(f"'{f.name}' must be a finite number; got {value}.")
+        if not 1 <= self.seeds <= self.MAX_SEEDS:
+            raise ConfigError(f"'seeds' must lie in [1, {self.MAX_SEEDS}]; got {self.seeds}.")
+        if not 0 <= self.base_seed <= 2**32 - self.seeds:
+            raise ConfigError(
+                "'base_seed' must lie in [0, 2**32 - seeds] (seeds are 32-bit PRNG keys); "
+                f"got {self.base_seed}."
+            )
         if self.memory_mb < 1:
             raise ConfigError(f"'memory_mb' must be >= 1; got {self.memory_mb}.")
         if self.chunk_size < 0:
             raise ConfigError(
                 f"'chunk_size' must be >= 0 (0 = from memory_mb); got {self.chunk_size}."
             )
-        if self.plot.dpi < 10:
-            raise ConfigError(f"'plot.dpi' must be >= 10; got {self.plot.dpi}.")
+        if not 10 <= self.plot.dpi <= 1200:
+            raise ConfigError(f"'plot.dpi' must lie in [10, 1200]; got {self.plot.dpi}.")
 
 
 EXECUTION_KEYS = frozenset({"memory_mb", "chunk_size", "share_draws"})

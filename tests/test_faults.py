@@ -120,3 +120,89 @@ def test_shared_draws_equal_row_by_row_evaluation(tmp_path, config, overrides):
         )
         out[share] = (tmp_path / str(share) / "results.csv").read_bytes()
     assert out[True] == out[False]
+
+
+def test_one_writer_per_run_folder(tmp_path):
+    """A run into a folder that a live process holds fails at once naming the folder, and
+    writes nothing there; once the holder dies (here: killed) its lock is gone and the folder
+    runs. (Before: two runs into one folder both wrote every row.)"""
+    import subprocess
+    import sys
+
+    from hopjax.sweep import RunError
+    from tests.toy import EXPERIMENT, toy
+
+    out = tmp_path / "run"
+    out.mkdir()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys, time\n"
+            f"f = open({str(out / '.lock')!r}, 'a+')\n"
+            "fcntl.flock(f.fileno(), fcntl.LOCK_EX)\n"
+            "print('held', flush=True)\n"
+            "time.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(RunError, match="in use by a running sweep"):
+            run_sweep(toy(), out, exp=EXPERIMENT, progress=False)
+        assert not (out / "results.csv").exists() and not (out / "config.toml").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    res = run_sweep(toy(), out, exp=EXPERIMENT, progress=False)
+    assert res.metadata["complete"]
+
+
+def test_damaged_metadata_is_rebuilt_not_fatal(tmp_path):
+    """metadata.json and summary.json are written atomically; a damaged metadata.json (e.g. left
+    at 0 bytes by a full disk) no longer stops every resume with a JSONDecodeError."""
+    from tests.toy import EXPERIMENT, toy
+
+    first = run_sweep(toy(), tmp_path, exp=EXPERIMENT, progress=False)
+    (tmp_path / "metadata.json").write_text("")
+    again = run_sweep(toy(), tmp_path, exp=EXPERIMENT, progress=False)
+    assert again.rows == first.rows and again.metadata["complete"]
+    assert len(again.metadata["runs"]) == 1
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize(
+    ("config", "override", "key"),
+    [
+        ("gsemm_episodes", "T_d=nan", "T_d"),
+        ("gsemm_episodes", "alpha_c=nan", "alpha_c"),
+        ("idp_reasoning", "gamma=[nan]", "gamma"),
+        ("idp_reasoning", "tau_alpha=[inf]", "tau_alpha"),
+        ("quickstart", "alpha=[nan]", "alpha"),
+        ("quickstart", "base_seed=-1", "base_seed"),
+        ("quickstart", "base_seed=4294967296", "base_seed"),
+        ("quickstart", "seeds=1000000000", "seeds"),
+        ("quickstart", "seeds=10000000000000000000", "seeds"),
+        ("quickstart", "N=[]", "N"),
+        ("quickstart", "N=[100, 100]", "N"),
+        ("quickstart", "plot.dpi=100000", "plot.dpi"),
+    ],
+)
+def test_bad_values_are_refused_before_any_work(tmp_path, config, override, key):
+    """Values that used to pass the checks and blow up later (NaN/inf time constants, seeds out
+    of the PRNG's range, absurd seed counts, empty or duplicated grids, a huge dpi): exit 2
+    before anything is written, naming the key and showing the value (``[nan]`` used to print
+    as ``got .``: rich read it as markup)."""
+    from typer.testing import CliRunner
+
+    from hopjax.cli import app
+
+    out = tmp_path / "run"
+    cfg = str(ROOT / "configs" / f"{config}.toml")
+    args = ["run", cfg, "--set", override, "--out", str(out), "-q", "--no-cache"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2, res.output
+    assert f"'{key}'" in res.output
+    assert override.split("=", 1)[1].strip("[]").split(",")[0] in res.output.replace(" ", "")
+    assert not out.exists()

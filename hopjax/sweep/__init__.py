@@ -34,6 +34,7 @@ from hopjax.sweep.discover import list_experiments as list_experiments
 from hopjax.sweep.discover import load_config as load_config
 from hopjax.sweep.discover import load_experiment_config as load_experiment_config
 from hopjax.sweep.discover import resolve_experiment as resolve_experiment
+from hopjax.sweep.execute import RunError as RunError
 from hopjax.sweep.execute import SweepResult as SweepResult
 from hopjax.sweep.execute import run_sweep as run_sweep
 from hopjax.sweep.experiment import Experiment as Experiment
@@ -49,6 +50,7 @@ __all__ = [
     "Experiment",
     "Row",
     "RunContext",
+    "RunError",
     "Stepper",
     "SweepResult",
     "default_cache_dir",

@@ -74,6 +74,17 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (a temporary file in the same folder, flushed, then
+    renamed over ``path``): a crash leaves the old file or the new one, never a torn one."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
 def rewrite(path: Path, columns: list[str], rows: list[Row]) -> None:
     """Replace ``path`` by ``rows`` (atomic: written to a temporary file, then renamed)."""
     tmp = path.with_suffix(".csv.tmp")
