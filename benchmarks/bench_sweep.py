@@ -4,8 +4,9 @@ with the feature and without it (the reference), and reports work and wall time 
 1. Shared draws: ``gsemm_capacity`` rows of a seed share its memories (``share_draws``).
 2. Early decision: ``gsemm_capacity`` rows stop at their verdict (``early_stop``); work =
    RK4 steps executed against the full protocol's horizons.
-3. Adaptive ladder: the incumbent α_c search with ``ladder_patience = 2`` against every α_c at
-   every K (``alpha_c_search = "every"``, ``ladder_patience = 0``).
+3. Adaptive ladder: the galloping K search with the incumbent α_c search (the defaults) against
+   every α_c at every K (``ladder_search = "climb"``, ``alpha_c_search = "every"``,
+   ``ladder_patience = 0``).
 4. Storkey once per seed: ``hopfield_capacity`` with the Storkey rule, one nested scan per
    stream against a scan per row (``share_draws = false``); work = Storkey pattern updates.
 5. Persistent compilation cache: ``hopjax run`` of the quickstart config twice in fresh
@@ -39,6 +40,7 @@ GSEMM = {
     "alpha_c": [0.2, 0.5, 1.0],
     "K": [16, 24],
     "ladder_patience": 0,
+    "ladder_search": "climb",
     "alpha_c_search": "every",
     "plot": {"dpi": 50},
 }
@@ -46,7 +48,7 @@ LADDER = {
     **GSEMM,
     "degree": [1, 2, 3, 8, 15],
     "alpha_c": [0.1, 0.2, 0.5, 1.0],
-    "K": [4, 8, 12, 16, 24],
+    "K": [4, 8, 12, 16, 24, 32],
 }
 STORKEY = {
     "experiment": "hopfield_capacity",
@@ -133,7 +135,8 @@ def main(argv: list[str] | None = None) -> None:
             f"(full protocol {wa['rk4_steps_full_protocol']:.3g})",
         )
         # 3. adaptive ladder
-        d = sweep({**LADDER, "alpha_c_search": "incumbent", "ladder_patience": 2}, tmp, "inc")
+        adaptive = {"ladder_search": "gallop", "alpha_c_search": "incumbent", "ladder_patience": 2}
+        d = sweep({**LADDER, **adaptive}, tmp, "inc")
         e = sweep(LADDER, tmp, "every")
         wd, we = gsemm_work(d), gsemm_work(e)
         same = d["summary"]["capacity"] == e["summary"]["capacity"]

@@ -23,10 +23,13 @@ a lean ``lax.scan`` RK4 (:func:`hopjax.solve.rk4_scan`, identical steps to diffr
 on CPU) keeping only the leading overlap every ``save_every``.
 
 **Work avoided.** Rows are judged online and stop at their verdict (``early_stop``); a seed's
-rows run through a pool of slots that refill as rows are decided (:data:`EPISODE`); a
-(degree, seed) stops climbing after ``ladder_patience`` consecutive K retrieved at no α_c; and with
-``alpha_c_search = "incumbent"`` (the default) each (degree, seed) runs at each K first the α_c
-that succeeded at its previous K, and its other α_c only where that one failed. Rows not run are
+rows run through a pool of slots that refill as rows are decided (:data:`EPISODE`). The ladder
+(``ladder_search = "gallop"``, the default): a (degree, seed) climbs K by K until it retrieves
+one, then jumps to the largest K up to twice the largest retrieved, and once a K is retrieved
+at no α_c bisects between the two; ``"climb"`` runs every K in turn and stops after
+``ladder_patience`` consecutive K retrieved at no α_c. With ``alpha_c_search = "incumbent"``
+(the default) each (degree, seed) runs at each K first the α_c that succeeded fastest at the
+largest K it retrieved so far, and its other α_c only where that one failed. Rows not run are
 written with ``status = "pruned"``; ``summary.json``'s ``work`` counts rows run, rows not needed
 and RK4 steps executed against the full protocol's."""
 
@@ -58,6 +61,8 @@ BASELINE = 12
 class GSEMMCapacityConfig(SweepConfig):
     """Config of ``gsemm_capacity`` (grid keys: degree, alpha_c, K)."""
 
+    ALLOW_INF = ("stall_time",)
+
     degree: list[int] = dataclasses.field(default_factory=lambda: [1, 3])
     alpha_c: list[float] = dataclasses.field(default_factory=lambda: [0.1, 0.2])
     K: list[int] = dataclasses.field(default_factory=lambda: [4, 8, 12, 16])
@@ -86,6 +91,14 @@ class GSEMMCapacityConfig(SweepConfig):
     ladder_patience: int = 2
     """Stop climbing the K ladder for a (degree, seed) after this many consecutive K at which
     no α_c succeeded (0: run every K)."""
+    ladder_search: Literal["climb", "gallop"] = "gallop"
+    """How a (degree, seed) moves along the K ladder. ``climb``: every K in turn, until
+    ``ladder_patience`` consecutive K are retrieved at no α_c. ``gallop``: climb until the first
+    K retrieved, then jump to the largest K up to twice the largest retrieved; once a K fails at
+    every α_c, bisect between the two, and stop — as ``climb`` does — only when the
+    ``ladder_patience`` consecutive K above the largest retrieved all fail (the K skipped are
+    not needed: status ``pruned``). Both give the largest K retrieved where retrieval is
+    monotone in K; the README compares them where it is not."""
     alpha_c_search: Literal["every", "incumbent"] = "incumbent"
     """``every``: every α_c runs at every K. ``incumbent``: at each K a (degree, seed) first runs
     only the α_c that succeeded at its previous K (the one that took the fewest RK4 steps); the
@@ -102,6 +115,10 @@ class GSEMMCapacityConfig(SweepConfig):
             raise ConfigError(f"'block' must be >= 1; got {self.block}.")
         if self.ladder_patience < 0:
             raise ConfigError(f"'ladder_patience' must be >= 0; got {self.ladder_patience}.")
+        if self.ladder_search not in ("climb", "gallop"):
+            raise ConfigError(
+                f"'ladder_search' must be 'climb' or 'gallop'; got {self.ladder_search!r}."
+            )
         if self.alpha_c_search not in ("every", "incumbent"):
             raise ConfigError(
                 f"'alpha_c_search' must be 'every' or 'incumbent'; got {self.alpha_c_search!r}."
@@ -195,48 +212,81 @@ def _outcomes(done: list[Row]) -> tuple[set, dict]:
     return set(fastest), {k: v[1] for k, v in fastest.items()}
 
 
-def prune(ctx: RunContext, done: list[Row], pending: list[Row]) -> list[Row]:
-    """The ladder rules. (1) A (degree, seed) stops climbing the K ladder after
-    ``ladder_patience`` consecutive K of the ladder at which no α_c succeeded (its capacity is
-    then settled). (2) With ``alpha_c_search = "incumbent"``, the rows of a (degree, seed) at a
-    K where another α_c already succeeded are not needed. (Dropping single α_c after failures
-    was tried and lost capacity: at degree 1 an α_c that failed at K = 4–8 retrieved K = 10.)"""
-    cfg = ctx.cfg
-    won, _ = _outcomes(done)
+def _ladder(cfg: GSEMMCapacityConfig, won: set, open_: set) -> tuple[int | None, float, float]:
+    """Where a (degree, seed) stands on the K ladder: ``(target, lo, hi)`` — the K it runs next
+    (``None`` once its capacity is settled), the largest K retrieved (``-inf``: none) and the
+    smallest K above it retrieved at no α_c (``inf``: none). ``won``: the K retrieved at some
+    α_c; ``open_``: the K still undecided (rows pending)."""
     ladder = sorted(cfg.K)
-    patience = cfg.ladder_patience
-    out = []
+    failed = {k for k in ladder if k not in won and k not in open_}
+    lo = max(won, default=-math.inf)
+    hi = min((k for k in failed if k > lo), default=math.inf)
+    if not won or cfg.ladder_search == "climb":
+        target = min(open_, default=None)
+        if target is not None and cfg.ladder_patience:
+            # settled after ladder_patience consecutive K just below retrieved at no α_c
+            below = [k for k in ladder if k < target][-cfg.ladder_patience :]
+            if len(below) == cfg.ladder_patience and failed.issuperset(below):
+                target = None
+        return target, lo, hi
+    if lo in open_:  # alpha_c_search = "every": finish the K retrieved first
+        return int(lo), lo, hi
+    between = sorted(k for k in open_ if lo < k < hi)
+    if between and hi == math.inf:  # gallop: the largest K up to twice the largest retrieved
+        return max((k for k in between if k <= 2 * lo), default=between[0]), lo, hi
+    if between:
+        return between[(len(between) - 1) // 2], lo, hi  # bisect the bracket (lo, hi)
+    # the bracket is closed (lo retrieved, the next K not): as in climbing, settled only once
+    # ladder_patience consecutive K from hi on are retrieved at no α_c (0: every K above)
+    above = [k for k in ladder if k >= hi]
+    window = above[: cfg.ladder_patience] if cfg.ladder_patience else above
+    todo = [k for k in window if k in open_]
+    return (todo[0] if todo else None), lo, hi
+
+
+def _plan(ctx: RunContext, done: list[Row], pending: list[Row]) -> tuple[list[Row], list[Row]]:
+    """The rows not to run (pruned) and the rows to hold back, per (degree, seed) from its
+    finished and pending rows (the module docstring's ladder rules)."""
+    cfg = ctx.cfg
+    incumbent = cfg.alpha_c_search == "incumbent"
+    gallop = cfg.ladder_search == "gallop"
+    won, fastest = _outcomes(done)
+    by_pair: dict[tuple, list[Row]] = {}
     for r in pending:
-        pair = (r["degree"], r["seed"])
-        if cfg.alpha_c_search == "incumbent" and (*pair, r["K"]) in won:
-            out.append(r)
-            continue
-        below = [k for k in ladder if k < r["K"]][-patience:] if patience else []
-        if below and len(below) == patience and not any((*pair, k) in won for k in below):
-            out.append(r)
-    return out
+        by_pair.setdefault((r["degree"], r["seed"]), []).append(r)
+    prune, hold = [], []
+    for pair, rows in by_pair.items():
+        got = {k for (d, s, k) in won if (d, s) == pair}
+        # a K is open while it has pending rows — unless already retrieved (incumbent search)
+        open_ = {r["K"] for r in rows if not (incumbent and r["K"] in got)}
+        target, lo, _ = _ladder(cfg, got, open_)
+        # the incumbent: the α_c that succeeded fastest at the largest K retrieved below target
+        below = [k for k in got if target is not None and k < target]
+        inc = fastest.get((*pair, max(below))) if below and incumbent else None
+        waiting = {r["alpha_c"] for r in rows if r["K"] == target}
+        for r in rows:
+            k = r["K"]
+            if target is None or k not in open_ or (gallop and k < lo):
+                prune.append(r)  # settled; retrieved already; below the largest retrieved
+            elif k != target or (inc is not None and inc != r["alpha_c"] and inc in waiting):
+                hold.append(r)  # another K first; the incumbent α_c first
+    return prune, hold
+
+
+def prune(ctx: RunContext, done: list[Row], pending: list[Row]) -> list[Row]:
+    """The ladder rules (rows not needed): a (degree, seed) whose capacity is settled; with
+    ``alpha_c_search = "incumbent"`` a K already retrieved at another α_c; with ``ladder_search
+    = "gallop"`` a K below the largest retrieved or above one retrieved at no α_c. (Dropping
+    single α_c after failures was tried and lost capacity: at degree 1 an α_c that failed at
+    K = 4–8 retrieved K = 10.)"""
+    return _plan(ctx, done, pending)[0]
 
 
 def defer(ctx: RunContext, done: list[Row], pending: list[Row]) -> list[Row]:
-    """``alpha_c_search = "incumbent"``: a (degree, seed) whose previous K succeeded runs the α_c
-    that succeeded there (the fastest) first; its other α_c wait for that verdict."""
-    cfg = ctx.cfg
-    if cfg.alpha_c_search != "incumbent":
-        return []
-    ladder = sorted(cfg.K)
-    _, fastest = _outcomes(done)
-    waiting = {(r["degree"], r["alpha_c"], r["seed"], r["K"]) for r in pending}
-    held = []
-    for r in pending:
-        below = [k for k in ladder if k < r["K"]]
-        if not below:
-            continue
-        inc = fastest.get((r["degree"], r["seed"], below[-1]))
-        if inc is None or inc == r["alpha_c"]:
-            continue
-        if (r["degree"], inc, r["seed"], r["K"]) in waiting:
-            held.append(r)
-    return held
+    """The ladder order: a (degree, seed) runs one K at a time (its target, see ``_target``)
+    and there, with ``alpha_c_search = "incumbent"``, first the α_c that succeeded fastest at
+    the largest K it retrieved so far; its other α_c wait for that verdict."""
+    return _plan(ctx, done, pending)[1]
 
 
 def _row_bytes(cfg: GSEMMCapacityConfig, p: dict[str, Any]) -> int:
@@ -323,6 +373,8 @@ def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
         "all_finite": bool(all(r["finite"] == 1 for r in done)),
         "form": cfg.form,
         "beta_d": cfg.beta_d,
+        "ladder_search": cfg.ladder_search,
+        "alpha_c_search": cfg.alpha_c_search,
     }
 
 

@@ -7,6 +7,7 @@ import dataclasses
 import datetime as _dt
 import json
 import math
+import os
 import platform
 import time
 from collections.abc import Callable, Iterator
@@ -32,10 +33,11 @@ from hopjax.sweep.results import (
     read_history,
     read_results,
     rewrite,
+    write_atomic,
 )
 from hopjax.sweep.stepper import run_pool
 
-__all__ = ["SweepResult", "run_sweep"]
+__all__ = ["RunError", "SweepResult", "run_sweep"]
 
 
 @dataclasses.dataclass
@@ -164,6 +166,50 @@ def _check_out_dir(out: Path, cfg: SweepConfig) -> None:
         )
 
 
+class RunError(RuntimeError):
+    """A run that cannot start for a reason the user can act on (its folder is held by a live
+    run, or cannot be created or written); the message names the folder and the cause."""
+
+
+class _FolderLock:
+    """One writer per run folder: an advisory ``flock`` on ``<out>/.lock`` held for the run's
+    lifetime. The OS releases it when the process ends, however it ends, so a killed run never
+    blocks its resume. (No-op where ``fcntl`` does not exist.)"""
+
+    def __init__(self, out: Path):
+        self.path = out / ".lock"
+        self.file: Any = None
+
+    def __enter__(self) -> _FolderLock:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            return self
+        try:
+            self.file = open(self.path, "a+")
+        except OSError as e:
+            raise RunError(f"cannot write the run folder {self.path.parent}: {e.strerror}") from e
+        try:
+            fcntl.flock(self.file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.file.seek(0)
+            holder = self.file.read().strip() or "another process"
+            self.file.close()
+            raise RunError(
+                f"{self.path.parent} is in use by a running sweep ({holder}); wait for it to "
+                "finish (rerun then to resume) or choose another --out."
+            ) from None
+        self.file.seek(0)
+        self.file.truncate()
+        self.file.write(f"pid {os.getpid()} on {platform.node()}\n")
+        self.file.flush()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.file is not None:
+            self.file.close()  # releases the lock
+
+
 def run_sweep(
     cfg: SweepConfig,
     out_dir: str | Path,
@@ -177,13 +223,24 @@ def run_sweep(
     ``exp`` is the experiment (default: resolved from ``cfg.experiment`` relative to the
     working directory). ``max_chunks`` stops after that many chunks (a staged run; rerun to
     continue). Writes ``config.toml``, ``results.csv``, ``metadata.json`` and, once every row is
-    done, ``summary.json`` and the experiment's plots.
+    done, ``summary.json`` and the experiment's plots. One process at a time writes a folder:
+    a second ``run_sweep`` into a folder a live run holds raises :class:`RunError`.
     """
     exp = exp if exp is not None else resolve_experiment(cfg.experiment)
     out = Path(out_dir)
-    _check_out_dir(out, cfg)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.toml").write_text(dump_config(cfg))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RunError(f"cannot create the run folder {out}: {e.strerror or e}") from e
+    with _FolderLock(out):
+        _check_out_dir(out, cfg)
+        return _run(cfg, out, exp, progress, max_chunks)
+
+
+def _run(
+    cfg: SweepConfig, out: Path, exp: Experiment, progress: bool, max_chunks: int | None
+) -> SweepResult:
+    write_atomic(out / "config.toml", dump_config(cfg))
 
     t_start = time.perf_counter()
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds")
@@ -253,38 +310,53 @@ def run_sweep(
             advance(len(part))
 
     with _Progress(progress, total=len(all_rows), done=len(all_rows) - len(todo)) as advance:
-        for static_values, rows in group_rows(todo, exp.static).items():
-            if not budget_left():
+        order = list(group_rows(todo, exp.static))  # static groups, in grid order
+        metas: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+        def group_of(r: Row) -> tuple[Any, ...]:
+            return tuple(r[k] for k in exp.static)
+
+        def meta_of(values: tuple[Any, ...], n_rows: int) -> dict[str, Any]:
+            if values not in metas:
+                static = dict(zip(exp.static, values, strict=True))
+                metas[values] = {**static, "rows": n_rows, "chunk_seconds": []}
+                groups_meta.append(metas[values])
+            return metas[values]
+
+        pending = todo
+        while pending and budget_left():
+            # a round: prune, hold back, run the first static group that has rows to run
+            if exp.prune is not None:
+                skip = {row_id(r, keys) for r in exp.prune(ctx, finished, pending)}
+                pruned = [
+                    {**r, "status": "pruned", **dict.fromkeys(exp.metrics, math.nan)}
+                    for r in pending
+                    if row_id(r, keys) in skip
+                ]
+                if pruned:
+                    writer.append(pruned)
+                    finished.extend(pruned)
+                    advance(len(pruned))
+                    for r in pruned:
+                        m = meta_of(group_of(r), 0)
+                        m["pruned"] = m.get("pruned", 0) + 1
+                pending = [r for r in pending if row_id(r, keys) not in skip]
+            if not pending:
                 break
-            static = dict(zip(exp.static, static_values, strict=True))
-            meta: dict[str, Any] = {**static, "rows": len(rows), "chunk_seconds": []}
-            pending = rows
-            while pending and budget_left():  # rounds: prune, hold back, run the rest
-                if exp.prune is not None:
-                    skip = {row_id(r, keys) for r in exp.prune(ctx, finished, pending)}
-                    pruned = [
-                        {**r, "status": "pruned", **dict.fromkeys(exp.metrics, math.nan)}
-                        for r in pending
-                        if row_id(r, keys) in skip
-                    ]
-                    if pruned:
-                        writer.append(pruned)
-                        finished.extend(pruned)
-                        advance(len(pruned))
-                    pending = [r for r in pending if row_id(r, keys) not in skip]
-                    meta["pruned"] = meta.get("pruned", 0) + len(pruned)
-                if not pending:
-                    break
-                now = pending
-                if exp.defer is not None:
-                    held = {row_id(r, keys) for r in exp.defer(ctx, finished, pending)}
-                    now = [r for r in pending if row_id(r, keys) not in held] or pending
-                ids = {row_id(r, keys) for r in now}
-                pending = [r for r in pending if row_id(r, keys) not in ids]
-                meta["rounds"] = meta.get("rounds", 0) + 1
-                run_rows(static, now, meta)
-            groups_meta.append(meta)
-            # timings survive an interruption: this invocation's entry is rewritten per group
+            now = pending
+            if exp.defer is not None:
+                held = {row_id(r, keys) for r in exp.defer(ctx, finished, pending)}
+                now = [r for r in pending if row_id(r, keys) not in held]
+            now = now or pending  # a round that would hold everything back runs it all
+            present = {group_of(r) for r in now}
+            first = next(v for v in order if v in present)
+            now = [r for r in now if group_of(r) == first]
+            ids = {row_id(r, keys) for r in now}
+            pending = [r for r in pending if row_id(r, keys) not in ids]
+            meta = meta_of(first, sum(group_of(r) == first for r in todo))
+            meta["rounds"] = meta.get("rounds", 0) + 1
+            run_rows(dict(zip(exp.static, first, strict=True)), now, meta)
+            # timings survive an interruption: this invocation's entry is rewritten per round
             _metadata(out, started, t_start, groups_meta, len(all_rows), len(todo), False)
 
     rows_all = read_results(results, cfg)
@@ -307,7 +379,7 @@ def run_sweep(
                 rewrite(out / "history.csv", [*keys, "seed", "step", *exp.history], hist_sorted)
         if exp.summarize is not None:
             summary = exp.summarize(ctx, rows_all)
-            (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+            write_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
         if exp.plot is not None:
             plots = exp.plot(ctx, rows_all, summary)
     metadata = _metadata(out, started, t_start, groups_meta, len(all_rows), len(todo), complete)
@@ -331,7 +403,10 @@ def _metadata(
     from hopjax import __version__
 
     path = out / "metadata.json"
-    previous = json.loads(path.read_text()).get("runs", []) if path.exists() else []
+    try:
+        previous = json.loads(path.read_text()).get("runs", []) if path.exists() else []
+    except (ValueError, AttributeError, OSError):  # damaged (e.g. a full disk): rebuilt
+        previous = []
     previous = [r for r in previous if r.get("started") != started]  # this invocation's own entry
     compile_s = sum(g.get("compile_seconds", 0.0) for g in groups)
     run_s = sum(sum(g["chunk_seconds"]) for g in groups)
@@ -359,7 +434,7 @@ def _metadata(
         "run_seconds": run_s,
         "runs": [*previous, this_run],
     }
-    path.write_text(json.dumps(meta, indent=2, default=_json_default) + "\n")
+    write_atomic(path, json.dumps(meta, indent=2, default=_json_default) + "\n")
     return meta
 
 

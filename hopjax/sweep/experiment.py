@@ -69,18 +69,18 @@ class Experiment:
     the rows of a PRNG stream run through a pool of slots that refill as rows are decided
     (:mod:`hopjax.sweep.stepper`): work stops where the verdict is known.
 
-    **Pruning.** ``prune(ctx, done, pending) -> rows`` is called before each static group with
-    the rows finished so far and the group's pending rows; the rows it returns are not run but
-    written with ``status = "pruned"`` (NaN metrics) — e.g. a capacity ladder that stops
-    climbing once capacity is settled. Experiments with ``prune`` or ``defer`` get a ``status``
-    column (``"done"`` / ``"pruned"``), which resume, ``derive`` and summaries see.
-
-    **Rounds.** ``defer(ctx, done, pending) -> rows`` holds rows of a static group back until
-    the group's other pending rows are finished; then ``prune`` and ``defer`` are asked again
-    about the rows held back (a round that would hold everything back runs it all). E.g. try
-    the hyperparameter that worked at the previous rung of a ladder first, and the others only
-    where it failed. Both hooks must decide from ``done`` alone, so a resumed run takes the
-    same decisions.
+    **Rounds.** A sweep runs in rounds. Each round asks ``prune(ctx, done, pending) -> rows``
+    (with the rows finished so far and *every* pending row, of all static groups): the rows it
+    returns are not run but written with ``status = "pruned"`` (NaN metrics) — e.g. a capacity
+    ladder that stops climbing once capacity is settled. Then ``defer(ctx, done, pending) ->
+    rows`` holds rows back, and the round runs the remaining rows of the first static group (in
+    grid order) that has any; a round that would hold everything back runs the first group's
+    pending rows. So an experiment can order its work across groups — try the hyperparameter
+    that worked at the previous rung of a ladder first and the others only where it failed, or
+    jump up a ladder and bisect — and without ``defer`` the groups run one after the other.
+    Both hooks must decide from ``done`` and ``pending`` alone, so a resumed run takes the same
+    decisions. Experiments with ``prune`` or ``defer`` get a ``status`` column (``"done"`` /
+    ``"pruned"``), which resume, ``derive`` and summaries see.
     """
 
     name: str

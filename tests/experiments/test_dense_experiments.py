@@ -23,6 +23,7 @@ def test_shipped_configs_validate():
         assert load_experiment_config(load_toml(CONFIGS / f"{name}.toml"))[0].name == name
 
 
+@pytest.mark.slow  # a reproduction (CI runs it with -m slow); ~1 min on 2 cores
 def test_dam_capacity_fast_slope_of_the_hebbian_degree_and_exponential_growth(tmp_path):
     """Reduced grid (fast): n = 2 over N = 64, 256, 1024 has slope 1 ± 0.3 (measured 0.79; the
     theory's 1/ln N pulls it below 1) and the exponential model over N = 12, 18, 24 is steeper."""

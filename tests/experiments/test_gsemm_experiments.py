@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from hopjax.config import load_toml
@@ -67,7 +68,9 @@ def test_incumbent_rules_on_synthetic_rows():
     and an α_c that failed before is still tried (it may retrieve a larger K)."""
     from experiments.gsemm_capacity import defer, prune
 
-    ctx = _ctx(alpha_c=[0.2, 0.5, 1.0], K=[4, 6, 8, 10, 12], ladder_patience=2)
+    ctx = _ctx(
+        alpha_c=[0.2, 0.5, 1.0], K=[4, 6, 8, 10, 12], ladder_patience=2, ladder_search="climb"
+    )
     done = [  # K = 4: every α_c ran; 0.5 and 1.0 succeeded, 1.0 faster
         _row(1, 0.2, 4),
         _row(1, 0.5, 4, success=1.0, steps=900.0),
@@ -88,21 +91,111 @@ def test_incumbent_rules_on_synthetic_rows():
     # every α_c fails at K = 8 and K = 10: the pair stops climbing at K = 12 (not at 10)
     done8 += [_row(1, 0.2, 8), _row(1, 0.5, 8)]
     pending10 = [_row(1, ac, 10, status="") for ac in (0.2, 0.5, 1.0)]
-    assert prune(ctx, done8, pending10) == [] and defer(ctx, done8, pending10) == []
+    assert prune(ctx, done8, pending10) == []
+    # the incumbent is the fastest α_c at the largest K retrieved so far (K = 6)
+    assert [r["alpha_c"] for r in defer(ctx, done8, pending10)] == [0.2, 0.5]
     done10 = done8 + [_row(1, ac, 10) for ac in (0.2, 0.5, 1.0)]
     pending12 = [_row(1, ac, 12, status="") for ac in (0.2, 0.5, 1.0)]
     assert prune(ctx, done10, pending12) == pending12
     other = [_row(2, 0.2, 10, success=1.0)]  # another degree retrieved K = 10: it climbs on
     assert prune(ctx, done10 + other, [_row(2, 0.2, 12, status="")]) == []
     # 'every' runs every α_c at every K (only the patience rule prunes)
-    every = _ctx(alpha_c=[0.2, 0.5, 1.0], K=[4, 6, 8, 10, 12], alpha_c_search="every")
+    every = _ctx(
+        alpha_c=[0.2, 0.5, 1.0], K=[4, 6, 8, 10, 12], alpha_c_search="every", ladder_search="climb"
+    )
     assert defer(every, done, pending) == [] and prune(every, done6, pending[:2]) == []
+
+
+def _simulate_ladder(ctx, retrieves):
+    """The engine's rounds on the gsemm_capacity hooks with an oracle ``retrieves(degree, seed,
+    K, alpha_c) -> bool``: prune, hold back, run the first K (grid order) with rows to run.
+    Returns the rows run and the capacity per (degree, seed)."""
+    from experiments.gsemm_capacity import defer, prune
+
+    cfg = ctx.cfg
+    pending = [
+        _row(d, a, k, seed=s, status="")
+        for k in cfg.K for d in cfg.degree for a in cfg.alpha_c for s in range(cfg.seeds)
+    ]  # fmt: skip
+    done, ran = [], []
+    while pending:
+        skip = {id(r) for r in prune(ctx, done, pending)}
+        done += [
+            {**r, "status": "pruned", "success": float("nan")} for r in pending if id(r) in skip
+        ]
+        pending = [r for r in pending if id(r) not in skip]
+        if not pending:
+            break
+        held = {id(r) for r in defer(ctx, done, pending)}
+        now = [r for r in pending if id(r) not in held] or pending
+        first = min(r["K"] for r in now)  # the ladder is the grid order
+        now = [r for r in now if r["K"] == first]
+        for r in now:
+            ok = retrieves(r["degree"], r["seed"], r["K"], r["alpha_c"])
+            done.append(
+                {**r, "status": "done", "success": float(ok), "rk4_steps": 100.0 / r["alpha_c"]}
+            )
+        ran += now
+        pending = [r for r in pending if all(r is not x for x in now)]
+    cap = {}
+    for r in done:
+        pair = (r["degree"], r["seed"])
+        cap[pair] = max(cap.get(pair, 0), r["K"] if r["success"] == 1 else 0)
+    return ran, cap
+
+
+def test_gallop_finds_the_climb_capacity_with_less_work():
+    """On an oracle where retrieval is monotone in K (each (degree, seed, α_c) retrieves every K
+    up to its own limit), ``gallop`` and ``climb`` find the same capacity for every (degree,
+    seed) — the largest K of the ladder retrieved at any α_c — and gallop runs less K-weighted
+    work (Σ K² over the rows run). Also on the edges (nothing retrieved, everything retrieved)
+    and where retrieval is not monotone."""
+    ladder = [4, 6, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64]
+    alphas = [0.1, 0.5, 1.0]
+    rng = np.random.default_rng(0)
+    limit = {  # per (degree, seed, α_c): the largest K retrieved (0: none, 99: all)
+        (d, s, a): int(rng.choice([0, 5, 9, 13, 21, 33, 47, 60, 99]))
+        for d in (1, 2, 3, 4) for s in range(3) for a in alphas
+    }  # fmt: skip
+    grid = dict(degree=[1, 2, 3, 4], alpha_c=alphas, K=ladder, seeds=3, ladder_patience=2)
+    caps, work = {}, {}
+    for mode in ("climb", "gallop"):
+        ran, caps[mode] = _simulate_ladder(
+            _ctx(**grid, ladder_search=mode), lambda d, s, k, a: k <= limit[(d, s, a)]
+        )
+        work[mode] = sum(r["K"] ** 2 for r in ran)
+    want = {
+        (d, s): max([k for k in ladder if any(k <= limit[(d, s, a)] for a in alphas)], default=0)
+        for d in (1, 2, 3, 4) for s in range(3)
+    }  # fmt: skip
+    assert caps["climb"] == want and caps["gallop"] == want
+    assert work["gallop"] < work["climb"], work
+    # a pair retrieving every K: gallop runs 4, 8, 16, 32, 64 only (the incumbent α_c)
+    ran, cap = _simulate_ladder(
+        _ctx(degree=[1], alpha_c=alphas, K=ladder, seeds=1), lambda d, s, k, a: a == 1.0
+    )
+    assert cap == {(1, 0): 64}
+    assert sorted({r["K"] for r in ran}) == [4, 8, 16, 32, 64]
+    assert all(r["alpha_c"] == 1.0 for r in ran if r["K"] > 4)
+    ran, cap = _simulate_ladder(
+        _ctx(degree=[1], alpha_c=alphas, K=ladder, seeds=1), lambda d, s, k, a: False
+    )
+    assert cap == {(1, 0): 0} and sorted({r["K"] for r in ran}) == [4, 6]
+    # not monotone (measured at degree 1: a seed retrieves K = 4, 6 and 10 but not 8): gallop
+    # stops, as climb does, only after two consecutive K above the largest retrieved fail
+    for mode in ("climb", "gallop"):
+        ran, cap = _simulate_ladder(
+            _ctx(degree=[1], alpha_c=alphas, K=ladder, seeds=1, ladder_search=mode),
+            lambda d, s, k, a: k in (4, 6, 10),
+        )
+        assert cap == {(1, 0): 10}, mode
 
 
 @pytest.mark.slow
 def test_incumbent_search_same_capacity_as_every_alpha_c(tmp_path):
-    """The incumbent α_c search with ladder patience 2 gives the capacity of the full grid
-    (every α_c at every K) on a reduced grid, and runs fewer rows and RK4 steps."""
+    """The default ladder (galloping K search, incumbent α_c search, patience 2) gives the
+    capacity of the full grid (every α_c at every K) on a reduced grid, and runs fewer rows and
+    RK4 steps."""
     base = {
         "experiment": "gsemm_capacity",
         "seeds": 2,
@@ -114,8 +207,8 @@ def test_incumbent_search_same_capacity_as_every_alpha_c(tmp_path):
     }
     runs = {}
     for name, extra in {
-        "incumbent": {"alpha_c_search": "incumbent", "ladder_patience": 2},
-        "every": {"alpha_c_search": "every", "ladder_patience": 0},
+        "incumbent": {"ladder_search": "gallop", "alpha_c_search": "incumbent"},
+        "every": {"ladder_search": "climb", "alpha_c_search": "every", "ladder_patience": 0},
     }.items():
         cfg = load_experiment_config({**base, **extra})[1]
         runs[name] = run_sweep(cfg, tmp_path / name, progress=False).summary

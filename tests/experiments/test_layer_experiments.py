@@ -22,6 +22,7 @@ def test_digits_classifier_with_hopfield_pooling_reaches_95_percent(tmp_path):
     assert res.summary["test_images"] == 449
 
 
+@pytest.mark.slow  # a reproduction (CI runs it with -m slow); ~1 min on 2 cores
 def test_sequence_memory_experiment_replays_from_noisy_cues(tmp_path):
     """Both ODEMemory kinds replay a 5-pattern sequence in order ≥ 3 times from every noisy cue
     (10% flipped bits), starting from the cued pattern."""

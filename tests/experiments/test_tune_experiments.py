@@ -56,6 +56,7 @@ def test_tune_idp_period_reaches_target_and_agrees_with_theory(tmp_path):
         assert len(list(csv.DictReader(fh))) == 7
 
 
+@pytest.mark.slow  # a reproduction (CI runs it with -m slow); ~1 min on 2 cores
 def test_tune_gsemm_fixes_a_failing_episode(tmp_path):
     """Degree-3 Dense GSEMM, K = 6, Fig. 1's printed α_c = 0.007 / T_d = 20: fails appendix C's
     criterion (stays near the cue); tuned α_c, T_d retrieve the episode ≥ 3 times in order."""
