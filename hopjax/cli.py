@@ -14,9 +14,10 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -27,6 +28,42 @@ from hopjax.config import ConfigError, load_toml
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0])
 err = Console(stderr=True)
+
+
+class _StopOnSignal:
+    """SIGINT/SIGTERM during a run: note the signal, let the sweep stop at its next safe point
+    (before the next chunk; the rows finished are written) and exit ``128 + signum``. Nothing is
+    raised inside JAX — an interrupt raised during XLA compilation used to be swallowed or to
+    crash the process. A second signal ends the process at once (the folder still resumes:
+    rows are appended whole)."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.previous: dict[int, Any] = {}
+
+    def __call__(self) -> bool:
+        return self.signum is not None
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.signum is not None:  # the second one: stop now
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        self.signum = signum
+        err.print(
+            f"{signal.Signals(signum).name}: stopping after the chunk in flight "
+            "(again to stop at once)",
+            highlight=False,
+        )
+
+    def __enter__(self) -> _StopOnSignal:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self.previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, old in self.previous.items():
+            signal.signal(sig, old)
 
 
 @app.command()
@@ -62,7 +99,8 @@ def run(
             # the process id keeps two runs started in the same second apart
             stamp = f"{_dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
             out = Path("runs") / exp.name / stamp
-        result = run_sweep(cfg, out, exp=exp, progress=not quiet)
+        with _StopOnSignal() as stop:
+            result = run_sweep(cfg, out, exp=exp, progress=not quiet, stop=stop)
     except ConfigError as e:
         err.print(f"[red]config error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
@@ -70,6 +108,16 @@ def run(
         err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     meta = result.metadata
+    if stop.signum is not None:
+        name = signal.Signals(stop.signum).name
+        err.print(
+            f"{name}: stopped after the chunk in flight; {len(result.rows)}/"
+            f"{meta['runs'][-1]['rows_total']} rows are in {out}. Rerun the same command to "
+            "resume.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(128 + stop.signum)
     console = Console()
     console.print(
         f"{len(result.rows)}/{meta['runs'][-1]['rows_total']} rows in {out} "

@@ -217,13 +217,16 @@ def run_sweep(
     exp: Experiment | None = None,
     progress: bool = True,
     max_chunks: int | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> SweepResult:
     """Run (or resume) the sweep of ``cfg`` into ``out_dir`` (the package docstring).
 
     ``exp`` is the experiment (default: resolved from ``cfg.experiment`` relative to the
     working directory). ``max_chunks`` stops after that many chunks (a staged run; rerun to
-    continue). Writes ``config.toml``, ``results.csv``, ``metadata.json`` and, once every row is
-    done, ``summary.json`` and the experiment's plots. One process at a time writes a folder:
+    continue). ``stop() -> True`` stops at the next safe point — before the next chunk, its
+    rows written (the CLI sets it from SIGINT/SIGTERM). Writes ``config.toml``,
+    ``results.csv``, ``metadata.json`` and, once every row is done, ``summary.json`` and the
+    experiment's plots. One process at a time writes a folder:
     a second ``run_sweep`` into a folder a live run holds raises :class:`RunError`.
     """
     exp = exp if exp is not None else resolve_experiment(cfg.experiment)
@@ -234,11 +237,16 @@ def run_sweep(
         raise RunError(f"cannot create the run folder {out}: {e.strerror or e}") from e
     with _FolderLock(out):
         _check_out_dir(out, cfg)
-        return _run(cfg, out, exp, progress, max_chunks)
+        return _run(cfg, out, exp, progress, max_chunks, stop)
 
 
 def _run(
-    cfg: SweepConfig, out: Path, exp: Experiment, progress: bool, max_chunks: int | None
+    cfg: SweepConfig,
+    out: Path,
+    exp: Experiment,
+    progress: bool,
+    max_chunks: int | None,
+    stop: Callable[[], bool] | None,
 ) -> SweepResult:
     write_atomic(out / "config.toml", dump_config(cfg))
 
@@ -271,6 +279,8 @@ def _run(
     chunks_run = 0
 
     def budget_left() -> bool:
+        if stop is not None and stop():
+            return False
         return max_chunks is None or chunks_run < max_chunks
 
     def run_rows(static: dict[str, Any], rows: list[Row], meta: dict[str, Any]) -> None:
