@@ -237,3 +237,20 @@ def test_interrupt_stops_cleanly_and_resumes(tmp_path, signum):
     assert len(lines) == 1 + len(set(lines[1:])) and "summary.json" in {
         p.name for p in out.iterdir()
     }
+
+
+def test_unusable_out_folder_is_one_line_exit_1(tmp_path):
+    """--out onto a file or under a file: one line naming the path and the cause, exit 1 (it
+    used to be a 33-line traceback)."""
+    from typer.testing import CliRunner
+
+    from hopjax.cli import app
+
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    for out in (a_file, a_file / "sub"):
+        args = ["run", str(ROOT / "configs" / "quickstart.toml"), "--out", str(out), "-q"]
+        res = CliRunner().invoke(app, args)
+        assert res.exit_code == 1, res.output
+        assert "cannot create the run folder" in res.output and str(out) in res.output
+        assert "Traceback" not in res.output

@@ -237,7 +237,15 @@ def run_sweep(
         raise RunError(f"cannot create the run folder {out}: {e.strerror or e}") from e
     with _FolderLock(out):
         _check_out_dir(out, cfg)
-        return _run(cfg, out, exp, progress, max_chunks, stop)
+        try:
+            return _run(cfg, out, exp, progress, max_chunks, stop)
+        except OSError as e:  # e.g. a full disk: the rows written so far are whole and kept
+            if e.filename is None or out.resolve() not in Path(e.filename).resolve().parents:
+                raise
+            raise RunError(
+                f"cannot write {e.filename}: {e.strerror or e}; the rows finished are kept "
+                "— fix the cause and rerun the same command to resume."
+            ) from e
 
 
 def _run(
