@@ -254,3 +254,19 @@ def test_unusable_out_folder_is_one_line_exit_1(tmp_path):
         assert res.exit_code == 1, res.output
         assert "cannot create the run folder" in res.output and str(out) in res.output
         assert "Traceback" not in res.output
+
+
+def test_absurd_sizes_are_refused_before_any_allocation(tmp_path):
+    """N = 100000 used to die with RESOURCE_EXHAUSTED after 9 s (and leave a config.toml that
+    refused a smaller N); 10⁸ rows grew to gigabytes of bookkeeping. Both now exit 2 at once,
+    naming the key, with nothing written."""
+    from typer.testing import CliRunner
+
+    from hopjax.cli import app
+
+    out = tmp_path / "run"
+    for override, key in (("N=[100000]", "'N' = 100000"), ("seeds=1000000", "'seeds'")):
+        args = ["run", str(ROOT / "configs" / "quickstart.toml"), "--set", override]
+        res = CliRunner().invoke(app, [*args, "--out", str(out), "-q"])
+        assert res.exit_code == 2, res.output
+        assert key in res.output and not out.exists()

@@ -166,6 +166,48 @@ def _check_out_dir(out: Path, cfg: SweepConfig) -> None:
         )
 
 
+MAX_ROWS = 10_000_000
+"""The most rows (grid points × seeds) a sweep may have: beyond, its bookkeeping alone (one
+dict per row, a CSV line per row) outgrows a workstation."""
+
+
+def _machine_bytes() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return None
+
+
+def check_sizes(exp: Experiment, cfg: SweepConfig, machine_bytes: int | None = None) -> None:
+    """Refuse, before any allocation, a sweep whose row count exceeds :data:`MAX_ROWS` or one of
+    whose rows cannot fit this machine's memory, naming the keys. ``exp.row_bytes`` is a
+    conservative estimate made for chunk sizing, so only rows estimated at more than 4× the
+    machine's memory are refused (a row near the limit still fails in XLA)."""
+    from hopjax.config import grid_keys
+
+    keys = grid_keys(type(cfg))
+    n_rows = cfg.seeds * math.prod(len(getattr(cfg, k)) for k in keys)
+    if n_rows > MAX_ROWS:
+        sizes = " × ".join(f"{len(getattr(cfg, k))} {k}" for k in keys)
+        raise ConfigError(
+            f"the grid has {n_rows:,} rows ({sizes} × {cfg.seeds} 'seeds'), more than "
+            f"{MAX_ROWS:,}; reduce 'seeds' or the grid lists."
+        )
+    machine = machine_bytes if machine_bytes is not None else _machine_bytes()
+    if exp.row_bytes is None or machine is None:
+        return
+    ctx = RunContext(exp, cfg, Path("."))
+    for values in group_rows(expand_grid(cfg, exp), exp.static):  # the groups that exist
+        static = dict(zip(exp.static, values, strict=True))
+        need = exp.row_bytes(cfg, ctx.static_params(static))
+        if need > 4 * machine:
+            where = ", ".join(f"'{k}' = {v!r}" for k, v in static.items()) or "every row"
+            raise ConfigError(
+                f"one row at {where} needs ~{need / 2**30:.1f} GiB, more than this machine's "
+                f"{machine / 2**30:.1f} GiB; reduce it."
+            )
+
+
 class RunError(RuntimeError):
     """A run that cannot start for a reason the user can act on (its folder is held by a live
     run, or cannot be created or written); the message names the folder and the cause."""
@@ -230,6 +272,7 @@ def run_sweep(
     a second ``run_sweep`` into a folder a live run holds raises :class:`RunError`.
     """
     exp = exp if exp is not None else resolve_experiment(cfg.experiment)
+    check_sizes(exp, cfg)
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
