@@ -68,19 +68,32 @@ def check_binary(x: Array, name: str) -> Array:
 
 
 def nonnegative(value: ArrayLike, name: str, *, strict: bool = False) -> Array:
-    """``value`` as a float array, required ``>= 0`` (``> 0`` with ``strict``).
+    """``value`` as a float array, required finite and ``>= 0`` (``> 0`` with ``strict``).
 
     Raises ``ValueError`` naming ``name`` for concrete values; ``eqx.error_if`` when traced.
     """
     v = jnp.asarray(value, dtype=jnp.result_type(float, value))
-    want = "> 0" if strict else ">= 0"
+    want = ("> 0" if strict else ">= 0") + " and finite"
     if is_concrete(v):  # numpy: inside a jit trace even jnp ops on constants give tracers
         arr = np.asarray(v)
-        if not bool(np.all((arr > 0) if strict else (arr >= 0))):
+        ok = (arr > 0) if strict else (arr >= 0)
+        if not bool(np.all(ok & np.isfinite(arr))):
             raise ValueError(f"{name} must be {want}; got {arr}.")
         return v
-    ok = (v > 0) if strict else (v >= 0)
+    ok = ((v > 0) if strict else (v >= 0)) & jnp.isfinite(v)
     return eqx.error_if(v, jnp.any(~ok), f"{name} must be {want}.")
+
+
+def finite(x: Array, name: str) -> Array:
+    """Require every entry of ``x`` to be finite (no NaN/inf): ``ValueError`` for concrete
+    ``x``, ``eqx.error_if`` when traced."""
+    if is_concrete(x):
+        arr = np.asarray(x)
+        if not np.all(np.isfinite(arr)):
+            idx = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+            raise ValueError(f"{name} must be finite; found {float(arr[idx])} at {idx}.")
+        return x
+    return eqx.error_if(x, ~jnp.all(jnp.isfinite(x)), f"{name} must be finite (no NaN/inf).")
 
 
 def positive(value: ArrayLike, name: str) -> Array:
@@ -102,13 +115,15 @@ def positive_int(value: object, name: str, *, minimum: int = 1) -> int:
 
 
 def fraction(value: object, name: str) -> float | Array:
-    """Check ``0 <= value <= 1`` for a concrete number (traced values pass through)."""
+    """Check ``0 <= value <= 1`` (``ValueError`` for a concrete number, ``eqx.error_if`` when
+    traced)."""
     if is_concrete(value):
         v = float(np.asarray(value))
         if not 0.0 <= v <= 1.0:
             raise ValueError(f"{name} must lie in [0, 1]; got {v}.")
         return v
-    return value  # type: ignore[return-value]
+    v = jnp.asarray(value)
+    return eqx.error_if(v, ~((v >= 0) & (v <= 1)), f"{name} must lie in [0, 1].")
 
 
 def same_length(n_expected: int, x: Array, name: str, what: str = "N") -> None:

@@ -37,6 +37,7 @@ from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray
 from hopjax._checks import (
     check_bipolar,
     check_independent,
+    finite,
     float_array,
     positive_int,
     same_length,
@@ -82,8 +83,8 @@ class Hopfield(eqx.Module):
             )
         if quantum is not None and not (isinstance(quantum, int | float) and quantum > 0):
             raise ValueError(f"quantum must be a positive number (or None); got {quantum!r}.")
-        self.weights = weights
-        self.thresholds = thresholds
+        self.weights = finite(weights, "weights")
+        self.thresholds = finite(thresholds, "thresholds")
         self.quantum = None if quantum is None else float(quantum)
 
     @classmethod

@@ -45,7 +45,7 @@ import numpy as np
 import optimistix as optx
 from jaxtyping import Array, ArrayLike, Float
 
-from hopjax._checks import float_array, is_concrete, nonnegative, positive
+from hopjax._checks import finite, float_array, is_concrete, nonnegative, positive
 from hopjax.activations import TANH, Activation, get_activation, polynomial
 from hopjax.measure import (
     Episode,
@@ -113,7 +113,7 @@ def episodes_matrix(
 
 
 def _params(xi: ArrayLike, phi: ArrayLike | None) -> tuple[Array, Array]:
-    xi = float_array(xi, "xi", ndim=2)
+    xi = finite(float_array(xi, "xi", ndim=2), "xi")
     P = xi.shape[0]
     if phi is None:
         phi = cycle_matrix(P, dtype=xi.dtype)
@@ -329,8 +329,10 @@ class DenseGSEMM(AbstractContinuousMemory):
         self.xi, self.phi = _params(xi, phi)
         self.sparse_phi = _sparse_phi(phi, self.phi, sparse_phi)
         deg = jnp.asarray(degree, self.xi.dtype)
-        if is_concrete(deg) and not bool(np.all(np.asarray(deg) >= 1)):
-            raise ValueError(f"degree must be >= 1; got {np.asarray(deg)}.")
+        if is_concrete(deg) and not bool(np.all(np.isfinite(deg) & (np.asarray(deg) >= 1))):
+            raise ValueError(f"degree must be >= 1 and finite; got {np.asarray(deg)}.")
+        if not is_concrete(deg):  # under jit/vmap: a run-time error, not garbage
+            deg = eqx.error_if(deg, ~(jnp.isfinite(deg) & (deg >= 1)), "degree must be >= 1.")
         self.degree = deg
         self.alpha_s = positive(alpha_s, "alpha_s")
         self.alpha_c = nonnegative(alpha_c, "alpha_c")

@@ -41,7 +41,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PyTree
 
 from hopjax import idp_theory
-from hopjax._checks import float_array, nonnegative, positive
+from hopjax._checks import finite, float_array, nonnegative, positive
 from hopjax.activations import HARDTANH, TANH, Activation, get_activation
 from hopjax.measure import crossing_period
 from hopjax.solve import AbstractContinuousMemory, simulate_fixed
@@ -69,7 +69,7 @@ def _memories(xi: ArrayLike) -> Array:
     xi = float_array(xi, "xi", ndim=2)
     if xi.shape[0] < 1 or xi.shape[1] < 1:
         raise ValueError(f"xi must hold P >= 1 memories of N >= 1 units; got {tuple(xi.shape)}.")
-    return xi
+    return finite(xi, "xi")  # any real memories (layers learn them); NaN/inf refused
 
 
 def circulant(P: int, *, dtype: jnp.dtype = jnp.float32) -> Float[Array, "P P"]:

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from hopjax._checks import check_independent, float_array
+from hopjax._checks import check_bipolar, check_independent, float_array
 
 __all__ = [
     "STORAGE_RULES",
@@ -42,7 +42,7 @@ def _zero_diagonal(w: Float[Array, "N N"]) -> Float[Array, "N N"]:
 
 
 def _patterns(xi: ArrayLike) -> Float[Array, "P N"]:
-    return float_array(xi, "xi", ndim=2)
+    return check_bipolar(float_array(xi, "xi", ndim=2), "xi")
 
 
 # --------------------------------------------------------------------------- storage rules

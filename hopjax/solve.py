@@ -35,7 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PyTree
 
-from hopjax._checks import is_concrete, same_length
+from hopjax._checks import finite, is_concrete, same_length
 
 __all__ = [
     "RK4",
@@ -134,6 +134,9 @@ def simulate(
     """
     if isinstance(model, AbstractContinuousMemory):
         model.check_state(y0)
+    y0 = jax.tree.map(lambda a: finite(jnp.asarray(a), "y0"), y0)
+    if is_concrete(t0) and is_concrete(t1) and not float(t1) > float(t0):
+        raise ValueError(f"t1 must be > t0 (integration runs forward); got t0 = {t0}, t1 = {t1}.")
     if saveat is None:
         if ts is None:
             saveat = diffrax.SaveAt(t1=True, fn=save_fn) if save_fn else diffrax.SaveAt(t1=True)

@@ -270,3 +270,50 @@ def test_absurd_sizes_are_refused_before_any_allocation(tmp_path):
         res = CliRunner().invoke(app, [*args, "--out", str(out), "-q"])
         assert res.exit_code == 2, res.output
         assert key in res.output and not out.exists()
+
+
+def test_library_values_are_checked():
+    """Bad values reach the library as a clear error naming the parameter, outside and inside
+    jit: a NaN/zero degree (used to return garbage under jit), NaN weights (used to report
+    converged, period 1), NaN or non-bipolar patterns given to the storage rules, NaN memories,
+    a NaN initial state (used to read 'maximum number of solver steps reached'), t1 < t0 (used to
+    integrate backwards), a flip fraction of 1.5 under jit (used to flip everything)."""
+    import equinox as eqx
+    import jax
+    import jax.numpy as jnp
+
+    from hopjax import rules
+    from hopjax.classical import Hopfield
+    from hopjax.gsemm import DenseGSEMM
+    from hopjax.idp import Reasoning
+    from hopjax.patterns import flip, random_bipolar
+    from hopjax.solve import simulate
+
+    RUNTIME = (eqx.EquinoxRuntimeError, jax.errors.JaxRuntimeError)
+    xi = random_bipolar(jax.random.PRNGKey(0), 3, 16)
+    for bad in (0.0, -2.0, float("nan")):
+        with pytest.raises(ValueError, match="degree"):
+            DenseGSEMM(xi, degree=bad)
+        with pytest.raises(RUNTIME, match="degree"):
+            jax.jit(lambda d: DenseGSEMM(xi, degree=d).degree)(jnp.float32(bad))
+    w = rules.hebbian(xi).at[0, 1].set(jnp.nan)
+    with pytest.raises(ValueError, match="weights must be finite"):
+        Hopfield(w)
+    for rule in (rules.hebbian, rules.storkey):
+        with pytest.raises(ValueError, match="xi must be bipolar"):
+            rule(xi.at[0, 0].set(jnp.nan))
+        with pytest.raises(ValueError, match="xi must be bipolar"):
+            rule(xi * 0.5)
+    for make in (lambda m: Reasoning(m, gamma=5.0, tau_alpha=50.0), lambda m: DenseGSEMM(m)):
+        with pytest.raises(ValueError, match="xi must be finite"):
+            make(xi.at[1, 2].set(jnp.nan))
+    with pytest.raises(ValueError, match="tau_alpha must be > 0 and finite"):
+        Reasoning(xi, gamma=5.0, tau_alpha=float("inf"))
+    model = Reasoning(xi, gamma=5.0, tau_alpha=50.0)
+    y0 = (xi[0], jnp.zeros(3))
+    with pytest.raises(ValueError, match="y0 must be finite"):
+        simulate(model, (xi[0].at[0].set(jnp.nan), jnp.zeros(3)), t1=1.0)
+    with pytest.raises(ValueError, match="t1 must be > t0"):
+        simulate(model, y0, t1=-10.0)
+    with pytest.raises(RUNTIME, match="fraction"):
+        jax.jit(lambda f: flip(jax.random.PRNGKey(1), xi[0], fraction=f))(1.5)
