@@ -34,8 +34,9 @@ class _StopOnSignal:
     """SIGINT/SIGTERM during a run: note the signal, let the sweep stop at its next safe point
     (before the next chunk; the rows finished are written) and exit ``128 + signum``. Nothing is
     raised inside JAX — an interrupt raised during XLA compilation used to be swallowed or to
-    crash the process. A second signal ends the process at once (the folder still resumes:
-    rows are appended whole)."""
+    crash the process. Python sees a signal only between XLA calls, so a chunk in flight runs
+    to its end; once the first signal is acknowledged, a second one ends the process at once
+    (the folder still resumes: rows are appended whole)."""
 
     def __init__(self) -> None:
         self.signum: int | None = None
@@ -45,11 +46,9 @@ class _StopOnSignal:
         return self.signum is not None
 
     def _handle(self, signum: int, frame: object) -> None:
-        if self.signum is not None:  # the second one: stop now
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
-            return
         self.signum = signum
+        for sig in self.previous:  # the next one: the OS default (terminate) at once
+            signal.signal(sig, signal.SIG_DFL)
         err.print(
             f"{signal.Signals(signum).name}: stopping after the chunk in flight "
             "(again to stop at once)",
