@@ -94,7 +94,7 @@ class SweepConfig:
                 ):
                     raise ConfigError(f"'{f.name}' must be a finite number; got {value}.")
         if not 1 <= self.seeds <= self.MAX_SEEDS:
-            raise ConfigError(f"'seeds' must lie in [1, {self.MAX_SEEDS}]; got {self.seeds}.")
+            raise ConfigError(f"'seeds' must be >= 1 and <= {self.MAX_SEEDS:,}; got {self.seeds}.")
         if not 0 <= self.base_seed <= 2**32 - self.seeds:
             raise ConfigError(
                 "'base_seed' must lie in [0, 2**32 - seeds] (seeds are 32-bit PRNG keys); "
@@ -252,6 +252,12 @@ def load_toml(path: str | Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError(f"config file {str(path)!r} does not exist.") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path} is a folder, not a TOML config file.") from None
+    except OSError as err:
+        raise ConfigError(f"cannot read the config {path}: {err.strerror or err}.") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text (TOML must be UTF-8): {err.reason}.") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: invalid TOML: {err}") from None
 

@@ -317,3 +317,33 @@ def test_library_values_are_checked():
         simulate(model, y0, t1=-10.0)
     with pytest.raises(RUNTIME, match="fraction"):
         jax.jit(lambda f: flip(jax.random.PRNGKey(1), xi[0], fraction=f))(1.5)
+
+
+def test_user_file_errors_are_one_line_not_tracebacks(tmp_path):
+    """A folder or non-UTF-8 file as the config, and a results.csv with a duplicated header
+    column or a short row: exit 2 with the file (and line) named, no traceback."""
+    from typer.testing import CliRunner
+
+    from hopjax.cli import app
+
+    bad = tmp_path / "latin1.toml"
+    bad.write_bytes('experiment = "quickstart"\n# caf\xe9\n'.encode("latin-1"))
+    for config, words in ((tmp_path, "is a folder"), (bad, "not UTF-8")):
+        res = CliRunner().invoke(app, ["run", str(config), "--out", str(tmp_path / "o"), "-q"])
+        assert res.exit_code == 2 and words in res.output and "Traceback" not in res.output
+
+    from tests.toy import EXPERIMENT, toy
+
+    out = tmp_path / "run"
+    run_sweep(toy(), out, exp=EXPERIMENT, progress=False)
+    good = (out / "results.csv").read_text().splitlines()
+    damaged = {
+        "twice": [good[0] + "," + good[0].split(",")[0], *good[1:]],
+        "line 3": [good[0], good[1], ",".join(good[2].split(",")[:3]), *good[3:]],
+    }
+    from hopjax.config import ConfigError
+
+    for words, lines in damaged.items():
+        (out / "results.csv").write_text("\n".join(lines) + "\n")
+        with pytest.raises(ConfigError, match=words):
+            run_sweep(toy(), out, exp=EXPERIMENT, progress=False)

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from hopjax.config import SweepConfig, grid_keys
+from hopjax.config import ConfigError, SweepConfig, grid_keys
 from hopjax.sweep.experiment import Experiment, Row
 from hopjax.sweep.grid import row_id
 
@@ -33,11 +33,26 @@ def read_results(path: Path, cfg: SweepConfig) -> list[Row]:
     types_["seed"] = int
     types_["status"] = str
     rows = []
-    for rec in csv.DictReader(text.splitlines()):
+    reader = csv.DictReader(text.splitlines())
+    header = reader.fieldnames or []
+    if len(set(header)) != len(header):
+        dup = next(h for h in header if header.count(h) > 1)
+        raise ConfigError(f"{path}: the header names column {dup!r} twice; the file is damaged.")
+    for line, rec in enumerate(reader, start=2):
+        if None in rec or None in rec.values():
+            raise ConfigError(
+                f"{path}, line {line}: {len(header)} columns expected; the file is damaged "
+                "(move it away to rerun from scratch, or remove the line to resume)."
+            )
         row: Row = {}
         for k, v in rec.items():
             tp = types_.get(k, float)
-            row[k] = v if tp is str or typing.get_origin(tp) is typing.Literal else tp(v)
+            try:
+                row[k] = v if tp is str or typing.get_origin(tp) is typing.Literal else tp(v)
+            except ValueError:
+                raise ConfigError(
+                    f"{path}, line {line}: column {k!r} holds {v!r}; the file is damaged."
+                ) from None
         rows.append(row)
     return rows
 
