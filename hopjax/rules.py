@@ -42,7 +42,8 @@ def _zero_diagonal(w: Float[Array, "N N"]) -> Float[Array, "N N"]:
 
 
 def _patterns(xi: ArrayLike) -> Float[Array, "P N"]:
-    return check_bipolar(float_array(xi, "xi", ndim=2), "xi")
+    # ±1 entries; 0 allowed (all-zero rows are how a vmapped sweep stores a variable number P)
+    return check_bipolar(float_array(xi, "xi", ndim=2), "xi", allow_zero=True)
 
 
 # --------------------------------------------------------------------------- storage rules

@@ -98,6 +98,7 @@ def test_uhn_images_separation_matters_on_correlated_images(tmp_path):
     assert (tmp_path / "uhn_images.png").stat().st_size > 0
 
 
+@pytest.mark.slow  # a reproduction (CI runs it with -m slow); ~30 s on 2 cores
 def test_hebbian_rules_oja_finds_the_first_pc_and_activity_product_diverges(tmp_path):
     """Oja's weight vector aligns with numpy's leading eigenvector of the data covariance
     (|cos| ≥ 0.99 at η = 0.003, norm → 1; at η = 0.01 the fluctuations ∝ √η cost ~2%); the

@@ -13,6 +13,7 @@ def test_extrapolation_helper():
     assert inf == pytest.approx(0.14) and slope == pytest.approx(0.5)
 
 
+@pytest.mark.slow  # a reproduction (CI runs it with -m slow); ~30 s on 2 cores
 def test_capacity_curve_shape_at_small_n(tmp_path):
     """Fast check (N = 100, 200): retrieval near 1 well below 0.138 N, near 0 well above it,
     crossing between 0.12 and 0.22 (finite-size capacities exceed 0.138), larger N sharper;

@@ -23,6 +23,7 @@ def test_shipped_idp_configs_validate():
         assert load_experiment_config(raw)[0].name == name
 
 
+@pytest.mark.slow  # a reproduction (CI runs it with -m slow); ~30 s on 2 cores
 def test_idp_reasoning_sweep_files_and_metrics(tmp_path):
     cfg = _cfg(
         {
