@@ -176,7 +176,7 @@ def test_gallop_finds_the_climb_capacity_with_less_work():
     )
     assert cap == {(1, 0): 64}
     assert sorted({r["K"] for r in ran}) == [4, 8, 16, 32, 64]
-    assert all(r["alpha_c"] == 1.0 for r in ran if r["K"] > 4)
+    assert all(r["alpha_c"] == 1.0 for r in ran)  # the largest α_c first, even at K = 4
     ran, cap = _simulate_ladder(
         _ctx(degree=[1], alpha_c=alphas, K=ladder, seeds=1), lambda d, s, k, a: False
     )
