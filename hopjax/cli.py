@@ -6,7 +6,8 @@ config's ``experiment`` names the experiment: ``experiments/NAME.py`` beside the
 
 A config error (unknown key, wrong type, impossible value, an unknown experiment, a different
 config in an existing output folder) prints a message naming the key and exits with status 2
-before anything is written.
+before anything is written; a folder that cannot be written prints one line naming the path and
+exits with status 1. ``--debug`` adds the traceback to either.
 """
 
 from __future__ import annotations
@@ -86,6 +87,10 @@ def run(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Compile everything afresh (no disk cache).")
     ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", help="On an error, print the full traceback after the message."),
+    ] = False,
 ) -> None:
     """Run (or resume, into the same --out) the sweep a config describes."""
     from hopjax.sweep import RunError, enable_compilation_cache, load_config, run_sweep
@@ -100,12 +105,13 @@ def run(
             out = Path("runs") / exp.name / stamp
         with _StopOnSignal() as stop:
             result = run_sweep(cfg, out, exp=exp, progress=not quiet, stop=stop)
-    except ConfigError as e:
-        err.print(f"[red]config error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-    except RunError as e:
-        err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+    except (ConfigError, RunError) as e:
+        config_error = isinstance(e, ConfigError)
+        label = "config error" if config_error else "error"
+        err.print(f"[red]{label}:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
+        if debug:  # where the check fired (and, for an OSError, the original cause)
+            err.print_exception(show_locals=False)
+        raise typer.Exit(2 if config_error else 1) from None
     meta = result.metadata
     if stop.signum is not None:
         name = signal.Signals(stop.signum).name

@@ -382,3 +382,72 @@ def test_sigkill_at_random_instants_never_loses_or_duplicates_a_row(tmp_path):
     assert done.returncode == 0, done.stderr
     for name in ("results.csv", "summary.json"):
         assert (out / name).read_bytes() == (ref / name).read_bytes(), name
+
+
+def test_full_disk_is_one_line_and_the_folder_resumes(tmp_path, monkeypatch):
+    """A write that fails part-way (a full disk: ``fsync`` raises ENOSPC, which carries no file
+    name) ends the run with one line naming the file; the rows already written are kept and a
+    rerun completes the folder byte-identically to an undisturbed run. (Before: the bare
+    ``OSError`` escaped as a traceback.)"""
+    import errno
+    import os
+
+    from typer.testing import CliRunner
+
+    import hopjax.sweep.results as results_mod
+    from hopjax.cli import app
+
+    args = ["run", str(ROOT / "configs" / "quickstart.toml"), "-q", "--no-cache"]
+    args += ["--set", "N=[64]", "--set", "alpha=[0.1, 0.2]", "--set", "seeds=2"]
+    args += ["--set", "chunk_size=1", "--set", "plot.dpi=30"]
+    ref = tmp_path / "ref"
+    assert CliRunner().invoke(app, [*args, "--out", str(ref)]).exit_code == 0
+    calls = {"n": 0}
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:  # the third write of the run
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    out = tmp_path / "run"
+    monkeypatch.setattr(results_mod.os, "fsync", fsync)
+    res = CliRunner().invoke(app, [*args, "--out", str(out)])
+    assert res.exit_code == 1, res.output
+    assert "No space left on device" in res.output and str(out) in res.output
+    assert "rerun the same command to resume" in res.output
+    assert "Traceback" not in res.output
+    calls["n"] = 0
+    debug = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "dbg"), "--debug"])
+    assert debug.exit_code == 1 and "Traceback" in debug.output  # --debug shows where
+    monkeypatch.setattr(results_mod.os, "fsync", real_fsync)
+    assert CliRunner().invoke(app, [*args, "--out", str(out)]).exit_code == 0
+    for name in ("results.csv", "summary.json"):
+        assert (out / name).read_bytes() == (ref / name).read_bytes(), name
+
+
+def test_results_do_not_depend_on_the_device_count(tmp_path):
+    """The engine shards every chunk over all devices (padding it to a multiple of their
+    count). Two CPU devices (``--xla_force_host_platform_device_count=2``, a subprocess: the
+    flag must precede JAX's start) write the same bytes as this process's one device."""
+    import os
+    import subprocess
+    import sys
+
+    import jax
+
+    sets = ["N=[64, 100]", "alpha=[0.1, 0.2]", "seeds=3", "plot.dpi=30"]
+    exp, cfg = load_config(ROOT / "configs" / "quickstart.toml", sets)
+    assert jax.device_count() == 1
+    run_sweep(cfg, tmp_path / "one", exp=exp, progress=False)
+    args = [sys.executable, "-m", "hopjax", "run", str(ROOT / "configs" / "quickstart.toml")]
+    args += [a for s in sets for a in ("--set", s)] + ["--out", str(tmp_path / "two"), "-q"]
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    meta = (tmp_path / "two" / "metadata.json").read_text()
+    assert '"device_count": 2' in meta
+    for name in ("results.csv", "summary.json"):
+        one, two = (tmp_path / d / name for d in ("one", "two"))
+        assert one.read_bytes() == two.read_bytes(), name

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import typing
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +75,7 @@ class ResultsWriter:
 
     def append(self, rows: list[Row]) -> None:
         new = not self.path.exists() or self.path.stat().st_size == 0
-        with open(self.path, "a", newline="") as fh:
+        with _naming(self.path), open(self.path, "a", newline="") as fh:
             w = csv.DictWriter(fh, fieldnames=self.columns, lineterminator="\n")
             if new:
                 w.writeheader()
@@ -81,6 +83,18 @@ class ResultsWriter:
                 w.writerow({k: _fmt(row[k]) for k in self.columns})
             fh.flush()
             os.fsync(fh.fileno())
+
+
+@contextlib.contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """Give an ``OSError`` raised while writing ``path`` the file's name: a failed ``write`` or
+    ``fsync`` (a full disk: ENOSPC) carries none, and the caller's message names the file."""
+    try:
+        yield
+    except OSError as e:
+        if e.filename is not None:
+            raise
+        raise OSError(e.errno, e.strerror or str(e), str(path)) from e
 
 
 def _fmt(v: Any) -> str:
@@ -93,7 +107,7 @@ def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically (a temporary file in the same folder, flushed, then
     renamed over ``path``): a crash leaves the old file or the new one, never a torn one."""
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
+    with _naming(path), open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())
