@@ -91,10 +91,68 @@ def run(
         bool,
         typer.Option("--debug", help="On an error, print the full traceback after the message."),
     ] = False,
+    coordinator: Annotated[
+        str | None,
+        typer.Option(
+            envvar="HOPJAX_COORDINATOR",
+            help="Multi-process run: process 0's HOST:PORT (with --num-processes, --process-id).",
+            rich_help_panel="Several processes (jax.distributed)",
+        ),
+    ] = None,
+    num_processes: Annotated[
+        int | None,
+        typer.Option(
+            envvar="HOPJAX_NUM_PROCESSES",
+            help="Multi-process run: how many processes.",
+            rich_help_panel="Several processes (jax.distributed)",
+        ),
+    ] = None,
+    process_id: Annotated[
+        int | None,
+        typer.Option(
+            envvar="HOPJAX_PROCESS_ID",
+            help="Multi-process run: this process's index (0 writes the folder).",
+            rich_help_panel="Several processes (jax.distributed)",
+        ),
+    ] = None,
+    distributed: Annotated[
+        bool,
+        typer.Option(
+            "--distributed",
+            envvar="HOPJAX_DISTRIBUTED",
+            help="Start jax.distributed and let it detect the cluster (SLURM, Open MPI, Cloud "
+            "TPU). Automatic under srun/mpirun with more than one task.",
+            rich_help_panel="Several processes (jax.distributed)",
+        ),
+    ] = False,
+    heartbeat_timeout: Annotated[
+        int,
+        typer.Option(
+            envvar="HOPJAX_HEARTBEAT_TIMEOUT",
+            help="Seconds after which the others give up on a silent process.",
+            rich_help_panel="Several processes (jax.distributed)",
+        ),
+    ] = 100,
 ) -> None:
     """Run (or resume, into the same --out) the sweep a config describes."""
     from hopjax.sweep import RunError, enable_compilation_cache, load_config, run_sweep
+    from hopjax.sweep.cluster import cluster_env_present, init_distributed
 
+    explicit = (coordinator, num_processes, process_id)
+    multi = distributed or any(v is not None for v in explicit) or cluster_env_present()
+    if multi:  # before anything else touches JAX
+        try:
+            init_distributed(*explicit, heartbeat_timeout=heartbeat_timeout)
+        except (ValueError, RuntimeError) as e:
+            err.print(
+                f"[red]cannot start the multi-process run:[/red] {escape(str(e))}",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(2) from None
+    import jax
+
+    lead = jax.process_index() == 0
     if not no_cache:
         enable_compilation_cache(cache_dir)
     try:
@@ -111,8 +169,15 @@ def run(
         err.print(f"[red]{label}:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
         if debug:  # where the check fired (and, for an OSError, the original cause)
             err.print_exception(show_locals=False)
-        raise typer.Exit(2 if config_error else 1) from None
+        code = 2 if config_error else 1
+        if jax.process_count() > 1:  # skip jax.distributed's shutdown barrier (peers are gone)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        raise typer.Exit(code) from None
     meta = result.metadata
+    if not lead:  # process 0 reports; the others end with its status
+        raise typer.Exit(128 + stop.signum if stop.signum is not None else 0)
     if stop.signum is not None:
         name = signal.Signals(stop.signum).name
         err.print(

@@ -25,16 +25,21 @@ resolves the name). :func:`run_sweep`
 Experiments may share random draws between the rows of a PRNG stream (``Experiment.shared``:
 one draw, the rows an inner ``vmap`` over it) and prune rows not yet run (``Experiment.prune``).
 :func:`enable_compilation_cache` (:mod:`.cache`) keeps compiled programs across processes.
+Started as several processes (:func:`init_distributed`, JAX's ``jax.distributed``), the same
+loop runs every chunk as one SPMD program over the devices of all processes, and process 0
+writes the folder (:mod:`.cluster`).
 """
 
 from hopjax.sweep.cache import default_cache_dir as default_cache_dir
 from hopjax.sweep.cache import enable_compilation_cache as enable_compilation_cache
+from hopjax.sweep.cluster import Cluster as Cluster
+from hopjax.sweep.cluster import init_distributed as init_distributed
 from hopjax.sweep.context import RunContext as RunContext
 from hopjax.sweep.discover import list_experiments as list_experiments
 from hopjax.sweep.discover import load_config as load_config
 from hopjax.sweep.discover import load_experiment_config as load_experiment_config
 from hopjax.sweep.discover import resolve_experiment as resolve_experiment
-from hopjax.sweep.execute import RunError as RunError
+from hopjax.sweep.errors import RunError as RunError
 from hopjax.sweep.execute import SweepResult as SweepResult
 from hopjax.sweep.execute import run_sweep as run_sweep
 from hopjax.sweep.experiment import Experiment as Experiment
@@ -47,6 +52,7 @@ from hopjax.sweep.results import read_results as read_results
 from hopjax.sweep.stepper import Stepper as Stepper
 
 __all__ = [
+    "Cluster",
     "Experiment",
     "Row",
     "RunContext",
@@ -57,6 +63,7 @@ __all__ = [
     "enable_compilation_cache",
     "expand_grid",
     "group_rows",
+    "init_distributed",
     "list_experiments",
     "load_config",
     "load_experiment_config",

@@ -3,6 +3,7 @@ finish, reruns resume; then ``derive``, ``summary.json`` and the plots."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import json
@@ -22,16 +23,20 @@ from jaxtyping import Array, PRNGKeyArray
 
 from hopjax.config import EXECUTION_KEYS, ConfigError, SweepConfig, config_to_dict, dump_config
 from hopjax.config import load_toml as _load_toml
+from hopjax.sweep.cluster import Cluster
 from hopjax.sweep.context import RunContext
 from hopjax.sweep.discover import resolve_experiment
+from hopjax.sweep.errors import RunError
 from hopjax.sweep.experiment import Experiment, Row
 from hopjax.sweep.grid import dynamic_arrays, expand_grid, group_rows, row_id
 from hopjax.sweep.results import (
     ResultsWriter,
     history_rows,
+    parse_results,
     prune_history,
     read_history,
     read_results,
+    results_text,
     rewrite,
     write_atomic,
 )
@@ -208,11 +213,6 @@ def check_sizes(exp: Experiment, cfg: SweepConfig, machine_bytes: int | None = N
             )
 
 
-class RunError(RuntimeError):
-    """A run that cannot start for a reason the user can act on (its folder is held by a live
-    run, or cannot be created or written); the message names the folder and the cause."""
-
-
 class _FolderLock:
     """One writer per run folder: an advisory ``flock`` on ``<out>/.lock`` held for the run's
     lifetime. The OS releases it when the process ends, however it ends, so a killed run never
@@ -274,14 +274,28 @@ def run_sweep(
     exp = exp if exp is not None else resolve_experiment(cfg.experiment)
     check_sizes(exp, cfg)
     out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise RunError(f"cannot create the run folder {out}: {e.strerror or e}") from e
-    with _FolderLock(out):
-        _check_out_dir(out, cfg)
+    cluster = Cluster()
+    with contextlib.ExitStack() as held:
+        failed: Exception | None = None
+        if cluster.lead:  # process 0 alone touches the folder
+            try:
+                try:
+                    out.mkdir(parents=True, exist_ok=True)
+                except OSError as e:
+                    raise RunError(f"cannot create the run folder {out}: {e.strerror or e}") from e
+                held.enter_context(_FolderLock(out))
+                _check_out_dir(out, cfg)
+            except (RunError, ConfigError) as e:
+                failed = e
+        if cluster.any(failed is not None):
+            if failed is not None:
+                raise failed
+            raise RunError(
+                f"process {cluster.index}: process 0 could not start the run in {out} "
+                "(its message says why)."
+            )
         try:
-            return _run(cfg, out, exp, progress, max_chunks, stop)
+            return _run(cfg, out, exp, progress, max_chunks, stop, cluster)
         except OSError as e:  # e.g. a full disk: the rows written so far are whole and kept
             if e.filename is None or out.resolve() not in Path(e.filename).resolve().parents:
                 raise
@@ -298,39 +312,56 @@ def _run(
     progress: bool,
     max_chunks: int | None,
     stop: Callable[[], bool] | None,
+    cluster: Cluster,
 ) -> SweepResult:
-    write_atomic(out / "config.toml", dump_config(cfg))
+    lead = cluster.lead
+    if lead:
+        write_atomic(out / "config.toml", dump_config(cfg))
+    processes = cluster.describe()
 
     t_start = time.perf_counter()
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds")
     keys = exp.grid_keys
     columns = exp.columns
     results = out / "results.csv"
-    done = {row_id(r, keys) for r in read_results(results, cfg)}
+    # process 0 reads the folder; the others get its results.csv byte for byte
+    text = cluster.share_bytes(results_text(results).encode() if lead else None).decode()
+    written = parse_results(text, cfg, results)  # every row in results.csv, as it grows
+    done = {row_id(r, keys) for r in written}
     all_rows = expand_grid(cfg, exp)
     if not all_rows:
         raise ConfigError(f"{exp.name}: no grid point applies (every row was excluded).")
     todo = [r for r in all_rows if row_id(r, keys) not in done]
-    writer = ResultsWriter(results, columns)
+    writer = ResultsWriter(results, columns) if lead else None
     hist_writer = None
-    if exp.history:
+    if exp.history and lead:
         hist_path = out / "history.csv"
         hist_columns = [*keys, "seed", "step", *exp.history]
         prune_history(hist_path, hist_columns, done, keys, cfg)
         hist_writer = ResultsWriter(hist_path, hist_columns)
 
+    def write(rows: list[Row]) -> None:
+        if writer is not None:
+            writer.append(rows)
+        written.extend(rows)
+
     ctx = RunContext(exp, cfg, out)
     mesh = Mesh(np.asarray(jax.devices()), ("batch",))
     sharding = NamedSharding(mesh, PartitionSpec("batch"))
     adaptive = exp.prune is not None or exp.defer is not None
-    finished = read_results(results, cfg) if adaptive else []
+    finished = written  # the rows prune/defer see: the same on every process
     status = {"status": "done"} if adaptive else {}
+
+    def metadata(complete: bool) -> dict[str, Any]:
+        return _metadata(
+            out, started, t_start, groups_meta, len(all_rows), len(todo), complete, processes, lead
+        )
 
     groups_meta: list[dict[str, Any]] = []
     chunks_run = 0
 
     def budget_left() -> bool:
-        if stop is not None and stop():
+        if cluster.any(stop is not None and stop()):  # a stop on any process stops them all
             return False
         return max_chunks is None or chunks_run < max_chunks
 
@@ -344,7 +375,7 @@ def _run(
         for part, index, args in group.chunks():
             if not budget_left():
                 break
-            args = jax.device_put(args, sharding)
+            args = cluster.to_global(args, sharding)
             if compiled is None:
                 t0 = time.perf_counter()
                 compiled = batched.lower(*args).compile()
@@ -352,7 +383,7 @@ def _run(
                     time.perf_counter() - t0
                 )
             t0 = time.perf_counter()
-            metrics = jax.device_get(compiled(*args))
+            metrics = cluster.run(compiled, args)
             meta["chunk_seconds"].append(time.perf_counter() - t0)
             missing = set(exp.metrics) - set(metrics)
             if missing:
@@ -364,13 +395,12 @@ def _run(
                 {**r, **status, **{m: float(o[m]) for m in exp.metrics}}
                 for r, o in zip(part, outs, strict=True)
             ]
-            writer.append(done_rows)
-            if adaptive:
-                finished.extend(done_rows)
+            write(done_rows)
             chunks_run += 1
             advance(len(part))
 
-    with _Progress(progress, total=len(all_rows), done=len(all_rows) - len(todo)) as advance:
+    n_done = len(all_rows) - len(todo)
+    with _Progress(progress and lead, total=len(all_rows), done=n_done) as advance:
         order = list(group_rows(todo, exp.static))  # static groups, in grid order
         metas: dict[tuple[Any, ...], dict[str, Any]] = {}
 
@@ -395,8 +425,7 @@ def _run(
                     if row_id(r, keys) in skip
                 ]
                 if pruned:
-                    writer.append(pruned)
-                    finished.extend(pruned)
+                    write(pruned)
                     advance(len(pruned))
                     for r in pruned:
                         m = meta_of(group_of(r), 0)
@@ -418,13 +447,15 @@ def _run(
             meta["rounds"] = meta.get("rounds", 0) + 1
             run_rows(dict(zip(exp.static, first, strict=True)), now, meta)
             # timings survive an interruption: this invocation's entry is rewritten per round
-            _metadata(out, started, t_start, groups_meta, len(all_rows), len(todo), False)
+            metadata(False)
 
-    rows_all = read_results(results, cfg)
+    rows_all = read_results(results, cfg) if lead else written
     complete = len(rows_all) == len(all_rows)
     summary: dict[str, Any] = {}
     plots: list[Path] = []
-    if complete:  # the files in grid order (streams and resumes write rows as they finish)
+    if complete and not lead:
+        rows_all = _in_grid_order(rows_all, all_rows, keys)
+    elif complete:  # the files in grid order (streams and resumes write rows as they finish)
         ordered = _in_grid_order(rows_all, all_rows, keys)
         if exp.derive is not None:
             extra, ordered = exp.derive(ctx, ordered)
@@ -443,8 +474,7 @@ def _run(
             write_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
         if exp.plot is not None:
             plots = exp.plot(ctx, rows_all, summary)
-    metadata = _metadata(out, started, t_start, groups_meta, len(all_rows), len(todo), complete)
-    return SweepResult(out, rows_all, summary, metadata, plots)
+    return SweepResult(out, rows_all, summary, metadata(complete), plots)
 
 
 def _in_grid_order(rows: list[Row], all_rows: list[Row], keys: list[str]) -> list[Row]:
@@ -460,12 +490,14 @@ def _metadata(
     total: int,
     todo: int,
     complete: bool,
+    processes: list[dict[str, Any]],
+    write: bool = True,
 ) -> dict[str, Any]:
     from hopjax import __version__
 
     path = out / "metadata.json"
     try:
-        previous = json.loads(path.read_text()).get("runs", []) if path.exists() else []
+        previous = json.loads(path.read_text()).get("runs", []) if write and path.exists() else []
     except (ValueError, AttributeError, OSError):  # damaged (e.g. a full disk): rebuilt
         previous = []
     previous = [r for r in previous if r.get("started") != started]  # this invocation's own entry
@@ -478,6 +510,8 @@ def _metadata(
         "run_seconds": run_s,
         "rows_total": total,
         "rows_todo_at_start": todo,
+        "process_count": len(processes),
+        "processes": processes,
         "groups": groups,
     }
     meta = {
@@ -489,13 +523,15 @@ def _metadata(
         "backend": jax.default_backend(),
         "devices": [str(d) for d in jax.devices()],
         "device_count": jax.device_count(),
+        "process_count": len(processes),
         "complete": complete,
         "wall_seconds": this_run["wall_seconds"],
         "compile_seconds": compile_s,
         "run_seconds": run_s,
         "runs": [*previous, this_run],
     }
-    write_atomic(path, json.dumps(meta, indent=2, default=_json_default) + "\n")
+    if write:
+        write_atomic(path, json.dumps(meta, indent=2, default=_json_default) + "\n")
     return meta
 
 

@@ -16,7 +16,14 @@ from hopjax.config import ConfigError, SweepConfig, grid_keys
 from hopjax.sweep.experiment import Experiment, Row
 from hopjax.sweep.grid import row_id
 
-__all__ = ["ResultsWriter", "read_history", "read_results", "rewrite"]
+__all__ = [
+    "ResultsWriter",
+    "parse_results",
+    "read_history",
+    "read_results",
+    "results_text",
+    "rewrite",
+]
 
 
 def read_results(path: Path, cfg: SweepConfig) -> list[Row]:
@@ -24,12 +31,25 @@ def read_results(path: Path, cfg: SweepConfig) -> list[Row]:
 
     A trailing partial line (a crash mid-write) is dropped from the file.
     """
+    return parse_results(results_text(path), cfg, path)
+
+
+def results_text(path: Path) -> str:
+    """The text of a ``results.csv`` (empty if none), a torn last line (a crash mid-write)
+    dropped from the file."""
     if not path.exists():
-        return []
+        return ""
     text = path.read_text()
     if text and not text.endswith("\n"):  # interrupted while appending: drop the torn line
         text = text[: text.rfind("\n") + 1]
         path.write_text(text)
+    return text
+
+
+def parse_results(text: str, cfg: SweepConfig, path: Path) -> list[Row]:
+    """The rows of a ``results.csv``'s text (``path`` names it in error messages)."""
+    if not text:
+        return []
     hints = typing.get_type_hints(type(cfg))
     types_: dict[str, Any] = {k: typing.get_args(hints[k])[0] for k in grid_keys(type(cfg))}
     types_["seed"] = int
