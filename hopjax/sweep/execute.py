@@ -400,7 +400,11 @@ def _run(
             advance(len(part))
 
     n_done = len(all_rows) - len(todo)
-    with _Progress(progress and lead, total=len(all_rows), done=n_done) as advance:
+    where = f"{jax.device_count()} devices" if jax.device_count() > 1 else ""
+    if cluster.multi:
+        hosts = len({p["host"] for p in processes})
+        where = f"{cluster.count} processes on {hosts} hosts, {jax.device_count()} devices"
+    with _Progress(progress and lead, len(all_rows), n_done, where) as advance:
         order = list(group_rows(todo, exp.static))  # static groups, in grid order
         metas: dict[tuple[Any, ...], dict[str, Any]] = {}
 
@@ -544,8 +548,9 @@ def _json_default(v: Any) -> Any:
 class _Progress:
     """A rich progress bar over rows (done/total, rate, ETA); silent when disabled."""
 
-    def __init__(self, enabled: bool, total: int, done: int):
+    def __init__(self, enabled: bool, total: int, done: int, where: str = ""):
         self.enabled, self.total, self.done = enabled, total, done
+        self.label = f"sweep ({where})" if where else "sweep"
 
     def __enter__(self) -> Callable[[int], None]:
         if not self.enabled:
@@ -561,7 +566,7 @@ class _Progress:
         )
 
         self.bar = Progress(
-            TextColumn("[bold]sweep"),
+            TextColumn(f"[bold]{self.label}"),
             BarColumn(),
             MofNCompleteColumn(),
             TaskProgressColumn(),
