@@ -6,18 +6,21 @@ The library, layer by layer (each module imports only those above it):
   :mod:`hopjax.rules` (storage and Hebbian learning rules), :mod:`hopjax.activations`;
 * models — binary: :mod:`hopjax.classical` (Hopfield network, ``run``, correlation memories),
   :mod:`hopjax.dense` (dense AM, modern Hopfield, Minerva2, universal Hopfield),
-  :mod:`hopjax.sequence` and :mod:`hopjax.cycles` (asymmetric sequence networks, limit cycles);
+  :mod:`hopjax.sequence` and :mod:`hopjax.cycles` (asymmetric sequence networks, limit cycles),
+  :mod:`hopjax.ags` (the replica-symmetric phase diagram of the Hebbian network);
   continuous: :mod:`hopjax.idp` (+ :mod:`hopjax.idp_theory`) and :mod:`hopjax.gsemm`;
 * solvers and measurements — :mod:`hopjax.solve` (the continuous-model interface, diffrax and
   RK4 integrators), :mod:`hopjax.measure` (crossings, transitions, episode decoding);
 * around them — :mod:`hopjax.tune` (gradient-based tuning), :mod:`hopjax.nn` (equinox layers),
-  :mod:`hopjax.sweep` (the ensemble engine), :mod:`hopjax.plot`, :mod:`hopjax.cli`.
+  :mod:`hopjax.sweep` (the ensemble engine), :mod:`hopjax.plot`, :mod:`hopjax.cli`,
+  :mod:`hopjax.serialise` (``save`` / ``load`` of any model).
 
 ``import hopjax`` imports neither the experiments nor matplotlib.
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
+from hopjax import ags as ags
 from hopjax import classical as classical
 from hopjax import cycles as cycles
 from hopjax import dense as dense
@@ -29,6 +32,7 @@ from hopjax import nn as nn
 from hopjax import patterns as patterns
 from hopjax import rules as rules
 from hopjax import sequence as sequence
+from hopjax import serialise as serialise
 from hopjax import solve as solve
 from hopjax import tune as tune
 from hopjax.classical import CorrelationMemory as CorrelationMemory
@@ -58,6 +62,8 @@ from hopjax.rules import pseudo_inverse as pseudo_inverse
 from hopjax.rules import storkey as storkey
 from hopjax.sequence import DenseSequence as DenseSequence
 from hopjax.sequence import SequenceHebbian as SequenceHebbian
+from hopjax.serialise import load as load
+from hopjax.serialise import save as save
 from hopjax.solve import AbstractContinuousMemory as AbstractContinuousMemory
 from hopjax.solve import rk4_scan as rk4_scan
 from hopjax.solve import simulate as simulate

@@ -39,6 +39,7 @@ from hopjax._checks import (
     check_independent,
     finite,
     float_array,
+    positive,
     positive_int,
     same_length,
 )
@@ -175,6 +176,39 @@ class Hopfield(eqx.Module):
         s, _, _ = jax.lax.while_loop(lambda c: c[2] < n, flip, carry)
         return s
 
+    def glauber_step(
+        self, s: Float[Array, " N"], key: PRNGKeyArray, temperature: Float[ArrayLike, ""]
+    ) -> Float[Array, " N"]:
+        """Synchronous Glauber (Little) update at temperature ``T``: every unit at once,
+        ``P(s_i = +1) = 1 / (1 + exp(−2 h_i / T))`` (Glauber 1963; Little 1974). ``T → 0`` is
+        :meth:`step` (up to ties)."""
+        t = positive(temperature, "temperature")
+        p_up = jax.nn.sigmoid(2.0 * self.field(s) / t)
+        return jnp.where(jax.random.uniform(key, s.shape) < p_up, 1.0, -1.0).astype(s.dtype)
+
+    def glauber_sweep(
+        self, s: Float[Array, " N"], key: PRNGKeyArray, temperature: Float[ArrayLike, ""]
+    ) -> Float[Array, " N"]:
+        """One asynchronous Glauber sweep at temperature ``T``: every unit once, one at a time in
+        a random order, ``s_i ← +1`` with probability ``1 / (1 + exp(−2 h_i / T))`` from the
+        current field (kept up to date as in :meth:`async_sweep`). For symmetric ``W`` with zero
+        diagonal this samples the Boltzmann distribution ``∝ exp(−E/T)`` — the dynamics of the
+        Amit–Gutfreund–Sompolinsky phase diagram (:mod:`hopjax.ags`)."""
+        t = positive(temperature, "temperature")
+        k_order, k_u = jax.random.split(key)
+        order = jax.random.permutation(k_order, self.n)
+        u = jax.random.uniform(k_u, (self.n,))
+        w_cols = self.weights.T
+
+        def update(k: Int[Array, ""], carry: tuple[Array, Array]) -> tuple[Array, Array]:
+            s, h = carry
+            i = order[k]
+            new = jnp.where(u[k] < jax.nn.sigmoid(2.0 * h[i] / t), 1.0, -1.0).astype(s.dtype)
+            return s.at[i].set(new), h + w_cols[i] * (new - s[i])
+
+        s, _ = jax.lax.fori_loop(0, self.n, update, (s, self.field(s)))
+        return s
+
     def _async_sweep_reference(self, s: Float[Array, " N"], key: PRNGKeyArray) -> Array:
         """:meth:`async_sweep` unit by unit (every unit visited; the reference it is tested
         against)."""
@@ -197,15 +231,21 @@ class RunResult(eqx.Module):
 
     ``state``: the final state. ``converged``: an attractor was found (a fixed point, or for
     synchronous updates a 2-cycle) within ``max_steps``. ``period``: 1 (fixed point), 2 (2-cycle,
-    ``state`` is one of its two states) or 0 (not converged). ``steps``: updates (synchronous
-    steps or asynchronous sweeps) taken before the state entered its attractor, i.e. the length of
-    the transient; ``max_steps`` when not converged.
+    ``state`` is one of its two states) or 0 (not converged; always 0 at ``temperature > 0``,
+    whose dynamics has no attractor). ``steps``: updates (synchronous steps or asynchronous
+    sweeps) taken before the state entered its attractor, i.e. the length of the transient;
+    ``max_steps`` when not converged. With ``record=True``: ``overlaps`` ``(max_steps + 1, P)``,
+    the overlaps ``m_μ = ξ^μ·s/N`` with the ``patterns`` before the first and after every
+    update, and ``energy`` ``(max_steps + 1,)``, ``model.energy`` of the same states (both
+    ``None`` otherwise).
     """
 
     state: Float[Array, " N"]
     steps: Int[Array, ""]
     converged: Bool[Array, ""]
     period: Int[Array, ""]
+    overlaps: Float[Array, "T P"] | None = None
+    energy: Float[Array, " T"] | None = None
 
 
 def run(
@@ -215,6 +255,9 @@ def run(
     max_steps: int,
     mode: Literal["sync", "async"] = "sync",
     key: PRNGKeyArray | None = None,
+    temperature: Float[ArrayLike, ""] | None = None,
+    record: bool = False,
+    patterns: Float[ArrayLike, "P N"] | None = None,
 ) -> RunResult:
     """Iterate a Hopfield network from ``s0`` until it reaches an attractor or ``max_steps``.
 
@@ -223,38 +266,87 @@ def run(
     (Goles). ``mode="async"``: one random-order sweep per step (the order of sweep ``t`` is drawn
     from ``fold_in(key, t)``); stops when a whole sweep changes nothing (period 1).
 
+    ``temperature=T > 0``: stochastic Glauber dynamics instead (``glauber_step`` /
+    ``glauber_sweep``, noise of step ``t`` from ``fold_in(key, t)``), run for ``max_steps``.
+    ``record=True`` returns the monitored run (neurodynex's ``run_with_monitoring``): overlaps
+    with ``patterns`` (default: none, ``(T, 0)``) and the energy after every step, from one
+    ``lax.scan`` of exactly ``max_steps`` steps (a deterministic run holds its state once it is
+    in its attractor, so ``state``, ``steps``, ``converged`` and ``period`` are those of the
+    run without recording).
+
     ``s0`` is one state ``(N,)`` of ``±1`` entries, or ``0`` for unknown (masked) units; run a
     batch with ``jax.vmap(lambda s: run(model, s, ...))``. Uses ``lax.while_loop``: jit-able,
-    vmappable, and each batch member stops updating once it has converged.
+    vmappable, and each batch member stops updating once it has converged. ``model`` is a
+    :class:`Hopfield` or any binary model with the same methods (:class:`hopjax.DenseAM`).
     """
     if mode not in ("sync", "async"):
         raise ValueError(f"mode must be 'sync' or 'async'; got {mode!r}.")
-    if mode == "async" and key is None:
-        raise ValueError("key is required for mode='async' (it draws the update order).")
+    stochastic = temperature is not None
+    if (mode == "async" or stochastic) and key is None:
+        raise ValueError(
+            "key is required for mode='async' (it draws the update order) and for a "
+            "temperature (it draws the noise)."
+        )
     max_steps = positive_int(max_steps, "max_steps")
     s0 = float_array(s0, "s0", ndim=1)
     same_length(model.n, s0, "s0")
     s0 = check_bipolar(s0, "s0", allow_zero=True)
+    if stochastic:
+        temperature = positive(temperature, "temperature")
+    if patterns is not None:
+        patterns = float_array(patterns, "patterns", ndim=2)
+        if patterns.shape[1] != model.n:
+            raise ValueError(
+                f"patterns must have shape (P, N) with N = {model.n}; got {tuple(patterns.shape)}."
+            )
+    elif record:
+        patterns = jnp.zeros((0, model.n), s0.dtype)
 
-    def not_done(carry: tuple[Array, Array, Array, Array]) -> Array:
-        _, _, t, period = carry
-        return (period == 0) & (t < max_steps)
+    def update(s: Array, t: Array) -> Array:
+        k = None if key is None else jax.random.fold_in(key, t)
+        if stochastic:
+            if mode == "sync":
+                return model.glauber_step(s, k, temperature)
+            return model.glauber_sweep(s, k, temperature)
+        return model.step(s) if mode == "sync" else model.async_sweep(s, k)
 
-    def body(carry: tuple[Array, Array, Array, Array]) -> tuple[Array, Array, Array, Array]:
+    def advance(carry: tuple[Array, Array, Array, Array]) -> tuple[Array, Array, Array, Array]:
         prev, s, t, _ = carry
-        if mode == "sync":
-            new = model.step(s)
-        else:
-            new = model.async_sweep(s, jax.random.fold_in(key, t))
+        new = update(s, t)
+        if stochastic:
+            return s, new, t + 1, jnp.zeros((), jnp.int32)
         fixed = jnp.all(new == s)
         two_cycle = (mode == "sync") & (t > 0) & jnp.all(new == prev)
         period = jnp.where(fixed, 1, jnp.where(two_cycle, 2, 0)).astype(jnp.int32)
         return s, new, t + 1, period
 
+    def not_done(carry: tuple[Array, Array, Array, Array]) -> Array:
+        _, _, t, period = carry
+        return (period == 0) & (t < max_steps)
+
     zero = jnp.zeros((), jnp.int32)
-    _, state, t, period = jax.lax.while_loop(not_done, body, (s0, s0, zero, zero))
-    converged = period > 0
-    return RunResult(state=state, steps=t - period, converged=converged, period=period)
+    init = (s0, s0, zero, zero)
+    if not record:
+        _, state, t, period = jax.lax.while_loop(not_done, advance, init)
+        return RunResult(state=state, steps=t - period, converged=period > 0, period=period)
+
+    def observe(s: Array) -> tuple[Array, Array]:
+        return (patterns @ s) / model.n, model.energy(s)
+
+    def scan_step(carry: tuple, _: None) -> tuple[tuple, tuple[Array, Array]]:
+        carry = jax.lax.cond(not_done(carry), advance, lambda c: c, carry)
+        return carry, observe(carry[1])
+
+    (_, state, t, period), (m, e) = jax.lax.scan(scan_step, init, None, length=max_steps)
+    m0, e0 = observe(s0)
+    return RunResult(
+        state=state,
+        steps=t - period,
+        converged=period > 0,
+        period=period,
+        overlaps=jnp.concatenate([m0[None], m]),
+        energy=jnp.concatenate([e0[None], e]),
+    )
 
 
 class CorrelationMemory(eqx.Module):

@@ -39,9 +39,16 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import optimistix as optx
-from jaxtyping import Array, Float, Int, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
-from hopjax._checks import check_bipolar, float_array, nonnegative, positive_int, same_length
+from hopjax._checks import (
+    check_bipolar,
+    float_array,
+    nonnegative,
+    positive,
+    positive_int,
+    same_length,
+)
 from hopjax.patterns import sign_keep
 
 __all__ = ["DenseAM", "Minerva2", "ModernHopfield", "UniversalHopfield", "polynomial_capacity"]
@@ -192,6 +199,50 @@ class DenseAM(eqx.Module):
 
         s, _ = jax.lax.fori_loop(0, self.n, body, (s, self.xi @ s))
         return s
+
+    def energy_gap(self, x: Float[Array, " P"], s_i: Array, i: Int[Array, ""] | int) -> Array:
+        """``E(σ_i = −1) − E(σ_i = +1)`` from the overlaps ``x = Ξσ``, in the units of
+        :meth:`energy` (raw overlaps; for ``exponential`` its log-sum-exp form), in ``O(P)``."""
+        col, w = self.xi[:, i], self._stored()
+        a = x - col * s_i
+        if self.separation == "exponential":
+            lse = lambda v: jax.nn.logsumexp(self.beta * v, b=w)  # noqa: E731
+            return (lse(a + col) - lse(a - col)) / self.beta
+        f = (lambda v: jnp.maximum(v, 0.0)) if self.separation == "rectified" else (lambda v: v)
+        return jnp.sum(w * (f(a + col) ** self.degree - f(a - col) ** self.degree)) / self.degree
+
+    def glauber_sweep(
+        self, s: Float[Array, " N"], key: PRNGKeyArray, temperature: Float[ArrayLike, ""]
+    ) -> Float[Array, " N"]:
+        """One asynchronous Glauber sweep at temperature ``T``: every unit once in a random
+        order, ``σ_i ← +1`` with probability ``1 / (1 + exp(−ΔE_i / T))``,
+        ``ΔE_i = E(σ_i = −1) − E(σ_i = +1)`` (:meth:`energy_gap`: ``T`` is in the units of
+        :meth:`energy`). Samples ``∝ exp(−E/T)``; ``T → 0`` is :meth:`async_sweep`."""
+        t = positive(temperature, "temperature")
+        k_order, k_u = jax.random.split(key)
+        order = jax.random.permutation(k_order, self.n)
+        u = jax.random.uniform(k_u, (self.n,))
+
+        def body(k: Int[Array, ""], carry: tuple[Array, Array]) -> tuple[Array, Array]:
+            s, x = carry
+            i = order[k]
+            p_up = jax.nn.sigmoid(self.energy_gap(x, s[i], i) / t)
+            new = jnp.where(u[k] < p_up, 1.0, -1.0).astype(s.dtype)
+            return s.at[i].set(new), x + self.xi[:, i] * (new - s[i])
+
+        s, _ = jax.lax.fori_loop(0, self.n, body, (s, self.xi @ s))
+        return s
+
+    def glauber_step(
+        self, s: Float[Array, " N"], key: PRNGKeyArray, temperature: Float[ArrayLike, ""]
+    ) -> Float[Array, " N"]:
+        """Synchronous Glauber update: every unit at once with the probabilities of
+        :meth:`glauber_sweep`, all from the same state."""
+        t = positive(temperature, "temperature")
+        x = self.xi @ s
+        gap = jax.vmap(lambda i: self.energy_gap(x, s[i], i))(jnp.arange(self.n))
+        up = jax.random.uniform(key, s.shape) < jax.nn.sigmoid(gap / t)
+        return jnp.where(up, 1.0, -1.0).astype(s.dtype)
 
 
 class ModernHopfield(eqx.Module):
