@@ -5,7 +5,11 @@ ICML 2023).
 ``T_f V̇_f = Ξ σ_h(α_s Ξᵀσ_f + α_c ΦᵀΞᵀV_d) − V_f``) with delay gain ``β_d = 7``: measured here
 (``docs/notes/gsemm.md``), the paper's printed equations (``form = "paper"``) or ``β_d = 1``
 leave the Fig. 1 network stuck on the cue, while this setting retrieves 5 → 6 → 7 → 4 → … The
-experiment exposes ``form`` and ``beta_d`` so either can be checked.
+experiment exposes ``form`` and ``beta_d`` so either can be checked. ``form = "softmax"`` runs
+the authors' second model instead (:class:`hopjax.gsemm.SoftmaxGSEMM`, their
+``AdiabaticEpisodicExponential``: softmax hidden layer, linear features), with their notebook's
+``α_s = 1``, ``α_c = 4.9``, ``β_d = 7`` and cue ξ5 with its last quarter zeroed
+(``configs/gsemm_softmax.toml``).
 
 Per row (form, beta_d, seed): Dense GSEMM, ``N_f`` random memories ξ1…ξ7 in two episodes
 ξ1→ξ2→ξ3→ξ1 and ξ4→ξ5→ξ6→ξ7→ξ4, cue ξ5 (``V_f(0) = ξ5``, ``V_d(0) = 0``), RK4 at ``dt`` to
@@ -32,7 +36,7 @@ from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
 from hopjax.config import ConfigError, SweepConfig
-from hopjax.gsemm import DenseGSEMM, episodes_matrix, run_episode
+from hopjax.gsemm import DenseGSEMM, SoftmaxGSEMM, episodes_matrix, run_episode
 from hopjax.measure import Episode
 from hopjax.patterns import random_bipolar
 from hopjax.solve import rk4_scan
@@ -63,9 +67,12 @@ def check_gsemm_config(cfg: Any) -> None:
 class GSEMMEpisodesConfig(SweepConfig):
     """Config of ``gsemm_episodes`` (grid keys: form, beta_d)."""
 
-    form: list[Literal["paper", "reference"]] = dataclasses.field(
+    form: list[Literal["paper", "reference", "softmax"]] = dataclasses.field(
         default_factory=lambda: ["reference"]
     )
+    """``paper`` / ``reference``: the Dense GSEMM's two parametrisations; ``softmax``: the
+    authors' exponential model (:class:`hopjax.gsemm.SoftmaxGSEMM`) with ``softmax_alpha_s``,
+    ``softmax_alpha_c`` (``degree``, ``alpha_s``, ``alpha_c`` are the Dense GSEMM's)."""
     beta_d: list[float] = dataclasses.field(default_factory=lambda: [7.0])
     seeds: int = 1
     N_f: int = 100
@@ -81,6 +88,13 @@ class GSEMMEpisodesConfig(SweepConfig):
     repeats: int = 3
     fixed_points: int = 40
     """Times at which the instantaneous energy's fixed point is found (Fig. 2 panel)."""
+    softmax_alpha_s: float = 1.0
+    softmax_alpha_c: float = 4.9
+    """The softmax model's couplings (the authors' notebook values)."""
+    cue_mask: float = 0.0
+    """Fraction of the cue's trailing entries set to 0 (the notebook: 0.25). With a masked cue
+    the episode may be first recorded at the cue's successor (the cue's overlap is below the
+    threshold), so the judge accepts any start in the cue's episode."""
 
     def check(self) -> None:
         super().check()
@@ -91,16 +105,38 @@ class GSEMMEpisodesConfig(SweepConfig):
             raise ConfigError("'t1' must exceed 'save_every'.")
         if self.alpha_c < 0:
             raise ConfigError(f"'alpha_c' must be >= 0; got {self.alpha_c}.")
+        if self.softmax_alpha_s <= 0 or self.softmax_alpha_c < 0:
+            raise ConfigError("'softmax_alpha_s' must be > 0 and 'softmax_alpha_c' >= 0.")
+        if not 0 <= self.cue_mask < 1:
+            raise ConfigError(f"'cue_mask' must lie in [0, 1); got {self.cue_mask}.")
 
 
 EPISODES = [[0, 1, 2], [3, 4, 5, 6]]
 CUE = 4  # ξ5
 
 
-def episodes_model(p: dict[str, Any], key: PRNGKeyArray) -> tuple[DenseGSEMM, Array]:
+def episodes_model(p: dict[str, Any], key: PRNGKeyArray) -> tuple[DenseGSEMM | SoftmaxGSEMM, Array]:
     """The Fig. 1 network of one row and its memories."""
     xi = random_bipolar(key, 7, p["N_f"])
-    return DenseGSEMM.from_params(xi, episodes_matrix(EPISODES, 7), p), xi
+    phi = episodes_matrix(EPISODES, 7)
+    if p["form"] == "softmax":
+        model = SoftmaxGSEMM(
+            xi,
+            phi,
+            alpha_s=p["softmax_alpha_s"],
+            alpha_c=p["softmax_alpha_c"],
+            T_f=p["T_f"],
+            T_d=p["T_d"],
+            beta_d=p["beta_d"],
+        )
+        return model, xi
+    return DenseGSEMM.from_params(xi, phi, p), xi
+
+
+def cue_of(p: dict[str, Any], xi: Array) -> Array:
+    """ξ5 with its trailing ``cue_mask`` fraction of entries set to 0."""
+    keep = jnp.arange(p["N_f"]) < p["N_f"] - round(p["cue_mask"] * p["N_f"])
+    return jnp.where(keep, xi[CUE], 0.0)
 
 
 def episodes_trajectory(p: dict[str, Any], key: PRNGKeyArray) -> tuple[Array, ...]:
@@ -113,7 +149,7 @@ def episodes_trajectory(p: dict[str, Any], key: PRNGKeyArray) -> tuple[Array, ..
 
     _, (m, e, U, Vd) = rk4_scan(
         model.vector_field,
-        model.initial_state(xi[CUE]),
+        model.initial_state(cue_of(p, xi)),
         dt=p["dt"],
         n_save=n_save,
         steps_per_save=per,
@@ -128,13 +164,13 @@ def episode(p: dict[str, Any], key: PRNGKeyArray) -> Episode:
     model, xi = episodes_model(p, key)
     return run_episode(
         model,
-        xi[CUE],
+        cue_of(p, xi),
         t1=p["t1"],
         dt=p["dt"],
         save_every=p["save_every"],
         threshold=p["threshold"],
         repeats=p["repeats"],
-        start=CUE,
+        start=CUE if p["cue_mask"] == 0 else None,
         max_len=256,
     )
 
@@ -197,8 +233,9 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
         ax.plot(ts, m[:, i], lw=1, label=f"ξ{i + 1}")
     ax.set_xlabel("t")
     ax.set_ylabel("overlap m_i")
+    name = "softmax GSEMM" if row["form"] == "softmax" else f"Dense GSEMM, {row['form']} form"
     ax.set_title(
-        f"Dense GSEMM ({row['form']} form, β_d = {row['beta_d']}), cue ξ5 → "
+        f"{name}, β_d = {row['beta_d']}, cue ξ5 → "
         + "→".join(map(str, summary["retrieved_order"][:9]))
     )
     ax.legend(fontsize=7, ncol=7, loc="lower right")
@@ -207,7 +244,7 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
     fig, ax = hplot.subplots(figsize=(7, 2.8))
     ax.plot(ts, e, lw=1)
     ax.set_xlabel("t")
-    ax.set_ylabel("E / S (instantaneous)")
+    ax.set_ylabel("E / S" if row["form"] != "softmax" else "E")
     ax.set_title("Energy along the trajectory (V_d as a slowly varying control)")
     paths.append(ctx.save(fig, "energy.png"))
 

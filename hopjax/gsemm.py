@@ -63,6 +63,7 @@ __all__ = [
     "DenseGSEMM",
     "EpisodeJudge",
     "EpisodeRun",
+    "SoftmaxGSEMM",
     "Verdict",
     "cycle_matrix",
     "decide_episode",
@@ -471,11 +472,111 @@ class DenseGSEMM(AbstractContinuousMemory):
         return sol.value
 
 
+class SoftmaxGSEMM(AbstractContinuousMemory):
+    """The GSEMM with a softmax (exponential) hidden layer — the authors' second model
+    (``AdiabaticEpisodicExponential`` in github arjun23496/gsemm, their ``DSEM`` notebook):
+
+    ``T_f V̇ = √α_s Ξ softmax(h) − V``,  ``h = √α_s Ξᵀ V + α_c Φᵀ Ξᵀ V_d``,
+    ``T_d V̇_d = β_d V − V_d``
+
+    (the ``T_h → 0`` limit of eq. (1) with ``σ_h = softmax``, Lagrangian ``L_h = logsumexp``,
+    and linear feature neurons, ``σ_f(V) = V``, ``L_f = ½|V|²``; ``√α_s`` on both couplings as in
+    ``form = "paper"``). Defaults are the notebook's values: ``α_s = 1``, ``α_c = 4.9``,
+    ``T_f = 1``, ``T_d = 20``, ``β_d = 7``. ``softmax`` is ``jax.nn.softmax`` (max-shifted: no
+    overflow for any ``h``). With ``V_d`` frozen the energy (eq. (4) with ``V_h = h``)
+
+    ``E(V) = ½|V|² − logsumexp(h)``
+
+    satisfies ``∂E/∂V = V − √α_s Ξ softmax(h) = −T_f V̇``, so ``dE/dt = −T_f |V̇|² ≤ 0``
+    (tested). Memories are the rows of ``xi``; ``phi`` as in :class:`DenseGSEMM` (the default:
+    one cycle through all memories).
+    """
+
+    xi: Float[Array, "Nh Nf"]
+    phi: Float[Array, "Nh Nh"]
+    alpha_s: Array
+    alpha_c: Array
+    T_f: Array
+    T_d: Array
+    beta_d: Array
+
+    def __init__(
+        self,
+        xi: Float[ArrayLike, "Nh Nf"],
+        phi: Float[ArrayLike, "Nh Nh"] | None = None,
+        *,
+        alpha_s: float | Array = 1.0,
+        alpha_c: float | Array = 4.9,
+        T_f: float | Array = 1.0,
+        T_d: float | Array = 20.0,
+        beta_d: float | Array = 7.0,
+    ):
+        self.xi, self.phi = _params(xi, phi)
+        self.alpha_s = positive(alpha_s, "alpha_s")
+        self.alpha_c = nonnegative(alpha_c, "alpha_c")
+        self.T_f = positive(T_f, "T_f")
+        self.T_d = positive(T_d, "T_d")
+        self.beta_d = positive(beta_d, "beta_d")
+
+    @property
+    def n_features(self) -> int:
+        """``N_f``."""
+        return self.xi.shape[1]
+
+    def hidden(self, V: Array, V_d: Array) -> Float[Array, " Nh"]:
+        """``h = √α_s Ξᵀ V + α_c Φᵀ Ξᵀ V_d``."""
+        proj = jnp.stack([V, V_d]) @ self.xi.T
+        return jnp.sqrt(self.alpha_s) * proj[0] + self.alpha_c * (proj[1] @ self.phi)
+
+    def vector_field(self, t: Array, y: tuple[Array, Array], args: Any) -> tuple[Array, Array]:
+        """``(V̇, V̇_d)`` (class docstring)."""
+        V, V_d = y
+        p = jax.nn.softmax(self.hidden(V, V_d))
+        dV = (jnp.sqrt(self.alpha_s) * (p @ self.xi) - V) / self.T_f
+        dV_d = (self.beta_d * V - V_d) / self.T_d
+        return dV, dV_d
+
+    def energy(self, y: tuple[Array, Array]) -> Float[Array, ""]:
+        """``E = ½|V|² − logsumexp(h)`` (``V_d`` a frozen control; non-increasing along the
+        flow while it is held)."""
+        V, V_d = y
+        return 0.5 * jnp.sum(V**2) - jax.nn.logsumexp(self.hidden(V, V_d))
+
+    def overlaps(self, V: Array) -> Float[Array, " Nh"]:
+        """``m_i = (1/N_f) Σ_j ξ_ij V_j / √α_s`` (1 when ``V = √α_s ξ_i``, the fixed point of a
+        one-hot softmax)."""
+        return self.xi @ V / (self.n_features * jnp.sqrt(self.alpha_s))
+
+    def state_spec(self) -> tuple[tuple[str, int, str], ...]:
+        """``(V, V_d)``, both of size ``N_f``."""
+        N_f = self.n_features
+        return ("V", N_f, "N_f"), ("V_d", N_f, "N_f")
+
+    def initial_state(self, cue: Float[ArrayLike, " Nf"]) -> tuple[Array, Array]:
+        """``V = cue``, ``V_d = 0`` (the notebook's start)."""
+        cue = jnp.asarray(cue, self.xi.dtype)
+        return cue, jnp.zeros_like(cue)
+
+    def fixed_point(
+        self, V0: Array, V_d: Array, *, rtol: float = 1e-6, atol: float = 1e-9, max_steps: int = 256
+    ) -> Array:
+        """The fixed point ``V* = √α_s Ξ softmax(h(V*, V_d))`` of the instantaneous energy
+        reached from ``V0`` with ``V_d`` frozen (as :meth:`DenseGSEMM.fixed_point`)."""
+
+        def fn(V: Array, args: None) -> Array:
+            return jnp.sqrt(self.alpha_s) * (jax.nn.softmax(self.hidden(V, V_d)) @ self.xi)
+
+        sol = optx.fixed_point(
+            fn, optx.FixedPointIteration(rtol=rtol, atol=atol), V0, max_steps=max_steps, throw=False
+        )
+        return sol.value
+
+
 # ----------------------------------------------------------------------------- episodes
 
 
 def run_episode(
-    model: DenseGSEMM | GSEMM,
+    model: DenseGSEMM | GSEMM | SoftmaxGSEMM,
     cue: Float[ArrayLike, " Nf"],
     *,
     t1: float,
