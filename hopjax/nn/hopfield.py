@@ -39,11 +39,22 @@ def _check_2d(x: Array, name: str, width: int) -> None:
 
 
 class Hopfield(eqx.Module):
-    """The Hopfield association layer (module docstring).
+    """The Hopfield association layer (module docstring), with ``num_heads`` heads.
 
-    ``scaling`` is β (default ``1/sqrt(hidden_size)``); ``normalize`` applies a layer norm to
-    state and stored patterns before their projections (hopfield-layers'
+    Each head has its own ``hidden_size``-wide association space (the projections are
+    ``num_heads · hidden_size`` wide, split into heads); the heads' outputs are concatenated
+    before ``W_O``. ``scaling`` is β (default ``1/sqrt(hidden_size)``); ``normalize`` applies a
+    layer norm to state and stored patterns before their projections (hopfield-layers'
     ``normalize_state_pattern`` / ``normalize_stored_pattern``).
+
+    ``update_steps_max = k`` iterates the modern Hopfield update ``Q ← softmax(β Q Kᵀ) K`` up to
+    ``k`` times per head; with ``update_steps_eps = ε`` a head stops once no entry of ``Q``
+    changes by more than ``ε`` (hopfield-layers' early stop; a ``lax.scan`` that freezes
+    converged heads, so it stays differentiable). Each update does not increase the energy
+    ``E(Q) = −β⁻¹ logsumexp(β Q Kᵀ) + ½ |Q|²`` (Ramsauer et al. 2021, eq. (2) up to constants;
+    :meth:`energy`). ``dropout = p`` drops entries of the final association matrix (rescaled by
+    ``1/(1−p)``) when a ``key`` is passed to :meth:`__call__`; without a key it is the
+    inference-mode layer.
     """
 
     W_Q: eqx.nn.Linear
@@ -54,6 +65,10 @@ class Hopfield(eqx.Module):
     norm_stored: eqx.nn.LayerNorm | None
     scaling: float = eqx.field(static=True)
     update_steps_max: int = eqx.field(static=True)
+    update_steps_eps: float | None = eqx.field(static=True)
+    num_heads: int = eqx.field(static=True)
+    hidden_size: int = eqx.field(static=True)
+    dropout: float = eqx.field(static=True)
     state_size: int = eqx.field(static=True)
     stored_size: int = eqx.field(static=True)
     pattern_size: int = eqx.field(static=True)
@@ -66,8 +81,11 @@ class Hopfield(eqx.Module):
         *,
         hidden_size: int = 32,
         output_size: int | None = None,
+        num_heads: int = 1,
         scaling: float | None = None,
         update_steps_max: int = 0,
+        update_steps_eps: float | None = None,
+        dropout: float = 0.0,
         normalize: bool = False,
         key: PRNGKeyArray,
     ):
@@ -80,57 +98,121 @@ class Hopfield(eqx.Module):
             ("pattern_size", pattern_size),
             ("hidden_size", hidden_size),
             ("output_size", output_size),
+            ("num_heads", num_heads),
         ):
             if not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be a positive integer; got {v!r}.")
         if not isinstance(update_steps_max, int) or update_steps_max < 0:
             raise ValueError(f"update_steps_max must be an integer >= 0; got {update_steps_max!r}.")
+        if update_steps_eps is not None and not update_steps_eps > 0:
+            raise ValueError(f"update_steps_eps must be > 0 (or None); got {update_steps_eps}.")
         if scaling is not None and not scaling > 0:
             raise ValueError(f"scaling must be > 0; got {scaling}.")
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must lie in [0, 1); got {dropout}.")
         kq, kk, kv, ko = jax.random.split(key, 4)
-        self.W_Q = eqx.nn.Linear(state_size, hidden_size, use_bias=False, key=kq)
-        self.W_K = eqx.nn.Linear(stored_size, hidden_size, use_bias=False, key=kk)
-        self.W_V = eqx.nn.Linear(pattern_size, hidden_size, use_bias=False, key=kv)
-        self.W_O = eqx.nn.Linear(hidden_size, output_size, use_bias=False, key=ko)
+        width = num_heads * hidden_size
+        self.W_Q = eqx.nn.Linear(state_size, width, use_bias=False, key=kq)
+        self.W_K = eqx.nn.Linear(stored_size, width, use_bias=False, key=kk)
+        self.W_V = eqx.nn.Linear(pattern_size, width, use_bias=False, key=kv)
+        self.W_O = eqx.nn.Linear(width, output_size, use_bias=False, key=ko)
         self.norm_state = eqx.nn.LayerNorm(state_size) if normalize else None
         self.norm_stored = eqx.nn.LayerNorm(stored_size) if normalize else None
         self.scaling = 1.0 / math.sqrt(hidden_size) if scaling is None else float(scaling)
         self.update_steps_max = update_steps_max
+        self.update_steps_eps = None if update_steps_eps is None else float(update_steps_eps)
+        self.num_heads, self.hidden_size, self.dropout = num_heads, hidden_size, float(dropout)
         self.state_size, self.stored_size, self.pattern_size = state_size, stored_size, pattern_size
+
+    def _check_mask(self, mask: Array | None, n_q: int, n_k: int) -> Array | None:
+        if mask is None:
+            return None
+        mask = jnp.asarray(mask)
+        if mask.dtype != jnp.bool_:
+            raise TypeError(f"mask must be boolean (True = attend); got dtype {mask.dtype}.")
+        if mask.shape not in ((n_k,), (n_q, n_k)):
+            raise ValueError(
+                f"mask must have shape (Lk,) = ({n_k},) or (Lq, Lk) = ({n_q}, {n_k}); "
+                f"got {tuple(mask.shape)}."
+            )
+        return mask
+
+    def _heads(self, x: Array) -> Array:
+        """``(L, H·d) → (H, L, d)``."""
+        return x.reshape(x.shape[0], self.num_heads, self.hidden_size).transpose(1, 0, 2)
+
+    def _project(self, stored: Array, state: Array) -> tuple[Array, Array]:
+        """Per-head queries and keys ``(H, L_q, d)``, ``(H, L_k, d)``."""
+        _check_2d(stored, "stored", self.stored_size)
+        _check_2d(state, "state", self.state_size)
+        if self.norm_state is not None:
+            state = jax.vmap(self.norm_state)(state)
+            stored = jax.vmap(self.norm_stored)(stored)
+        return self._heads(jax.vmap(self.W_Q)(state)), self._heads(jax.vmap(self.W_K)(stored))
+
+    def _logits(self, Q: Array, K: Array, mask: Array | None) -> Array:
+        logits = self.scaling * Q @ K.T
+        return logits if mask is None else jnp.where(mask, logits, -jnp.inf)
+
+    def _update(self, Q: Array, K: Array, mask: Array | None) -> Array:
+        """One head's queries after the ``update_steps_max`` updates (early stop at ``ε``)."""
+        if self.update_steps_max == 0:
+            return Q
+
+        def step(carry: tuple[Array, Array], _: None) -> tuple[tuple[Array, Array], None]:
+            Q, done = carry
+            new = jax.nn.softmax(self._logits(Q, K, mask), axis=-1) @ K
+            if self.update_steps_eps is None:
+                return (new, done), None
+            moved = jnp.max(jnp.abs(new - Q))
+            return (jnp.where(done, Q, new), done | (moved <= self.update_steps_eps)), None
+
+        (Q, _), _ = jax.lax.scan(step, (Q, jnp.asarray(False)), None, self.update_steps_max)
+        return Q
 
     def association(
         self,
         stored: Float[Array, "Lk ds"],
         state: Float[Array, "Lq dr"],
         mask: Bool[Array, " Lk"] | Bool[Array, "Lq Lk"] | None = None,
-    ) -> Float[Array, "Lq Lk"]:
-        """The final association weights ``softmax(β Q Kᵀ)`` (masked keys get weight 0)."""
-        _check_2d(stored, "stored", self.stored_size)
-        _check_2d(state, "state", self.state_size)
-        if mask is not None:
-            mask = jnp.asarray(mask)
-            if mask.dtype != jnp.bool_:
-                raise TypeError(f"mask must be boolean (True = attend); got dtype {mask.dtype}.")
-            if mask.shape not in ((stored.shape[0],), (state.shape[0], stored.shape[0])):
-                raise ValueError(
-                    f"mask must have shape (Lk,) = ({stored.shape[0]},) or (Lq, Lk) = "
-                    f"({state.shape[0]}, {stored.shape[0]}); got {tuple(mask.shape)}."
-                )
-        if self.norm_state is not None:
-            state = jax.vmap(self.norm_state)(state)
-            stored = jax.vmap(self.norm_stored)(stored)
-        Q = jax.vmap(self.W_Q)(state)
-        K = jax.vmap(self.W_K)(stored)
+    ) -> Float[Array, "Lq Lk"] | Float[Array, "H Lq Lk"]:
+        """The final association weights ``softmax(β Q Kᵀ)`` (masked keys get weight 0), after
+        the updates: ``(L_q, L_k)`` for one head, ``(num_heads, L_q, L_k)`` for several."""
+        mask = self._check_mask(mask, state.shape[0], stored.shape[0])
+        Q, K = self._project(stored, state)
 
-        def attend(Q: Array) -> Array:
-            logits = self.scaling * Q @ K.T
-            if mask is not None:
-                logits = jnp.where(mask, logits, -jnp.inf)
-            return jax.nn.softmax(logits, axis=-1)
+        def head(Q: Array, K: Array) -> Array:
+            Q = self._update(Q, K, mask)
+            return jax.nn.softmax(self._logits(Q, K, mask), axis=-1)
 
-        for _ in range(self.update_steps_max):  # static, small: the iterated Hopfield update
-            Q = attend(Q) @ K
-        return attend(Q)
+        A = jax.vmap(head)(Q, K)
+        return A[0] if self.num_heads == 1 else A
+
+    def energy(
+        self,
+        stored: Float[Array, "Lk ds"],
+        state: Float[Array, "Lq dr"],
+        mask: Bool[Array, " Lk"] | Bool[Array, "Lq Lk"] | None = None,
+        *,
+        steps: int = 0,
+    ) -> Float[Array, " Lq"] | Float[Array, "H Lq"]:
+        """Modern Hopfield energy ``E(Q) = −β⁻¹ logsumexp(β Q Kᵀ) + ½ |Q|²`` of each query in
+        the association space, after ``steps`` plain updates (no early stop): ``(L_q,)`` for
+        one head, ``(num_heads, L_q)`` for several. Non-increasing in ``steps``
+        (concave–convex procedure, Ramsauer et al. 2021, Theorem 1)."""
+        if not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"steps must be an integer >= 0; got {steps!r}.")
+        mask = self._check_mask(mask, state.shape[0], stored.shape[0])
+        Q, K = self._project(stored, state)
+
+        def head(Q: Array, K: Array) -> Array:
+            for _ in range(steps):
+                Q = jax.nn.softmax(self._logits(Q, K, mask), axis=-1) @ K
+            lse = jax.nn.logsumexp(self._logits(Q, K, mask), axis=-1)
+            return -lse / self.scaling + 0.5 * jnp.sum(Q**2, axis=-1)
+
+        E = jax.vmap(head)(Q, K)
+        return E[0] if self.num_heads == 1 else E
 
     def __call__(
         self,
@@ -141,8 +223,9 @@ class Hopfield(eqx.Module):
         mask: Bool[Array, " Lk"] | Bool[Array, "Lq Lk"] | None = None,
         key: PRNGKeyArray | None = None,
     ) -> Float[Array, "Lq do"]:
-        """``softmax(β Q Kᵀ) V W_O`` after ``update_steps_max`` updates of ``Q`` (``key`` is
-        unused: deterministic, accepted for ``eqx.nn.Sequential``)."""
+        """``concat_h(softmax(β Q_h K_hᵀ) V_h) W_O`` after the updates of ``Q``; with ``key``
+        and ``dropout > 0`` the association matrix is dropped out (training), without a key it
+        is not (inference)."""
         _check_2d(stored, "stored", self.stored_size)
         pattern = stored if pattern is None else pattern
         _check_2d(pattern, "pattern", self.pattern_size)
@@ -152,13 +235,19 @@ class Hopfield(eqx.Module):
                 f"got {pattern.shape[0]}."
             )
         A = self.association(stored, state, mask)
-        V = jax.vmap(self.W_V)(pattern)
-        return jax.vmap(self.W_O)(A @ V)
+        A = A[None] if self.num_heads == 1 else A
+        if key is not None and self.dropout > 0:
+            keep = jax.random.bernoulli(key, 1.0 - self.dropout, A.shape)
+            A = jnp.where(keep, A / (1.0 - self.dropout), 0.0)
+        V = self._heads(jax.vmap(self.W_V)(pattern))
+        out = (A @ V).transpose(1, 0, 2).reshape(state.shape[0], -1)  # heads concatenated
+        return jax.vmap(self.W_O)(out)
 
 
 class HopfieldPooling(eqx.Module):
     """Pool a set ``(L, d)`` into ``num_queries`` vectors with learned state patterns
-    (hopfield-layers' ``HopfieldPooling``); returns ``(num_queries · output_size,)``."""
+    (hopfield-layers' ``HopfieldPooling``); returns ``(num_queries · output_size,)``.
+    :meth:`association` is the attention map over the set (hopfield-layers#23)."""
 
     hopfield: Hopfield
     query: Float[Array, "nq d"]
@@ -170,8 +259,11 @@ class HopfieldPooling(eqx.Module):
         hidden_size: int = 32,
         output_size: int | None = None,
         num_queries: int = 1,
+        num_heads: int = 1,
         scaling: float | None = None,
         update_steps_max: int = 0,
+        update_steps_eps: float | None = None,
+        dropout: float = 0.0,
         normalize: bool = False,
         key: PRNGKeyArray,
     ):
@@ -182,12 +274,27 @@ class HopfieldPooling(eqx.Module):
             input_size,
             hidden_size=hidden_size,
             output_size=output_size,
+            num_heads=num_heads,
             scaling=scaling,
             update_steps_max=update_steps_max,
+            update_steps_eps=update_steps_eps,
+            dropout=dropout,
             normalize=normalize,
             key=kh,
         )
         self.query = jax.random.normal(kq, (num_queries, input_size)) / math.sqrt(input_size)
+
+    def association(
+        self, x: Float[Array, "L d"], *, mask: Bool[Array, " L"] | None = None
+    ) -> Float[Array, "nq L"] | Float[Array, "H nq L"]:
+        """The learned queries' association weights over the set's elements."""
+        return self.hopfield.association(x, self.query, mask)
+
+    def energy(
+        self, x: Float[Array, "L d"], *, mask: Bool[Array, " L"] | None = None, steps: int = 0
+    ) -> Float[Array, " nq"] | Float[Array, "H nq"]:
+        """:meth:`Hopfield.energy` of the learned queries against the set."""
+        return self.hopfield.energy(x, self.query, mask, steps=steps)
 
     def __call__(
         self,
@@ -196,12 +303,14 @@ class HopfieldPooling(eqx.Module):
         mask: Bool[Array, " L"] | None = None,
         key: PRNGKeyArray | None = None,
     ) -> Float[Array, " out"]:
-        return self.hopfield(x, self.query, mask=mask).reshape(-1)
+        return self.hopfield(x, self.query, mask=mask, key=key).reshape(-1)
 
 
 class HopfieldLayer(eqx.Module):
     """Look up states ``(L_q, d)`` in ``quantity`` learned stored patterns with learned pattern
-    projections (hopfield-layers' ``HopfieldLayer``); returns ``(L_q, output_size)``."""
+    projections (hopfield-layers' ``HopfieldLayer``); returns ``(L_q, output_size)``. After
+    training, :meth:`association` says which learned pattern each state retrieves
+    (hopfield-layers#17)."""
 
     hopfield: Hopfield
     stored: Float[Array, "n d"]
@@ -214,8 +323,11 @@ class HopfieldLayer(eqx.Module):
         quantity: int = 16,
         hidden_size: int = 32,
         output_size: int | None = None,
+        num_heads: int = 1,
         scaling: float | None = None,
         update_steps_max: int = 0,
+        update_steps_eps: float | None = None,
+        dropout: float = 0.0,
         key: PRNGKeyArray,
     ):
         kh, ks, kp = jax.random.split(key, 3)
@@ -225,14 +337,25 @@ class HopfieldLayer(eqx.Module):
             input_size,
             hidden_size=hidden_size,
             output_size=output_size,
+            num_heads=num_heads,
             scaling=scaling,
             update_steps_max=update_steps_max,
+            update_steps_eps=update_steps_eps,
+            dropout=dropout,
             key=kh,
         )
         self.stored = jax.random.normal(ks, (quantity, input_size)) / math.sqrt(input_size)
         self.patterns = jax.random.normal(kp, (quantity, input_size)) / math.sqrt(input_size)
 
+    def association(self, x: Float[Array, "Lq d"]) -> Float[Array, "Lq n"] | Float[Array, "H Lq n"]:
+        """Each state's association weights over the learned stored patterns."""
+        return self.hopfield.association(self.stored, x)
+
+    def energy(self, x: Float[Array, "Lq d"], *, steps: int = 0) -> Float[Array, " Lq"]:
+        """:meth:`Hopfield.energy` of the states against the learned stored patterns."""
+        return self.hopfield.energy(self.stored, x, steps=steps)
+
     def __call__(
         self, x: Float[Array, "Lq d"], *, key: PRNGKeyArray | None = None
     ) -> Float[Array, "Lq out"]:
-        return self.hopfield(self.stored, x, self.patterns)
+        return self.hopfield(self.stored, x, self.patterns, key=key)
