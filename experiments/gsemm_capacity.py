@@ -1,13 +1,15 @@
 """Experiment ``gsemm_capacity``: the GSEMM paper's Fig. 3, sequence capacity of Dense GSEMM vs
 the polynomial degree (Karuvally, Sejnowski & Siegelmann, ICML 2023).
 
-Per row (degree, alpha_c, K, seed): ``K`` random memories in one cycle ξ1→…→ξK→ξ1, cue ξ1,
+Per row (degree, alpha_c, K, hidden, seed): ``K`` random memories in one cycle ξ1→…→ξK→ξ1, cue ξ1,
 horizon ``max(t_min, t_per_memory · K)``, the reference parametrisation with ``β_d = 7`` (see
 ``gsemm_episodes``), success by appendix C's criterion (:func:`hopjax.gsemm.run_episode`).
 Metrics: ``success``, ``correct_steps``, ``n_retrieved``, ``finite`` (1 if every state stayed
 finite). Once all rows are done, ``results.csv`` gains ``capacity_at_alpha_c`` (the largest K
 retrieved at that α_c), ``capacity`` (per degree and seed: the largest K over all α_c, i.e. at
-the best α_c) and ``best_alpha_c`` (the smallest α_c reaching it). Each seed draws ``max(K)``
+the best α_c) and ``best_alpha_c`` (the smallest α_c reaching it). ``hidden = "softmax"`` adds
+the authors' softmax model (one row per α_c, K and seed, written at the smallest degree), whose
+capacity is reported beside the degrees under ``"softmax"``. Each seed draws ``max(K)``
 memories once; the run for ``K`` uses the first ``K`` of them, for every degree and α_c (nested
 episodes, common random numbers). Success at a given K is a property of the draw: at degree 1,
 K = 8, α_c = 0.2, about 25% of independent draws succeed (measured on 48), so nesting matters —
@@ -46,7 +48,7 @@ from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
 from hopjax.config import ConfigError, SweepConfig
-from hopjax.gsemm import DenseGSEMM, EpisodeJudge, EpisodeRun
+from hopjax.gsemm import DenseGSEMM, EpisodeJudge, EpisodeRun, SoftmaxGSEMM
 from hopjax.patterns import random_bipolar
 from hopjax.sweep import Experiment, Row, RunContext, Stepper
 from hopjax.sweep.stepper import run_row
@@ -67,6 +69,14 @@ class GSEMMCapacityConfig(SweepConfig):
     alpha_c: list[float] = dataclasses.field(default_factory=lambda: [0.1, 0.2])
     K: list[int] = dataclasses.field(default_factory=lambda: [4, 8, 12, 16])
     """Episode lengths tried (static: one compiled group per K, everything else vmapped)."""
+    hidden: list[Literal["polynomial", "softmax"]] = dataclasses.field(
+        default_factory=lambda: ["polynomial"]
+    )
+    """The hidden layer: ``polynomial`` (Dense GSEMM at each ``degree``) and/or ``softmax``
+    (:class:`hopjax.gsemm.SoftmaxGSEMM`, the authors' exponential model, run once per α_c, K
+    and seed — its capacity sits beside the degrees as ``"softmax"``). Its α_c scale differs:
+    measured, K = 32 needs α_c ≈ 2, and α_c ≤ 0.1 retrieves nothing, so a grid meant for both
+    should reach α_c ≈ 2–4."""
     N_f: int = 100
     alpha_s: float = 1.0
     T_f: float = 1.0
@@ -158,8 +168,23 @@ def _judge(p: dict[str, Any]) -> EpisodeJudge:
     )
 
 
-def _model(p: dict[str, Any], xi: Array) -> DenseGSEMM:
+def _model(p: dict[str, Any], xi: Array) -> DenseGSEMM | SoftmaxGSEMM:
+    if p["hidden"] == "softmax":  # static: its own compiled group
+        return SoftmaxGSEMM(
+            xi,
+            None,
+            alpha_s=p["alpha_s"],
+            alpha_c=p["alpha_c"],
+            T_f=p["T_f"],
+            T_d=p["T_d"],
+            beta_d=p["beta_d"],
+        )
     return DenseGSEMM.from_params(xi, None, p)  # phi = None: the cycle ξ1 → … → ξK → ξ1
+
+
+def model_of(r: Row) -> int | str:
+    """A row's model on the capacity axis: its degree, or ``"softmax"``."""
+    return "softmax" if r.get("hidden") == "softmax" else int(r["degree"])
 
 
 def _start(p: dict[str, Any], key: PRNGKeyArray, xi: Array) -> EpisodeRun:
@@ -207,7 +232,7 @@ def _outcomes(done: list[Row]) -> tuple[set, dict]:
     fastest: dict[tuple, tuple[float, float]] = {}
     for r in done:
         if r["status"] == "done" and r["success"] == 1:
-            pair = (r["degree"], r["seed"], r["K"])
+            pair = (model_of(r), r["seed"], r["K"])
             cand = (r["rk4_steps"], r["alpha_c"])
             fastest[pair] = min(fastest.get(pair, cand), cand)
     return set(fastest), {k: v[1] for k, v in fastest.items()}
@@ -254,7 +279,7 @@ def _plan(ctx: RunContext, done: list[Row], pending: list[Row]) -> tuple[list[Ro
     won, fastest = _outcomes(done)
     by_pair: dict[tuple, list[Row]] = {}
     for r in pending:
-        by_pair.setdefault((r["degree"], r["seed"]), []).append(r)
+        by_pair.setdefault((model_of(r), r["seed"]), []).append(r)
     prune, hold = [], []
     for pair, rows in by_pair.items():
         got = {k for (d, s, k) in won if (d, s) == pair}
@@ -303,7 +328,7 @@ def derive(ctx: RunContext, rows: list[Row]) -> tuple[list[str], list[Row]]:
     it; NaN when nothing was retrieved)."""
     at: dict[tuple, float] = {}
     for r in rows:
-        key = (r["degree"], r["alpha_c"], r["seed"])
+        key = (model_of(r), r["alpha_c"], r["seed"])
         at[key] = max(at.get(key, 0.0), float(r["K"]) if r["success"] == 1 else 0.0)
     best: dict[tuple, tuple[float, float]] = {}
     for (deg, ac, seed), cap in sorted(at.items(), key=lambda kv: kv[0][1]):
@@ -312,11 +337,11 @@ def derive(ctx: RunContext, rows: list[Row]) -> tuple[list[str], list[Row]]:
             best[(deg, seed)] = (cap, ac)
     out = []
     for r in rows:
-        cap, ac = best[(r["degree"], r["seed"])]
+        cap, ac = best[(model_of(r), r["seed"])]
         out.append(
             {
                 **r,
-                "capacity_at_alpha_c": at[(r["degree"], r["alpha_c"], r["seed"])],
+                "capacity_at_alpha_c": at[(model_of(r), r["alpha_c"], r["seed"])],
                 "capacity": cap,
                 "best_alpha_c": ac if cap > 0 else float("nan"),
             }
@@ -324,24 +349,28 @@ def derive(ctx: RunContext, rows: list[Row]) -> tuple[list[str], list[Row]]:
     return ["capacity_at_alpha_c", "capacity", "best_alpha_c"], out
 
 
-def per_seed(rows: list[Row]) -> dict[int, dict[int, float]]:
-    """degree → seed → capacity (from the derived columns)."""
-    out: dict[int, dict[int, float]] = {}
+def per_seed(rows: list[Row]) -> dict[int | str, dict[int, float]]:
+    """model (degree, or ``"softmax"``) → seed → capacity (from the derived columns)."""
+    out: dict[int | str, dict[int, float]] = {}
     for r in rows:
-        out.setdefault(int(r["degree"]), {})[int(r["seed"])] = r["capacity"]
+        out.setdefault(model_of(r), {})[int(r["seed"])] = r["capacity"]
     return out
+
+
+def _order(model: int | str) -> tuple[int, int]:
+    return (1, 0) if model == "softmax" else (0, int(model))
 
 
 def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
     """Per degree: mean/median/max capacity over seeds and the mean best α_c; the baseline."""
     cfg = ctx.cfg
     caps = per_seed(rows)
-    best_ac: dict[int, list[float]] = {}
+    best_ac: dict[int | str, list[float]] = {}
     for r in rows:
         if r["capacity"] > 0 and r["alpha_c"] == r["best_alpha_c"]:
-            best_ac.setdefault(int(r["degree"]), []).append(r["alpha_c"])
+            best_ac.setdefault(model_of(r), []).append(r["alpha_c"])
     table = {}
-    for deg, by_seed in sorted(caps.items()):
+    for deg, by_seed in sorted(caps.items(), key=lambda kv: _order(kv[0])):
         v = np.array(list(by_seed.values()), float)
         table[str(deg)] = {
             "mean": float(v.mean()),
@@ -358,8 +387,8 @@ def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
     full_k = sum(
         r["K"] * math.ceil(max(cfg.t_min, cfg.t_per_memory * r["K"]) / cfg.dt) for r in rows
     )
-    won = {(r["degree"], r["seed"], r["K"]) for r in done if r["success"] == 1}
-    moot = [r for r in rows if r["status"] != "done" and (r["degree"], r["seed"], r["K"]) in won]
+    won = {(model_of(r), r["seed"], r["K"]) for r in done if r["success"] == 1}
+    moot = [r for r in rows if r["status"] != "done" and (model_of(r), r["seed"], r["K"]) in won]
     work = {
         "rows_run": len(done),
         "rows_pruned": len(rows) - len(done),
@@ -386,12 +415,20 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
     cfg = ctx.cfg
     caps = per_seed(rows)
     fig, ax = hplot.subplots(figsize=(6, 3.8))
-    degs = sorted(caps)
+    degs = sorted((m for m in caps if m != "softmax"), key=_order)
     rng = np.random.default_rng(0)
     for d in degs:
         v = np.array(list(caps[d].values()), float)
         ax.plot(d + rng.uniform(-0.15, 0.15, len(v)), v, "o", ms=3, color="gray", alpha=0.6)
-    ax.plot(degs, [np.mean(list(caps[d].values())) for d in degs], "b-o", ms=4, label="mean")
+    if degs:
+        ax.plot(degs, [np.mean(list(caps[d].values())) for d in degs], "b-o", ms=4, label="mean")
+    if "softmax" in caps:  # beside the degrees, at the right
+        x = (max(degs) if degs else 0) + 2
+        v = np.array(list(caps["softmax"].values()), float)
+        ax.plot(x + rng.uniform(-0.15, 0.15, len(v)), v, "o", ms=3, color="gray", alpha=0.6)
+        ax.plot([x], [v.mean()], "D", color="tab:orange", ms=6, label="softmax (mean)")
+        ticks = [*degs, x]
+        ax.set_xticks(ticks, [*map(str, degs), "softmax"])
     ax.axhline(BASELINE, color="k", lw=1, label="baseline 12 (Karuvally et al. 2023)")
     ax.axhline(max(cfg.K), color="r", lw=0.8, ls=":", label=f"ladder top K = {max(cfg.K)}")
     ax.set_xlabel("polynomial degree n")
@@ -409,10 +446,11 @@ EXPERIMENT = Experiment(
     shared=memories,
     prune=prune,
     defer=defer,
-    static=("K",),
+    static=("K", "hidden"),
     metrics=("success", "correct_steps", "n_retrieved", "finite", "decided_at", "rk4_steps"),
     description="Dense GSEMM Fig. 3: sequence capacity vs polynomial degree.",
-    key_exclude=("degree", "alpha_c", "K"),
+    key_exclude=("degree", "alpha_c", "K", "hidden"),
+    include=lambda cfg, r: r["hidden"] == "polynomial" or r["degree"] == min(cfg.degree),
     prepare=_prepare,
     row_bytes=_row_bytes,
     summarize=summarize,

@@ -32,6 +32,7 @@ from hopjax.sweep.grid import dynamic_arrays, expand_grid, group_rows, row_id
 from hopjax.sweep.results import (
     ResultsWriter,
     history_rows,
+    missing_columns,
     parse_results,
     prune_history,
     read_history,
@@ -163,6 +164,12 @@ def _check_out_dir(out: Path, cfg: SweepConfig) -> None:
         return
     old = {k: v for k, v in _load_toml(cfg_path).items() if k not in EXECUTION_KEYS}
     new = {k: v for k, v in config_to_dict(cfg).items() if k not in EXECUTION_KEYS}
+    # a key added to the experiment after the folder was written, at its default, changes
+    # nothing (e.g. a new grid key whose default is the one value the old rows had)
+    defaults = config_to_dict(type(cfg)(experiment=cfg.experiment))
+    for k in set(new) - set(old):
+        if new[k] == defaults.get(k, object()):
+            del new[k]
     if old != new:
         changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
         raise ConfigError(
@@ -327,6 +334,8 @@ def _run(
     # process 0 reads the folder; the others get its results.csv byte for byte
     text = cluster.share_bytes(results_text(results).encode() if lead else None).decode()
     written = parse_results(text, cfg, results)  # every row in results.csv, as it grows
+    if lead and missing_columns(text, columns):  # an older folder: the new grid key's column
+        rewrite(results, columns, written)
     done = {row_id(r, keys) for r in written}
     all_rows = expand_grid(cfg, exp)
     if not all_rows:

@@ -18,6 +18,7 @@ from hopjax.sweep.grid import row_id
 
 __all__ = [
     "ResultsWriter",
+    "missing_columns",
     "parse_results",
     "read_history",
     "read_results",
@@ -60,6 +61,18 @@ def parse_results(text: str, cfg: SweepConfig, path: Path) -> list[Row]:
     if len(set(header)) != len(header):
         dup = next(h for h in header if header.count(h) > 1)
         raise ConfigError(f"{path}: the header names column {dup!r} twice; the file is damaged.")
+    # a grid key added to the experiment after the file was written: its rows had the key's
+    # only value (the new key's default), which the config must still hold
+    filled = {}
+    for k in grid_keys(type(cfg)):
+        if k not in header:
+            values = getattr(cfg, k)
+            if len(values) != 1:
+                raise ConfigError(
+                    f"{path} has no column {k!r} (written before the key existed); resume it "
+                    f"with a single value of {k!r}, or choose another --out."
+                )
+            filled[k] = values[0]
     for line, rec in enumerate(reader, start=2):
         if None in rec or None in rec.values():
             raise ConfigError(
@@ -75,8 +88,15 @@ def parse_results(text: str, cfg: SweepConfig, path: Path) -> list[Row]:
                 raise ConfigError(
                     f"{path}, line {line}: column {k!r} holds {v!r}; the file is damaged."
                 ) from None
-        rows.append(row)
+        rows.append({**filled, **row})
     return rows
+
+
+def missing_columns(text: str, columns: list[str]) -> bool:
+    """Whether the header of a ``results.csv`` text lacks some of ``columns`` (a file written
+    before a grid key existed; see :func:`parse_results`)."""
+    header = text.split("\n", 1)[0].split(",") if text else columns
+    return any(c not in header for c in columns)
 
 
 def read_history(out_dir: str | Path, cfg: SweepConfig) -> list[Row]:

@@ -218,3 +218,49 @@ def test_incumbent_search_same_capacity_as_every_alpha_c(tmp_path):
     inc, every = runs["incumbent"]["work"], runs["every"]["work"]
     assert inc["rows_run"] < every["rows_run"] == 80
     assert inc["rk4_steps_executed"] < 0.5 * every["rk4_steps_executed"]
+
+
+def test_softmax_sits_beside_the_degrees_and_old_folders_resume(tmp_path):
+    """``hidden = ["polynomial", "softmax"]``: the softmax model runs once per (α_c, K, seed)
+    and its capacity is reported under "softmax" beside the degrees (measured: it retrieves
+    K = 8 at α_c = 1 on seeds 0, 1). A folder written before the ``hidden`` key existed (no
+    column, no key in config.toml) resumes: the column is added with its one value, and the
+    result equals an undisturbed run's."""
+    import csv
+
+    base = {
+        "experiment": "gsemm_capacity",
+        "seeds": 2,
+        "degree": [1],
+        "alpha_c": [1.0],
+        "K": [4, 8],
+        "dt": 0.05,
+        "plot": {"dpi": 30},
+    }
+    cfg = load_experiment_config({**base, "hidden": ["polynomial", "softmax"]})[1]
+    res = run_sweep(cfg, tmp_path / "both", progress=False)
+    cap = res.summary["capacity"]
+    assert list(cap) == ["1", "softmax"]
+    assert cap["softmax"]["capacities"] == [8.0, 8.0]
+    assert sum(r["hidden"] == "softmax" for r in res.rows) == 2 * 2
+
+    cfg = load_experiment_config(base)[1]
+    ref = run_sweep(cfg, tmp_path / "ref", progress=False)
+    old = tmp_path / "old"
+    run_sweep(cfg, old, progress=False, max_chunks=1)
+    with open(old / "results.csv") as fh:  # as an older hopjax wrote it
+        rows = list(csv.DictReader(fh))
+    cols = [c for c in rows[0] if c != "hidden"]
+    with open(old / "results.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, cols, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    import tomli_w
+
+    raw = load_toml(old / "config.toml")
+    del raw["hidden"]
+    (old / "config.toml").write_text(tomli_w.dumps(raw))
+    res = run_sweep(cfg, old, progress=False)
+    assert res.metadata["complete"]
+    assert (old / "results.csv").read_bytes() == (tmp_path / "ref" / "results.csv").read_bytes()
+    assert res.summary["capacity"] == ref.summary["capacity"]
