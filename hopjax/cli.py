@@ -13,7 +13,6 @@ exits with status 1. ``--debug`` adds the traceback to either.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 import signal
 import sys
@@ -27,7 +26,34 @@ from rich.table import Table
 
 from hopjax.config import ConfigError, load_toml
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0])
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="hopjax: run (or resume) a sweep from a TOML config, list the experiments, demo.\n\n"
+    "Example: hopjax run configs/quickstart.toml --set 'N=[100, 200]' --out runs/mine",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from hopjax import __version__
+
+        typer.echo(f"hopjax {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """GPU-accelerated, differentiable Hopfield-type associative memories: sweeps, demos."""
+
+
 err = Console(stderr=True)
 
 
@@ -196,10 +222,49 @@ def run(
         highlight=False,
     )
     if result.summary:
-        headline = {k: v for k, v in result.summary.items() if not isinstance(v, list | dict)}
-        console.print(json.dumps(headline, indent=1), highlight=False)
+        console.print(headline_table(result.summary, out / "summary.json"))
     for p in result.plots:
         console.print(f"plot: {p}", highlight=False)
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return str(v)
+    if isinstance(v, int) or (float(v).is_integer() and abs(v) < 1e15):
+        return f"{int(v)}"
+    return f"{v:.4g}"
+
+
+def _flatten(value: Any, prefix: str, out: list[tuple[str, str]]) -> None:
+    """Dotted keys → short values; lists of numbers shown in full up to 6 entries."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(v, f"{prefix}.{k}" if prefix else str(k), out)
+    elif isinstance(value, list):
+        if value and all(isinstance(v, int | float) or v is None for v in value):
+            shown = ", ".join(_fmt(v) for v in value[:6])
+            out.append((prefix, f"[{shown}{', …' if len(value) > 6 else ''}] ({len(value)})"))
+        else:
+            out.append((prefix, f"{len(value)} entries"))
+    else:
+        out.append((prefix, _fmt(value)))
+
+
+def headline_table(summary: dict[str, Any], path: Path, max_rows: int = 24) -> Table:
+    """The end-of-run table: ``summary.json`` flattened to dotted keys, numbers rounded to 4
+    significant digits, long lists shortened; the rest is in ``path``."""
+    rows: list[tuple[str, str]] = []
+    _flatten(summary, "", rows)
+    table = Table(title="summary", title_justify="left", show_header=False, box=None)
+    table.add_column("key", style="bold")
+    table.add_column("value")
+    for k, v in rows[:max_rows]:
+        table.add_row(k, v)
+    if len(rows) > max_rows:
+        table.add_row("…", f"{len(rows) - max_rows} more in {path}")
+    return table
 
 
 @app.command("list")

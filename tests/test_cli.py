@@ -112,3 +112,35 @@ def test_demo_prints_a_retrieval_table():
     for rule in ("hebbian", "storkey", "pseudo_inverse"):
         assert rule in res.output
     assert runner.invoke(app, ["demo", "--mode", "nope"]).exit_code == 2
+
+
+def test_summary_is_strict_json_and_the_run_ends_with_a_readable_table(tmp_path):
+    """summary.json parses with a strict parser (no NaN/Infinity: null instead), and the run
+    ends with the summary flattened to dotted keys, rounded (not raw JSON, not `{}`)."""
+    import json
+    import math
+
+    from hopjax.sweep.execute import strict_json
+
+    out = tmp_path / "run"
+    res = runner.invoke(app, ["run", str(QUICKSTART), *SMALL, "--out", str(out), "-q"])
+    assert res.exit_code == 0, res.output
+
+    def refuse(c):
+        raise ValueError(f"non-JSON constant {c}")
+
+    summary = json.loads((out / "summary.json").read_text(), parse_constant=refuse)
+    assert "alpha_c.hebbian.sync" in res.output and "summary" in res.output
+    assert "{" not in res.output.split("summary", 1)[1]
+    assert strict_json({"a": [math.nan, 1.0], "b": {"c": math.inf}}) == {
+        "a": [None, 1.0],
+        "b": {"c": None},
+    }
+    assert isinstance(summary, dict)
+
+
+def test_version_flag():
+    from hopjax import __version__
+
+    res = runner.invoke(app, ["--version"])
+    assert res.exit_code == 0 and res.output.strip() == f"hopjax {__version__}"

@@ -484,10 +484,28 @@ def _run(
                 rewrite(out / "history.csv", [*keys, "seed", "step", *exp.history], hist_sorted)
         if exp.summarize is not None:
             summary = exp.summarize(ctx, rows_all)
-            write_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+            summary = strict_json(summary)
+            text = json.dumps(summary, indent=2, allow_nan=False)
+            write_atomic(out / "summary.json", text + "\n")
         if exp.plot is not None:
             plots = exp.plot(ctx, rows_all, summary)
     return SweepResult(out, rows_all, summary, metadata(complete), plots)
+
+
+def strict_json(value: Any) -> Any:
+    """``value`` with every NaN or ±inf float replaced by ``None`` (JSON ``null``) and numpy
+    scalars made Python numbers, so ``summary.json`` is valid JSON (``NaN`` / ``Infinity`` are
+    not; strict parsers refuse them). A ``null`` means "not measured / not crossed"; the
+    experiment's docstring says which."""
+    if isinstance(value, dict):
+        return {str(k): strict_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [strict_json(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _in_grid_order(rows: list[Row], all_rows: list[Row], keys: list[str]) -> list[Row]:
