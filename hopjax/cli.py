@@ -287,8 +287,10 @@ def list_(
             name = "?"
         by_exp.setdefault(str(name), []).append(path.name)
     table = Table(title=f"hopjax experiments ({folder})")
-    for col in ("experiment", "description", "configs"):
-        table.add_column(col)
+    # names are never cut (the description wraps instead), so the table fits 80 columns
+    table.add_column("experiment", no_wrap=True)
+    table.add_column("description", ratio=1)
+    table.add_column("configs", no_wrap=True)
     found = list_experiments(folder) if folder.is_dir() else []
     for name, exp in found:
         desc = exp.description if isinstance(exp, Experiment) else f"[red]cannot load: {exp}"

@@ -144,3 +144,10 @@ def test_version_flag():
 
     res = runner.invoke(app, ["--version"])
     assert res.exit_code == 0 and res.output.strip() == f"hopjax {__version__}"
+
+
+def test_list_fits_80_columns_and_never_cuts_a_config_name():
+    res = runner.invoke(app, ["list", "--configs", str(QUICKSTART.parent)], env={"COLUMNS": "80"})
+    assert res.exit_code == 0, res.output
+    assert max(len(line) for line in res.output.splitlines()) <= 80
+    assert "gsemm_capacity_softmax.toml" in res.output and "…" not in res.output
