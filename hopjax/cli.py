@@ -13,6 +13,7 @@ exits with status 1. ``--debug`` adds the traceback to either.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import os
 import signal
 import sys
@@ -159,8 +160,19 @@ def run(
             rich_help_panel="Several processes (jax.distributed)",
         ),
     ] = 100,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Check the config and print the plan (rows, groups, chunks, memory; rows "
+            "done and an estimate when --out holds an earlier run); run nothing.",
+        ),
+    ] = False,
 ) -> None:
-    """Run (or resume, into the same --out) the sweep a config describes."""
+    """Run (or resume, into the same --out) the sweep a config describes.
+
+    Example: hopjax run configs/quickstart.toml --set 'N=[100, 200]' --set seeds=4 --out runs/a
+    """
     from hopjax.sweep import RunError, enable_compilation_cache, load_config, run_sweep
     from hopjax.sweep.cluster import cluster_env_present, init_distributed
 
@@ -183,6 +195,9 @@ def run(
         enable_compilation_cache(cache_dir)
     try:
         exp, cfg = load_config(config, set_ or [])
+        if dry_run:
+            Console().print(plan_table(exp, cfg, out))
+            return
         if out is None:
             # the process id keeps two runs started in the same second apart
             stamp = f"{_dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
@@ -225,6 +240,52 @@ def run(
         console.print(headline_table(result.summary, out / "summary.json"))
     for p in result.plots:
         console.print(f"plot: {p}", highlight=False)
+
+
+def plan_table(exp: Any, cfg: Any, out: Path | None) -> Table:
+    """What ``hopjax run`` would do: per static group, its rows, chunk size and memory per
+    chunk; rows already in ``out`` and, from its ``metadata.json``, seconds per row so far."""
+    from hopjax.sweep import RunContext, expand_grid, group_rows
+    from hopjax.sweep.execute import _Group, check_sizes
+    from hopjax.sweep.grid import row_id
+    from hopjax.sweep.results import parse_results
+
+    check_sizes(exp, cfg)
+    rows = expand_grid(cfg, exp)
+    done: set = set()
+    per_row = None
+    if out is not None and (out / "results.csv").exists():
+        text = (out / "results.csv").read_text()
+        text = text[: text.rfind("\n") + 1]  # a torn last line is not a row (file untouched)
+        done = {row_id(r, exp.grid_keys) for r in parse_results(text, cfg, out / "results.csv")}
+        try:
+            runs = json.loads((out / "metadata.json").read_text()).get("runs", [])
+            secs = sum(r.get("run_seconds", 0.0) for r in runs)
+            per_row = secs / len(done) if done and secs else None
+        except (OSError, ValueError, AttributeError):
+            per_row = None
+    ctx = RunContext(exp, cfg, Path("."))
+    title = f"{exp.name}: {len(rows):,} rows, {len(done):,} done"
+    if exp.prune is not None:
+        title += " (adaptive: most rows not yet run will be pruned, not run)"
+    table = Table(title=title, title_justify="left")
+    for col in ("group", "rows", "to run", "rows per chunk", "MB per chunk"):
+        table.add_column(col, justify="left" if col == "group" else "right")
+    for values, members in group_rows(rows, exp.static).items():
+        static = dict(zip(exp.static, values, strict=True))
+        group = _Group(ctx, static, members)  # the engine's own chunking
+        size = group.size * group.m  # rows per chunk (streams × rows per stream)
+        need = (exp.row_bytes(cfg, group.params) if exp.row_bytes else 1 << 20) * size / 2**20
+        todo = sum(row_id(r, exp.grid_keys) not in done for r in members)
+        label = ", ".join(f"{k}={v}" for k, v in static.items()) or "all"
+        table.add_row(label, f"{len(members):,}", f"{todo:,}", f"{size:,}", f"{need:,.0f}")
+    if per_row is not None:
+        left = (len(rows) - len(done)) * per_row
+        table.caption = (
+            f"earlier runs here: {per_row:.3g} s per row on average → ≈ {left / 60:.0f} min "
+            "left (a rough guide: rows of different groups differ widely in cost)"
+        )
+    return table
 
 
 def _fmt(v: Any) -> str:

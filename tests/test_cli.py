@@ -151,3 +151,19 @@ def test_list_fits_80_columns_and_never_cuts_a_config_name():
     assert res.exit_code == 0, res.output
     assert max(len(line) for line in res.output.splitlines()) <= 80
     assert "gsemm_capacity_softmax.toml" in res.output and "…" not in res.output
+
+
+def test_dry_run_plans_and_runs_nothing(tmp_path):
+    """--dry-run checks the config, prints rows / groups / chunk sizes (and, for an existing
+    folder, the rows done and a time estimate) and writes nothing."""
+    out = tmp_path / "run"
+    args = ["run", str(QUICKSTART), *SMALL, "--out", str(out), "-q"]
+    res = runner.invoke(app, [*args, "--dry-run"], env={"COLUMNS": "120"})
+    assert res.exit_code == 0, res.output
+    assert "rows, 0 done" in res.output and "rows per chunk" in res.output
+    assert not out.exists()
+    assert runner.invoke(app, args).exit_code == 0
+    res = runner.invoke(app, [*args, "--dry-run"], env={"COLUMNS": "120"})
+    assert "done" in res.output and "s per row" in res.output
+    bad = runner.invoke(app, [*args, "--dry-run", "--set", "seeds=0"])
+    assert bad.exit_code == 2 and "seeds" in bad.output
