@@ -293,3 +293,26 @@ def test_pruned_rows_are_written_with_a_status_and_never_rerun(tmp_path):
     again = run_sweep(toy(), tmp_path, exp=PRUNED, progress=False)
     assert again.metadata["runs"][-1]["rows_todo_at_start"] == 0
     assert (tmp_path / "results.csv").read_bytes() == before
+
+
+def test_load_run_reads_a_folder_back(tmp_path):
+    """load_run: results.csv as column arrays (numbers as floats, strings as str), the
+    summary, config and metadata; where() filters; a folder without results is named."""
+    import numpy as np
+    import pytest
+
+    from hopjax.sweep import load_run
+    from tests.toy import EXPERIMENT, toy
+
+    run_sweep(toy(), tmp_path / "run", exp=EXPERIMENT, progress=False)
+    run = load_run(tmp_path / "run")
+    assert len(run) == len(run["seed"]) > 0
+    assert run["kind"].dtype.kind == "U" and run["value"].dtype == np.float64
+    sub = run.where(kind="a", n=4.0)
+    assert len(sub) > 0 and set(sub["kind"]) == {"a"} and set(sub["n"]) == {4.0}
+    assert run.summary["rows"] == len(run) and run.config["experiment"] == "toy"
+    assert run.metadata["complete"]
+    with pytest.raises(KeyError, match="no column"):
+        run.where(nope=1)
+    with pytest.raises(FileNotFoundError, match=r"no results\.csv"):
+        load_run(tmp_path)

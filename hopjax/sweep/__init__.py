@@ -44,6 +44,8 @@ from hopjax.sweep.execute import SweepResult as SweepResult
 from hopjax.sweep.execute import run_sweep as run_sweep
 from hopjax.sweep.experiment import Experiment as Experiment
 from hopjax.sweep.experiment import Row as Row
+from hopjax.sweep.folder import Run as Run
+from hopjax.sweep.folder import load_run as load_run
 from hopjax.sweep.grid import expand_grid as expand_grid
 from hopjax.sweep.grid import group_rows as group_rows
 from hopjax.sweep.keys import row_keys as row_keys
@@ -55,6 +57,7 @@ __all__ = [
     "Cluster",
     "Experiment",
     "Row",
+    "Run",
     "RunContext",
     "RunError",
     "Stepper",
@@ -67,6 +70,7 @@ __all__ = [
     "list_experiments",
     "load_config",
     "load_experiment_config",
+    "load_run",
     "read_history",
     "read_results",
     "resolve_experiment",
