@@ -328,6 +328,63 @@ def headline_table(summary: dict[str, Any], path: Path, max_rows: int = 24) -> T
     return table
 
 
+@app.command()
+def show(
+    target: Annotated[
+        str, typer.Argument(help="A config file (configs/NAME.toml) or an experiment name.")
+    ],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override KEY=VALUE before showing (as in run)."),
+    ] = None,
+) -> None:
+    """An experiment's keys: type, value (the config's, or the default), grid axes and size.
+
+    Example: hopjax show configs/gsemm_capacity.toml; hopjax show hopfield_phase
+    """
+    import dataclasses
+    import math
+    import typing
+
+    from hopjax.config import _describe, grid_keys
+    from hopjax.sweep import load_config, load_experiment_config
+
+    try:
+        if target.endswith(".toml") or Path(target).is_file():
+            exp, cfg = load_config(Path(target), set_ or [])
+        else:
+            raw = {"experiment": target, **_sets(set_)}
+            exp, cfg = load_experiment_config(raw, base=Path("configs"))
+    except ConfigError as e:
+        err.print(f"[red]config error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    hints = typing.get_type_hints(type(cfg))
+    grid = grid_keys(type(cfg))
+    table = Table(title=f"{exp.name}: {exp.description}", title_justify="left")
+    for col in ("key", "type", "value", "role"):
+        table.add_column(col, overflow="fold")
+    for f in dataclasses.fields(cfg):
+        if f.name == "experiment":
+            continue
+        value = getattr(cfg, f.name)
+        role = "grid" if f.name in grid else ""
+        if f.name in grid and f.name in exp.static:
+            role = "grid (static: one compiled group per value)"
+        table.add_row(f.name, _describe(hints[f.name]), escape(repr(value)), role)
+    n_rows = cfg.seeds * math.prod(len(getattr(cfg, k)) for k in grid)
+    table.caption = (
+        f"grid: {' × '.join(f'{len(getattr(cfg, k))} {k}' for k in grid) or 'none'} × "
+        f"{cfg.seeds} seeds = {n_rows:,} rows (before the experiment's own exclusions)"
+    )
+    Console().print(table)
+
+
+def _sets(items: list[str] | None) -> dict[str, Any]:
+    from hopjax.config import apply_overrides
+
+    return apply_overrides({}, items or [])
+
+
 @app.command("list")
 def list_(
     configs: Annotated[Path, typer.Option(help="Folder of configs to index.")] = Path("configs"),

@@ -167,3 +167,12 @@ def test_dry_run_plans_and_runs_nothing(tmp_path):
     assert "done" in res.output and "s per row" in res.output
     bad = runner.invoke(app, [*args, "--dry-run", "--set", "seeds=0"])
     assert bad.exit_code == 2 and "seeds" in bad.output
+
+
+def test_show_lists_keys_types_values_and_grid_size():
+    res = runner.invoke(app, ["show", str(QUICKSTART)], env={"COLUMNS": "150"})
+    assert res.exit_code == 0, res.output
+    for word in ("alpha", "grid", "seeds", "rows"):
+        assert word in res.output
+    bad = runner.invoke(app, ["show", "no_such_experiment"])
+    assert bad.exit_code == 2 and "no_such_experiment" in bad.output
