@@ -145,7 +145,10 @@ def main(argv: list[str] | None = None) -> None:
         d = sweep({**LADDER, **adaptive}, tmp, "inc")
         e = sweep(LADDER, tmp, "every")
         wd, we = gsemm_work(d), gsemm_work(e)
-        same = d["summary"]["capacity"] == e["summary"]["capacity"]
+        # the capacity per (degree, seed); best_alpha_c differs by design (the incumbent search
+        # stops at the first α_c that works, the full grid reports the smallest one)
+        caps = lambda run: {k: v["capacities"] for k, v in run["summary"]["capacity"].items()}  # noqa: E731
+        same = caps(d) == caps(e)
         result["3_adaptive_ladder"] = line(
             "3 adaptive ladder",
             wd,
