@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
-from hopjax.nn.hopfield import Hopfield
+from hopjax.nn.hopfield import Hopfield, dropout
 
 __all__ = ["HopfieldDecoderLayer", "HopfieldEncoderLayer"]
 
@@ -43,12 +43,6 @@ class _FeedForward(eqx.Module):
 
     def __call__(self, x: Array) -> Array:
         return jax.vmap(lambda v: self.down(jax.nn.gelu(self.up(v))))(x)
-
-
-def _dropout(x: Array, p: float, key: PRNGKeyArray | None) -> Array:
-    if key is None or p == 0:
-        return x
-    return jnp.where(jax.random.bernoulli(key, 1.0 - p, x.shape), x / (1.0 - p), 0.0)
 
 
 def _hopfield(d_model: int, cfg: dict, key: PRNGKeyArray) -> Hopfield:
@@ -143,10 +137,10 @@ class HopfieldEncoderLayer(eqx.Module):
         ka, k1, k2 = jax.random.split(key, 3) if key is not None else (None,) * 3
 
         def attend(v: Array) -> Array:
-            return _dropout(self.association(v, v, v, mask=mask, key=ka), self.dropout, k1)
+            return dropout(self.association(v, v, v, mask=mask, key=ka), self.dropout, k1)
 
         def ff(v: Array) -> Array:
-            return _dropout(self.feed_forward(v), self.dropout, k2)
+            return dropout(self.feed_forward(v), self.dropout, k2)
 
         n1, n2 = jax.vmap(self.norm1), jax.vmap(self.norm2)
         if self.norm_first:
@@ -222,14 +216,14 @@ class HopfieldDecoderLayer(eqx.Module):
 
         def self_attend(v: Array) -> Array:
             out = self.self_association(v, v, v, mask=mask, key=keys[0])
-            return _dropout(out, self.dropout, keys[1])
+            return dropout(out, self.dropout, keys[1])
 
         def cross(v: Array) -> Array:
             out = self.cross_association(memory, v, memory, mask=memory_mask, key=keys[2])
-            return _dropout(out, self.dropout, keys[3])
+            return dropout(out, self.dropout, keys[3])
 
         def ff(v: Array) -> Array:
-            return _dropout(self.feed_forward(v), self.dropout, keys[4])
+            return dropout(self.feed_forward(v), self.dropout, keys[4])
 
         n1, n2, n3 = jax.vmap(self.norm1), jax.vmap(self.norm2), jax.vmap(self.norm3)
         if self.norm_first:

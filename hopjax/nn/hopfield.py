@@ -19,6 +19,7 @@ projections (a lookup into a learned memory). Shapes are per example: batch with
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import equinox as eqx
 import jax
@@ -26,6 +27,14 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
 __all__ = ["Hopfield", "HopfieldLayer", "HopfieldPooling"]
+
+
+def dropout(x: Array, p: float, key: PRNGKeyArray | None) -> Array:
+    """Inverted dropout: zero each entry with probability ``p`` and rescale the rest by
+    ``1/(1−p)`` (unbiased); the identity without a ``key`` (inference) or at ``p = 0``."""
+    if key is None or p == 0:
+        return x
+    return jnp.where(jax.random.bernoulli(key, 1.0 - p, x.shape), x / (1.0 - p), 0.0)
 
 
 def _check_2d(x: Array, name: str, width: int) -> None:
@@ -154,6 +163,10 @@ class Hopfield(eqx.Module):
         logits = self.scaling * Q @ K.T
         return logits if mask is None else jnp.where(mask, logits, -jnp.inf)
 
+    def _step(self, Q: Array, K: Array, mask: Array | None) -> Array:
+        """One modern Hopfield update of one head's queries, ``Q ← softmax(β Q Kᵀ) K``."""
+        return jax.nn.softmax(self._logits(Q, K, mask), axis=-1) @ K
+
     def _update(self, Q: Array, K: Array, mask: Array | None) -> Array:
         """One head's queries after the ``update_steps_max`` updates (early stop at ``ε``)."""
         if self.update_steps_max == 0:
@@ -161,7 +174,7 @@ class Hopfield(eqx.Module):
 
         def step(carry: tuple[Array, Array], _: None) -> tuple[tuple[Array, Array], None]:
             Q, done = carry
-            new = jax.nn.softmax(self._logits(Q, K, mask), axis=-1) @ K
+            new = self._step(Q, K, mask)
             if self.update_steps_eps is None:
                 return (new, done), None
             moved = jnp.max(jnp.abs(new - Q))
@@ -178,15 +191,25 @@ class Hopfield(eqx.Module):
     ) -> Float[Array, "Lq Lk"] | Float[Array, "H Lq Lk"]:
         """The final association weights ``softmax(β Q Kᵀ)`` (masked keys get weight 0), after
         the updates: ``(L_q, L_k)`` for one head, ``(num_heads, L_q, L_k)`` for several."""
+        A = self._associate(stored, state, mask)
+        return A[0] if self.num_heads == 1 else A
+
+    def _per_head(
+        self, stored: Array, state: Array, mask: Array | None, fn: Callable[..., Array]
+    ) -> Array:
+        """``fn(Q, K, mask)`` for every head, stacked ``(num_heads, …)`` (mask checked,
+        patterns projected once)."""
         mask = self._check_mask(mask, state.shape[0], stored.shape[0])
         Q, K = self._project(stored, state)
+        return jax.vmap(lambda q, k: fn(q, k, mask))(Q, K)
 
-        def head(Q: Array, K: Array) -> Array:
-            Q = self._update(Q, K, mask)
-            return jax.nn.softmax(self._logits(Q, K, mask), axis=-1)
+    def _associate(self, stored: Array, state: Array, mask: Array | None) -> Array:
+        """The association weights of every head, ``(num_heads, L_q, L_k)``."""
 
-        A = jax.vmap(head)(Q, K)
-        return A[0] if self.num_heads == 1 else A
+        def head(Q: Array, K: Array, mask: Array | None) -> Array:
+            return jax.nn.softmax(self._logits(self._update(Q, K, mask), K, mask), axis=-1)
+
+        return self._per_head(stored, state, mask, head)
 
     def energy(
         self,
@@ -202,16 +225,14 @@ class Hopfield(eqx.Module):
         (concave–convex procedure, Ramsauer et al. 2021, Theorem 1)."""
         if not isinstance(steps, int) or steps < 0:
             raise ValueError(f"steps must be an integer >= 0; got {steps!r}.")
-        mask = self._check_mask(mask, state.shape[0], stored.shape[0])
-        Q, K = self._project(stored, state)
 
-        def head(Q: Array, K: Array) -> Array:
+        def head(Q: Array, K: Array, mask: Array | None) -> Array:
             for _ in range(steps):
-                Q = jax.nn.softmax(self._logits(Q, K, mask), axis=-1) @ K
+                Q = self._step(Q, K, mask)
             lse = jax.nn.logsumexp(self._logits(Q, K, mask), axis=-1)
             return -lse / self.scaling + 0.5 * jnp.sum(Q**2, axis=-1)
 
-        E = jax.vmap(head)(Q, K)
+        E = self._per_head(stored, state, mask, head)
         return E[0] if self.num_heads == 1 else E
 
     def __call__(
@@ -234,11 +255,7 @@ class Hopfield(eqx.Module):
                 f"pattern must have one row per stored pattern ({stored.shape[0]}); "
                 f"got {pattern.shape[0]}."
             )
-        A = self.association(stored, state, mask)
-        A = A[None] if self.num_heads == 1 else A
-        if key is not None and self.dropout > 0:
-            keep = jax.random.bernoulli(key, 1.0 - self.dropout, A.shape)
-            A = jnp.where(keep, A / (1.0 - self.dropout), 0.0)
+        A = dropout(self._associate(stored, state, mask), self.dropout, key)
         V = self._heads(jax.vmap(self.W_V)(pattern))
         out = (A @ V).transpose(1, 0, 2).reshape(state.shape[0], -1)  # heads concatenated
         return jax.vmap(self.W_O)(out)
