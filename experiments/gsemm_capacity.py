@@ -169,17 +169,9 @@ def _judge(p: dict[str, Any]) -> EpisodeJudge:
 
 
 def _model(p: dict[str, Any], xi: Array) -> DenseGSEMM | SoftmaxGSEMM:
-    if p["hidden"] == "softmax":  # static: its own compiled group
-        return SoftmaxGSEMM(
-            xi,
-            None,
-            alpha_s=p["alpha_s"],
-            alpha_c=p["alpha_c"],
-            T_f=p["T_f"],
-            T_d=p["T_d"],
-            beta_d=p["beta_d"],
-        )
-    return DenseGSEMM.from_params(xi, None, p)  # phi = None: the cycle ξ1 → … → ξK → ξ1
+    # phi = None: the cycle ξ1 → … → ξK → ξ1; "hidden" is static (its own compiled group)
+    cls = SoftmaxGSEMM if p["hidden"] == "softmax" else DenseGSEMM
+    return cls.from_params(xi, None, p)
 
 
 def model_of(r: Row) -> int | str:

@@ -119,17 +119,9 @@ def episodes_model(p: dict[str, Any], key: PRNGKeyArray) -> tuple[DenseGSEMM | S
     """The Fig. 1 network of one row and its memories."""
     xi = random_bipolar(key, 7, p["N_f"])
     phi = episodes_matrix(EPISODES, 7)
-    if p["form"] == "softmax":
-        model = SoftmaxGSEMM(
-            xi,
-            phi,
-            alpha_s=p["softmax_alpha_s"],
-            alpha_c=p["softmax_alpha_c"],
-            T_f=p["T_f"],
-            T_d=p["T_d"],
-            beta_d=p["beta_d"],
-        )
-        return model, xi
+    if p["form"] == "softmax":  # its own couplings; T_f, T_d, beta_d shared
+        own = {**p, "alpha_s": p["softmax_alpha_s"], "alpha_c": p["softmax_alpha_c"]}
+        return SoftmaxGSEMM.from_params(xi, phi, own), xi
     return DenseGSEMM.from_params(xi, phi, p), xi
 
 

@@ -518,6 +518,17 @@ class SoftmaxGSEMM(AbstractContinuousMemory):
         self.T_d = positive(T_d, "T_d")
         self.beta_d = positive(beta_d, "beta_d")
 
+    PARAMS: ClassVar[tuple[str, ...]] = ("alpha_s", "alpha_c", "T_f", "T_d", "beta_d")
+    """The constructor's keyword parameters (what :meth:`from_params` picks from a mapping)."""
+
+    @classmethod
+    def from_params(
+        cls, xi: Float[ArrayLike, "Nh Nf"], phi: Float[ArrayLike, "Nh Nh"] | None, params: Mapping
+    ) -> SoftmaxGSEMM:
+        """As :meth:`DenseGSEMM.from_params`: the parameters of :data:`PARAMS` found in
+        ``params`` (missing ones take their defaults, other keys are ignored)."""
+        return cls(xi, phi, **{k: params[k] for k in cls.PARAMS if k in params})
+
     @property
     def n_features(self) -> int:
         """``N_f``."""
