@@ -248,15 +248,14 @@ def plan_table(exp: Any, cfg: Any, out: Path | None) -> Table:
     from hopjax.sweep import RunContext, expand_grid, group_rows
     from hopjax.sweep.execute import _Group, check_sizes
     from hopjax.sweep.grid import row_id
-    from hopjax.sweep.results import parse_results
+    from hopjax.sweep.results import parse_results, whole_lines
 
     check_sizes(exp, cfg)
     rows = expand_grid(cfg, exp)
     done: set = set()
     per_row = None
     if out is not None and (out / "results.csv").exists():
-        text = (out / "results.csv").read_text()
-        text = text[: text.rfind("\n") + 1]  # a torn last line is not a row (file untouched)
+        text = whole_lines((out / "results.csv").read_text())  # the file is left untouched
         done = {row_id(r, exp.grid_keys) for r in parse_results(text, cfg, out / "results.csv")}
         try:
             runs = json.loads((out / "metadata.json").read_text()).get("runs", [])

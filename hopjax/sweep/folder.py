@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from hopjax.config import ConfigError, load_toml
+from hopjax.sweep.results import whole_lines
 
 __all__ = ["Run", "load_run"]
 
@@ -60,9 +61,7 @@ def load_run(path: str | Path) -> Run:
     results = path / "results.csv"
     if not results.is_file():
         raise FileNotFoundError(f"path: {path} holds no results.csv (not a run folder?).")
-    text = results.read_text()
-    text = text[: text.rfind("\n") + 1]  # a torn last line is not a row
-    records = list(csv.reader(text.splitlines()))
+    records = list(csv.reader(whole_lines(results.read_text()).splitlines()))
     header, body = (records[0], records[1:]) if records else ([], [])
     columns = {h: _column([r[i] for r in body]) for i, h in enumerate(header)}
 

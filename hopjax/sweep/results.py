@@ -24,6 +24,7 @@ __all__ = [
     "read_results",
     "results_text",
     "rewrite",
+    "whole_lines",
 ]
 
 
@@ -41,10 +42,15 @@ def results_text(path: Path) -> str:
     if not path.exists():
         return ""
     text = path.read_text()
-    if text and not text.endswith("\n"):  # interrupted while appending: drop the torn line
-        text = text[: text.rfind("\n") + 1]
-        path.write_text(text)
-    return text
+    whole = whole_lines(text)
+    if whole != text:  # interrupted while appending: drop the torn line from the file too
+        path.write_text(whole)
+    return whole
+
+
+def whole_lines(text: str) -> str:
+    """``text`` without a trailing partial line (a crash mid-append), for reading only."""
+    return text[: text.rfind("\n") + 1]
 
 
 def parse_results(text: str, cfg: SweepConfig, path: Path) -> list[Row]:
