@@ -220,17 +220,9 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
     row = rows[0]
     ts, m, e, U, Vd = ctx.rerun([row], episodes_trajectory)[0]
     paths = []
-    fig, ax = hplot.subplots(figsize=(7, 3.2))
-    for i in range(m.shape[1]):
-        ax.plot(ts, m[:, i], lw=1, label=f"ξ{i + 1}")
-    ax.set_xlabel("t")
-    ax.set_ylabel("overlap m_i")
+    fig, ax = hplot.overlap_traces(ts, m)
     name = "softmax GSEMM" if row["form"] == "softmax" else f"Dense GSEMM, {row['form']} form"
-    ax.set_title(
-        f"{name}, β_d = {row['beta_d']}, cue ξ5 → "
-        + "→".join(map(str, summary["retrieved_order"][:9]))
-    )
-    ax.legend(fontsize=7, ncol=7, loc="lower right")
+    ax.set_title(f"{name}, β_d = {row['beta_d']}, cue ξ5; {ax.get_title()}", fontsize=9)
     paths.append(ctx.save(fig, "overlaps.png"))
 
     fig, ax = hplot.subplots(figsize=(7, 2.8))
@@ -252,7 +244,7 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
     ax.set_xlabel("t")
     ax.set_ylabel("overlap of fixed point")
     ax.set_title("Nearest fixed point of the instantaneous energy (V_d frozen)")
-    ax.legend(fontsize=7, ncol=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     paths.append(ctx.save(fig, "fixed_points.png"))
     return paths
 

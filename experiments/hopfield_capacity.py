@@ -241,33 +241,25 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
     """``retrieved_frac`` vs α (a panel per rule, a line per N; dashed = async), α = 0.138 marked;
     and, when fitted, the finite-size extrapolation of the Hebbian crossing."""
     cfg = ctx.cfg
-    curves = _curves(rows)
     paths = []
-    colors = hplot.colormap("viridis")(np.linspace(0, 0.9, len(cfg.N)))
     for f in cfg.flip:
         fig, axes = hplot.subplots(
             1, len(cfg.rule), figsize=(4.2 * len(cfg.rule), 3.6), squeeze=False, sharey=True
         )
         for ax, rule in zip(axes[0], cfg.rule, strict=True):
             for update in cfg.update:
-                for color, n in zip(colors, cfg.N, strict=True):
-                    alphas, seeds, table = curves[(rule, update, n, f)]
-                    sem = table.std(axis=1, ddof=1) / np.sqrt(len(seeds)) if len(seeds) > 1 else 0
-                    ax.errorbar(
-                        alphas,
-                        table.mean(axis=1),
-                        yerr=sem,
-                        color=color,
-                        ls="-" if update == "sync" else "--",
-                        marker="o",
-                        ms=3,
-                        label=f"N={n} {update}",
-                    )
-            ax.axvline(ALPHA_THEORY, color="k", lw=1, ls=":", label="α = 0.138")
-            ax.axhline(0.5, color="gray", lw=0.5)
+                hplot.capacity_curve(
+                    rows,
+                    where={"rule": rule, "update": update, "flip": f},
+                    ax=ax,
+                    label="N={N} " + update,
+                    ls="-" if update == "sync" else "--",
+                    reference=(ALPHA_THEORY, "α = 0.138") if update == cfg.update[-1] else None,
+                )
             ax.set_title(rule.replace("_", "-"))
             ax.set_xlabel("α = P / N")
-        axes[0][0].set_ylabel(f"retrieved fraction (m ≥ {cfg.threshold})")
+            ax.set_ylabel("")
+        axes[0][0].set_ylabel(f"retrieved fraction (m ≥ {cfg.threshold})\nmean ± s.e.m. over seeds")
         axes[0][-1].legend(fontsize=7)
         fig.suptitle(f"Retrieval from cues with {f:.0%} flipped bits")
         name = "capacity.png" if len(cfg.flip) == 1 else f"capacity_flip{f}.png"
@@ -279,16 +271,25 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
         for update, by_flip in fits.items():
             for f, fit in by_flip.items():
                 x = np.array(fit["N"], float) ** -0.5
-                (dots,) = ax.plot(x, fit["alpha_c"], "o", label=f"{update}, flip {f}")
+                (dots,) = ax.plot(x, fit["alpha_c"], "o", label=f"{update}, flip {f}: α_c(N)")
                 xs = np.linspace(0, x.max() * 1.05, 50)
-                ax.plot(xs, fit["alpha_inf"] + fit["slope"] * xs, "-", lw=1, color=dots.get_color())
-                ax.errorbar(
-                    0, fit["alpha_inf"], yerr=fit["alpha_inf_err"], fmt="s", color=dots.get_color()
+                err = fit["alpha_inf_err"]
+                ax.plot(
+                    xs,
+                    fit["alpha_inf"] + fit["slope"] * xs,
+                    "-",
+                    lw=1,
+                    color=dots.get_color(),
+                    label=f"fit α_∞ + a/√N: α_∞ = {fit['alpha_inf']:.3f}"
+                    + (f" ± {err:.3f}" if err is not None else ""),
                 )
-        ax.axhline(ALPHA_THEORY, color="k", ls=":", lw=1, label="0.138")
+                ax.errorbar(0, fit["alpha_inf"], yerr=err, fmt="s", color=dots.get_color(),
+                            clip_on=False)  # fmt: skip
+        ax.axhline(ALPHA_THEORY, color="k", ls=":", lw=1, label="0.138 (Amit et al. 1985)")
         ax.set_xlabel("1 / √N")
         ax.set_ylabel("α_c(N) (retrieved fraction = 0.5)")
-        ax.set_xlim(left=0)
+        ax.set_xlim(left=-0.002)
+        ax.set_title("Finite-size extrapolation of the Hebbian α_c", fontsize=10)
         ax.legend(fontsize=7)
         paths.append(ctx.save(fig, "finite_size.png"))
     return paths

@@ -250,18 +250,20 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
     traces = ctx.rerun(picked, trajectory)  # (ts, m, α, num_steps) per picked row
     ts, m, alpha, _ = traces[0]
     ta = row["tau_alpha"]
-    fig, (ax1, ax2) = hplot.subplots(2, 1, figsize=(7, 4.6), sharex=True)
+    fig, (ax1, ax2) = hplot.subplots(2, 1, figsize=(7.5, 4.6), sharex=True, constrained_layout=True)
+    hplot.overlap_traces(ts / ta, m, ax=ax1)
+    decoded = ax1.get_title()
     for mu in range(m.shape[1]):
-        ax1.plot(ts / ta, m[:, mu], lw=1, label=f"m{mu + 1}")
         ax2.plot(ts / ta, alpha[:, mu], lw=1)
     ax2.axhline(1.0, color="k", lw=0.5, ls=":")
+    ax1.set_xlabel("")
     ax1.set_ylabel("overlap m_μ")
     ax2.set_ylabel("saliency α_μ")
     ax2.set_xlabel("t / τ_α")
-    ax1.legend(fontsize=7, ncol=min(8, m.shape[1]), loc="lower right")
     ax1.set_title(
         f"Reasoning model: γ = {row['gamma']}, τ_α = {ta}, N = {row['N']}, P = {row['P']}, "
-        f"ε = {row['eps']}"
+        f"ε = {row['eps']}; {decoded}",
+        fontsize=9,
     )
     paths.append(ctx.save(fig, "overlaps.png"))
 

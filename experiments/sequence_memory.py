@@ -144,15 +144,10 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
         return layer.ts, layer(cues(p, k_cue, layer)[0])
 
     for r, (ts, m) in zip(picked, ctx.rerun(picked, trace), strict=True):
-        fig, ax = hplot.subplots(figsize=(9, 3))
-        for k in range(m.shape[1]):
-            ax.plot(ts, m[:, k], lw=1, label=f"ξ{k + 1}")
-        ax.set(
-            xlabel="t",
-            ylabel="overlap",
-            title=f"ODEMemory(kind={r['kind']!r}) replay from a noisy cue",
+        fig, ax = hplot.overlap_traces(ts, m)
+        ax.set_title(
+            f"ODEMemory(kind={r['kind']!r}) replay from a noisy cue; {ax.get_title()}", fontsize=9
         )
-        ax.legend(fontsize=7, ncol=m.shape[1])
         paths.append(ctx.save(fig, f"sequence_{r['kind']}.png"))
     return paths
 

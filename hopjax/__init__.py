@@ -30,6 +30,7 @@ from hopjax import idp_theory as idp_theory
 from hopjax import measure as measure
 from hopjax import nn as nn
 from hopjax import patterns as patterns
+from hopjax import plot as plot
 from hopjax import rules as rules
 from hopjax import sequence as sequence
 from hopjax import serialise as serialise

@@ -237,7 +237,8 @@ class RunResult(eqx.Module):
     ``max_steps`` when not converged. With ``record=True``: ``overlaps`` ``(max_steps + 1, P)``,
     the overlaps ``m_μ = ξ^μ·s/N`` with the ``patterns`` before the first and after every
     update, and ``energy`` ``(max_steps + 1,)``, ``model.energy`` of the same states (both
-    ``None`` otherwise).
+    ``None`` otherwise), and ``states`` ``(max_steps + 1, N)``, the states themselves
+    (``hopjax.plot.state_sequence`` draws them).
     """
 
     state: Float[Array, " N"]
@@ -246,6 +247,7 @@ class RunResult(eqx.Module):
     period: Int[Array, ""]
     overlaps: Float[Array, "T P"] | None = None
     energy: Float[Array, " T"] | None = None
+    states: Float[Array, "T N"] | None = None
 
 
 def run(
@@ -268,8 +270,9 @@ def run(
 
     ``temperature=T > 0``: stochastic Glauber dynamics instead (``glauber_step`` /
     ``glauber_sweep``, noise of step ``t`` from ``fold_in(key, t)``), run for ``max_steps``.
-    ``record=True`` returns the monitored run (neurodynex's ``run_with_monitoring``): overlaps
-    with ``patterns`` (default: none, ``(T, 0)``) and the energy after every step, from one
+    ``record=True`` returns the monitored run (neurodynex's ``run_with_monitoring``): the
+    states, their overlaps with ``patterns`` (default: none, ``(T, 0)``) and the energy after
+    every step, from one
     ``lax.scan`` of exactly ``max_steps`` steps (a deterministic run holds its state once it is
     in its attractor, so ``state``, ``steps``, ``converged`` and ``period`` are those of the
     run without recording).
@@ -330,15 +333,15 @@ def run(
         _, state, t, period = jax.lax.while_loop(not_done, advance, init)
         return RunResult(state=state, steps=t - period, converged=period > 0, period=period)
 
-    def observe(s: Array) -> tuple[Array, Array]:
-        return (patterns @ s) / model.n, model.energy(s)
+    def observe(s: Array) -> tuple[Array, Array, Array]:
+        return (patterns @ s) / model.n, model.energy(s), s
 
-    def scan_step(carry: tuple, _: None) -> tuple[tuple, tuple[Array, Array]]:
+    def scan_step(carry: tuple, _: None) -> tuple[tuple, tuple[Array, Array, Array]]:
         carry = jax.lax.cond(not_done(carry), advance, lambda c: c, carry)
         return carry, observe(carry[1])
 
-    (_, state, t, period), (m, e) = jax.lax.scan(scan_step, init, None, length=max_steps)
-    m0, e0 = observe(s0)
+    (_, state, t, period), (m, e, ss) = jax.lax.scan(scan_step, init, None, length=max_steps)
+    m0, e0, _ = observe(s0)
     return RunResult(
         state=state,
         steps=t - period,
@@ -346,6 +349,7 @@ def run(
         period=period,
         overlaps=jnp.concatenate([m0[None], m]),
         energy=jnp.concatenate([e0[None], e]),
+        states=jnp.concatenate([s0[None], ss]),
     )
 
 
