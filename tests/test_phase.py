@@ -150,13 +150,13 @@ def test_save_and_load_round_trip(tmp_path):
 
 
 def test_readme_phase_example_runs(tmp_path, monkeypatch):
-    """The README's temperature / monitored-run / save-load example, verbatim."""
+    """The reproductions page's temperature / monitored-run / save-load example, verbatim."""
     import contextlib
     import io
     import re
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    text = (Path(__file__).resolve().parents[1] / "docs" / "reproductions.md").read_text()
     start = text.index("<!-- phase-example -->")
     code = re.search(r"```python\n(.*?)```", text[start:], re.S).group(1)
     monkeypatch.chdir(tmp_path)

@@ -1,6 +1,8 @@
-"""Every Python example in the README runs as printed (the marked ones have their own tests
-that also check what they print: user-experiment in test_discover, phase-example in
-test_phase, encoder-example in test_layers)."""
+"""Every Python example in the README and in the documentation's guides and reproductions
+page runs as printed (the marked ones have their own tests that also check what they print:
+user-experiment in test_discover, phase-example in test_phase, encoder-example in
+test_layers). The tutorials' blocks (```python exec="on"```) run when the site is built
+(``mkdocs build --strict`` in CI), so they are not collected here."""
 
 import contextlib
 import io
@@ -9,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 BLOCKS = [
     m.group(2)
-    for m in re.finditer(r"(<!-- [\w-]+ -->\n)?```python\n(.*?)```", README, re.S)
+    for page in PAGES
+    for m in re.finditer(r"(<!-- [\w-]+ -->\n)?```python\n(.*?)```", page.read_text(), re.S)
     if m.group(1) is None
 ]
 
@@ -26,4 +30,4 @@ def test_the_readme_has_unmarked_examples():
 def test_readme_example_runs(index, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with contextlib.redirect_stdout(io.StringIO()):
-        exec(compile(BLOCKS[index], f"README.md example {index}", "exec"), {"__name__": "ex"})
+        exec(compile(BLOCKS[index], f"example {index}", "exec"), {"__name__": "ex"})

@@ -77,3 +77,24 @@ def test_hebbian_capacity_extrapolates_to_0138(tmp_path):
     assert fit["alpha_inf_err"] < 0.02
     assert fit["slope"] > 0  # finite networks hold more than 0.138 N
     assert np.all(np.diff(fit["alpha_c"]) < 0)  # α_c(N) decreases towards the limit
+
+
+def test_quickstart_gives_the_documented_extrapolation(tmp_path):
+    """configs/quickstart.toml as shipped (the README's main job, ~15 s): the reproductions
+    page's quickstart row — crossings 0.181 / 0.159 / 0.157 at N = 200 / 400 / 800 and
+    α_∞ = 0.128 ± 0.004 — and α_∞ within 0.02 of 0.138 (Amit et al. 1985). Hebbian ties are
+    exact, so the numbers are reproducible to the digit on any machine and batch size."""
+    from pathlib import Path
+
+    from hopjax.sweep import load_config, run_sweep
+
+    root = Path(__file__).resolve().parents[2]
+    exp, cfg = load_config(root / "configs" / "quickstart.toml", ["plot.dpi=30"])
+    s = run_sweep(cfg, tmp_path, exp=exp, progress=False).summary
+    crossings = s["alpha_c"]["hebbian"]["sync"]
+    assert [round(crossings[n], 3) for n in ("200", "400", "800")] == [0.181, 0.159, 0.157]
+    assert (round(s["hebbian_alpha_inf"], 3), round(s["hebbian_alpha_inf_err"], 3)) == (
+        0.128,
+        0.004,
+    )
+    assert abs(s["hebbian_alpha_inf"] - 0.138) < 0.02
