@@ -213,22 +213,30 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
     """``robustness.png``: survival vs ε (with the exact curves), vs ρ, vs β; tolerated ε vs m."""
     cfg = ctx.cfg
     C = sum(cfg.primes)
-    fig, axes = hplot.subplots(1, 4, figsize=(20, 4.2))
+    from matplotlib.lines import Line2D
+
+    fig, axes = hplot.subplots(1, 4, figsize=(20, 4.4), constrained_layout=True)
     colors = hplot.colors()
     ax = axes[0]
+    markers = dict(zip(cfg.model, ("o", "s", "^", "v"), strict=False))
     for i, m in enumerate(cfg.m):
         c = colors[i % len(colors)]
-        for model, style in zip(cfg.model, ("o", "s--", "^--", "v--"), strict=False):
+        for model in cfg.model:
             xs, ys = _curve(rows, "eps", model=model, m=m, rho=1.0, beta=0.0)
             if xs:
-                lab = f"{model} m={m} (n={m * C})"
-                ax.plot(xs, ys, style if model != "prime_rings" else "o", c=c, label=lab, ms=4)
+                ls = "none" if model == "prime_rings" else "--"
+                ax.plot(xs, ys, marker=markers[model], ls=ls, c=c, ms=4, lw=0.8)
         grid = np.linspace(0, max(cfg.eps), 200)
         ax.plot(grid, [tolerated_survival(m, C, cfg.T, e) for e in grid], "-", c=c, lw=0.8)
     ax.set(
         xlabel="flip rate ε", ylabel=f"survival over T={cfg.T}", title="flip noise (lines: exact)"
     )
-    ax.legend(fontsize=6)
+    # one legend entry per colour (m) and per marker (model), not one per curve
+    handles = [Line2D([], [], color=colors[i % len(colors)], label=f"m={m} (n={m * C})")
+               for i, m in enumerate(cfg.m)]  # fmt: skip
+    handles += [Line2D([], [], color="gray", marker=markers[md], ls="none", label=md)
+                for md in cfg.model]  # fmt: skip
+    ax.legend(handles=handles, fontsize=7, loc="upper right")
     shown = sorted(cfg.eps)[:: max(1, len(cfg.eps) // 3)][:3]  # a few flip rates per panel
     styles = ("o-", "s--", "^:")
     for ax, key, title in ((axes[1], "rho", "sparsification ρ"), (axes[2], "beta", "adversary β")):

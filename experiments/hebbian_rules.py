@@ -121,24 +121,48 @@ def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
 
 
 def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path]:
-    """``hebbian_rules.png``: weight norm and alignment with the first PC along the stream."""
+    """``hebbian_rules.png``: the weight norm along the stream at every η (base rules as lines,
+    their expanded Taylor forms as markers on top — they coincide; a divergence, ‖w‖ > 10⁶ or
+    overflow, is marked ×), and the alignment with the first PC at the middle η."""
     cfg = ctx.cfg
-    fig, axes = hplot.subplots(1, 2, figsize=(12, 4.2))
-    eta = cfg.eta[len(cfg.eta) // 2]
+    fig, axes = hplot.subplots(1, 2, figsize=(13.5, 4.4), constrained_layout=True)
     picked = [
         next(r for r in rows if (r["rule"], r["eta"], r["seed"]) == (rule, eta, cfg.base_seed))
         for rule in cfg.rule
-    ]  # one row per rule, same data stream (key_exclude): their weight trajectories
-    for rule, (ws, v1) in zip(cfg.rule, ctx.rerun(picked, _trajectory), strict=True):
-        norms = np.linalg.norm(ws, axis=1)
-        align = np.abs(ws @ v1) / norms
-        style = "--" if rule.startswith("expanded") else "-"
-        axes[0].plot(norms, style, label=rule)
-        axes[1].plot(align, style, label=rule)
-    axes[0].set(yscale="log", xlabel="sample", ylabel="‖w‖", title=f"weight norm (η = {eta})")
-    axes[1].set(xlabel="sample", ylabel="|cos(w, v₁)|", title="alignment with the first PC")
-    for ax in axes:
-        ax.legend(fontsize=8)
+        for eta in cfg.eta
+    ]  # first seed, every rule and η: the same data stream (key_exclude)
+    colors = hplot.colors()
+    base = [r for r in cfg.rule if not r.startswith("expanded")]
+    mid = cfg.eta[len(cfg.eta) // 2]
+    every = max(1, cfg.T // 25)
+    for row, (ws, v1) in zip(picked, ctx.rerun(picked, _trajectory), strict=True):
+        rule, eta = row["rule"], row["eta"]
+        family = rule.removeprefix("expanded_").replace("activity", "activity_product")
+        c = colors[(base.index(family) if family in base else 0) * len(cfg.eta)
+                   + cfg.eta.index(eta)]  # fmt: skip
+        norms = np.linalg.norm(np.asarray(ws, np.float64), axis=1)
+        bad = ~np.isfinite(norms) | (norms > 1e6)
+        shown = np.where(bad, np.nan, norms)
+        if rule.startswith("expanded"):
+            t = np.arange(0, len(norms), every)
+            axes[0].plot(t, shown[t], "o", ms=3, mfc="none", c=c)
+        else:
+            axes[0].plot(shown, "-", c=c, label=f"{rule}, η = {eta}")
+            if bad.any():
+                first = int(np.argmax(bad))
+                axes[0].plot(first, 1e6, "x", c=c, ms=8, mew=2)
+        if eta == mid:
+            align = np.abs(np.asarray(ws) @ np.asarray(v1)) / norms
+            style = "o" if rule.startswith("expanded") else "-"
+            t = np.arange(0, len(norms), every) if style == "o" else np.arange(len(norms))
+            axes[1].plot(t, align[t], style, ms=3, mfc="none", c=c, label=rule)
+    axes[0].axhline(1e6, color="gray", lw=0.6, ls=":")
+    axes[0].set(yscale="log", xlabel="sample", ylabel="‖w‖",
+                title="weight norm (× divergence; ○ expanded form)")  # fmt: skip
+    axes[1].set(xlabel="sample", ylabel="|cos(w, v₁)|",
+                title=f"alignment with the first PC (η = {mid})")  # fmt: skip
+    axes[0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    axes[1].legend(fontsize=7, loc="lower right")
     return [ctx.save(fig, "hebbian_rules.png")]
 
 

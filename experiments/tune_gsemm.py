@@ -258,10 +258,11 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
         axes[0].plot(st, [x["h_loss"] for x in h], "o-", label=lab)
         axes[1].semilogy(st, [x["h_alpha_c"] for x in h], "o-")
         axes[2].plot(st, [x["h_T_d"] for x in h], "o-")
-    axes[0].set(xlabel="step", ylabel="loss")
-    axes[1].set(xlabel="step", ylabel="α_c")
-    axes[2].set(xlabel="step", ylabel="T_d")
+    axes[0].set(xlabel="step", ylabel="loss", title="loss (soft lead times)")
+    axes[1].set(xlabel="step", ylabel="α_c", title="episode coupling α_c")
+    axes[2].set(xlabel="step", ylabel="T_d", title="delay timescale T_d")
     axes[0].legend(fontsize=7)
+    fig.suptitle("Tuning a Dense GSEMM until it retrieves its episode (smoothed gradients)")
     fig.tight_layout()
     p1 = ctx.save(fig, "tuning.png")
 
@@ -273,7 +274,7 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
         lambda m: (m.alpha_c, m.T_d), model, (jnp.asarray(r["alpha_c"]), jnp.asarray(r["T_d"]))
     )
     ts = jnp.linspace(0.5, p["t1"], 900)
-    fig, axes = hplot.subplots(2, 1, figsize=(10, 5), sharex=True)
+    fig, axes = hplot.subplots(2, 1, figsize=(10, 5), sharex=True, constrained_layout=True)
     for ax, m_, name in ((axes[0], model, "paper defaults"), (axes[1], tuned, "tuned")):
         m = np.asarray(
             _solve(
@@ -285,15 +286,14 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
                 lambda t, y, a, mm=m_: mm.overlaps(y[0]),
             )
         )
-        for k in range(r["K"]):
-            ax.plot(ts, m[:, k], lw=1, label=f"ξ{k + 1}")
+        hplot.overlap_traces(ts, m, ax=ax)
         ax.set(
+            xlabel="",
             ylabel="overlap",
-            title=f"{name}: α_c = {float(m_.alpha_c):.4g}, T_d = {float(m_.T_d):.3g}",
+            title=f"{name}: α_c = {float(m_.alpha_c):.4g}, T_d = {float(m_.T_d):.3g}; "
+            + ax.get_title(),
         )
     axes[1].set(xlabel="t")
-    axes[0].legend(fontsize=7, ncol=r["K"])
-    fig.tight_layout()
     return [p1, ctx.save(fig, "trajectory.png")]
 
 

@@ -247,11 +247,12 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
         key = "h_tau_alpha" if cfg.tune == "tau_alpha" else "h_gamma"
         axes[2].plot(steps, [x[key] for x in h], "o-", label=lab)
         axes[2].axhline(r["theory_value"], ls=":", c="gray")
-    axes[0].set(xlabel="step", ylabel="loss (ln T/T*)²")
-    axes[1].set(xlabel="step", ylabel="period T")
     name = "τ_α" if cfg.tune == "tau_alpha" else "γ"
-    axes[2].set(xlabel="step", ylabel=f"{name} (dotted: theory inverse)")
+    axes[0].set(xlabel="step", ylabel="loss (ln T/T*)²", title="loss")
+    axes[1].set(xlabel="step", ylabel="period T", title="measured period (dotted: targets T*)")
+    axes[2].set(xlabel="step", ylabel=name, title=f"{name} (dotted: theory inverse of T*)")
     axes[1].legend(fontsize=8)
+    fig.suptitle(f"Tuning {name} of the IDP reasoning model to a target period ({cfg.optimizer})")
     fig.tight_layout()
     p1 = ctx.save(fig, "tuning.png")
 
@@ -269,18 +270,17 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
         max_steps=100_000,
     )
     m, a = (np.asarray(v) for v in sol.ys)
-    fig, axes = hplot.subplots(2, 1, figsize=(9, 5), sharex=True)
+    fig, axes = hplot.subplots(2, 1, figsize=(9, 5), sharex=True, constrained_layout=True)
+    hplot.overlap_traces(ts, m, ax=axes[0])
     for k in range(cfg.P):
-        axes[0].plot(ts, m[:, k], label=f"m{k + 1}")
         axes[1].plot(ts, a[:, k])
     axes[0].set(
+        xlabel="",
         ylabel="overlap",
         title=f"tuned γ = {r['gamma']:.4f}: period {r['final_period']:.1f} "
-        f"(T* = {r['target_period']:g})",
+        f"(T* = {r['target_period']:g}); {axes[0].get_title()}",
     )
     axes[1].set(xlabel="t", ylabel="saliency α")
-    axes[0].legend(fontsize=8, ncol=cfg.P)
-    fig.tight_layout()
     return [p1, ctx.save(fig, "trajectory.png")]
 
 

@@ -148,7 +148,9 @@ def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
 def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path]:
     """``uhn_images.png``: a similarity × separation heat map per corruption."""
     cfg = ctx.cfg
-    fig, axes = hplot.subplots(1, len(cfg.corruption), figsize=(5.5 * len(cfg.corruption), 4.2))
+    fig, axes = hplot.subplots(
+        1, len(cfg.corruption), figsize=(6.2 * len(cfg.corruption), 4.4), constrained_layout=True
+    )
     axes = np.atleast_1d(axes)
     for ax, corr in zip(axes, cfg.corruption, strict=True):
         T = _table(cfg, rows, corr)
@@ -166,8 +168,13 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
         ax.set_xticks(range(len(cfg.separation)), cfg.separation, rotation=30)
         ax.set_yticks(range(len(cfg.similarity)), cfg.similarity)
         ax.set_title(f"cues: {corr}", fontsize=10)
-    fig.colorbar(im, ax=axes.tolist(), shrink=0.8)
-    fig.suptitle(f"fraction retrieved (cos ≥ {cfg.threshold}); P ∈ {cfg.P}, level ∈ {cfg.level}")
+    fig.colorbar(im, ax=axes.tolist(), shrink=0.8, label="fraction retrieved")
+    sizes = ", ".join(map(str, cfg.P))
+    levels = ", ".join(map(str, cfg.level))
+    fig.suptitle(
+        f"Fraction of cues retrieved (cos ≥ {cfg.threshold}), mean over P ∈ {{{sizes}}} "
+        f"and corruption level ∈ {{{levels}}}"
+    )
     return [ctx.save(fig, "uhn_images.png")]
 
 

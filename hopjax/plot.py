@@ -176,7 +176,7 @@ def _overlap_lines(ax: Any, t: np.ndarray, m: np.ndarray, names: Sequence[str] |
         ax.plot(t, m[:, k], lw=1.2, color=color, label=names[k] if names else f"ξ{k + 1}")
     ax.set_ylabel("overlap m")
     if P <= 12:
-        ax.legend(fontsize=7, ncol=min(P, 6), loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        ax.legend(fontsize=7, ncol=1 if P <= 7 else 2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
 
 def state_sequence(
