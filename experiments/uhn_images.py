@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,6 +35,7 @@ from hopjax.sweep import Experiment, Row, RunContext
 
 Similarity = Literal["dot", "euclidean", "manhattan", "cosine"]
 Separation = Literal["identity", "polynomial", "softmax", "max", "topk"]
+Corruption = Literal["mask", "noise"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -53,9 +56,7 @@ class UHNImagesConfig(SweepConfig):
     separation: list[Separation] = dataclasses.field(
         default_factory=lambda: ["identity", "polynomial", "softmax", "max", "topk"]
     )
-    corruption: list[Literal["mask", "noise"]] = dataclasses.field(
-        default_factory=lambda: ["mask", "noise"]
-    )
+    corruption: list[Corruption] = dataclasses.field(default_factory=lambda: ["mask", "noise"])
     P: list[int] = dataclasses.field(default_factory=lambda: [100, 500])
     level: list[float] = dataclasses.field(default_factory=lambda: [0.25, 0.5])
     beta: float = 1.0
@@ -85,23 +86,46 @@ def _prepare(cfg: UHNImagesConfig, static: dict[str, Any]) -> dict[str, Any]:
     return {"images": jnp.asarray(digits()[: static["P"]])}
 
 
+SIMILARITIES: tuple[str, ...] = typing.get_args(Similarity)
+SEPARATIONS: tuple[str, ...] = typing.get_args(Separation)
+CORRUPTIONS: tuple[str, ...] = typing.get_args(Corruption)
+
+
 def uhn_images_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
+    """One row. ``similarity``, ``separation`` and ``corruption`` arrive as indices into their
+    Literal options (traced: ``lax.switch`` picks the branch, so all pairs of one ``P`` share a
+    compiled program); each branch is :class:`UniversalHopfield`'s own ``sim`` / ``sep``."""
     X = p["images"]
     P, N = X.shape
-    degree = p["topk"] if p["separation"] == "topk" else p["degree"]
-    net = UniversalHopfield(
-        X, similarity=p["similarity"], separation=p["separation"], beta=p["beta"], degree=degree
-    )
+
+    def branch(net: UniversalHopfield, stage: str) -> Callable[[Array], Array]:
+        return lambda v: getattr(net, stage)(v)  # a plain function: lax.switch hashes branches
+
+    sims = [branch(UniversalHopfield(X, similarity=s), "sim") for s in SIMILARITIES]
+    seps = [
+        branch(
+            UniversalHopfield(
+                X, separation=s, beta=p["beta"], degree=p["topk"] if s == "topk" else p["degree"]
+            ),
+            "sep",
+        )
+        for s in SEPARATIONS
+    ]
+
+    def mask(x: Array, k: PRNGKeyArray) -> Array:
+        return jnp.where(jax.random.uniform(k, (N,)) < p["level"], 0.0, x)
+
+    def noise(x: Array, k: PRNGKeyArray) -> Array:
+        return x + p["level"] * jax.random.normal(k, (N,))
+
+    corrupt = dict(zip(CORRUPTIONS, (mask, noise), strict=True))
     k_idx, k_c = jax.random.split(key)
     idx = jax.random.randint(k_idx, (p["cues"],), 0, P)
 
     def one(i: Array, k: PRNGKeyArray) -> Array:
         x = X[i]
-        if p["corruption"] == "mask":
-            q = jnp.where(jax.random.uniform(k, (N,)) < p["level"], 0.0, x)
-        else:
-            q = x + p["level"] * jax.random.normal(k, (N,))
-        out = net(q)
+        q = jax.lax.switch(p["corruption"], [corrupt[c] for c in CORRUPTIONS], x, k)
+        out = jax.lax.switch(p["separation"], seps, jax.lax.switch(p["similarity"], sims, q)) @ X
         return out @ x / jnp.maximum(jnp.linalg.norm(out) * jnp.linalg.norm(x), 1e-12)
 
     cos = jax.vmap(one)(idx, jax.random.split(k_c, p["cues"]))
@@ -182,7 +206,7 @@ EXPERIMENT = Experiment(
     name="uhn_images",
     config=UHNImagesConfig,
     fn=uhn_images_point,
-    static=("similarity", "separation", "corruption", "P"),
+    static=("P",),  # similarity, separation, corruption: traced indices (one program per P)
     key_exclude=("similarity", "separation"),  # every pair sees the same cues
     metrics=("retrieved", "cosine"),
     description="universal Hopfield networks on digits images: similarity × separation",

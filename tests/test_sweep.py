@@ -182,14 +182,41 @@ def test_config_validation_names_the_key():
 def test_experiment_definitions_are_checked():
     with pytest.raises(ValueError, match="'m' is not a grid key"):
         dataclasses.replace(TOY, static=("m",))
-    with pytest.raises(ValueError, match="non-numeric grid key 'kind' must be static"):
-        dataclasses.replace(TOY, static=("n",))
+    with pytest.raises(ValueError, match="non-numeric grid key 'mode' must be static"):
+
+        @dataclasses.dataclass
+        class Free(ToyConfig):
+            mode: list[str] = dataclasses.field(default_factory=lambda: ["x"])
+
+        dataclasses.replace(TOY, config=Free)
     with pytest.raises(ValueError, match="both metrics and history"):
         dataclasses.replace(TOY, history=("value",))
     with pytest.raises(ValueError, match="metric 'shift' names a grid key"):
         dataclasses.replace(TOY, metrics=("value", "shift"))
     assert isinstance(TOY, Experiment) and TOY.grid_keys == ["kind", "n", "scale", "shift"]
     assert isinstance(toy(), ToyConfig)
+
+
+def test_literal_keys_can_be_traced_as_indices(tmp_path):
+    """A ``Literal`` string key left out of ``static`` reaches ``fn`` as the index of its value
+    among the options: one compiled program for both kinds, the same bytes as one each."""
+    import jax.numpy as jnp
+
+    from tests.toy import toy_point
+
+    def traced_kind(p, key):
+        out = toy_point({**p, "kind": "a"}, key)
+        x0 = jax.random.normal(key, (p["n"],))[0]
+        sign = jnp.where(p["kind"] == 0, 1.0, -1.0)  # "a" is option 0, "b" option 1
+        return {**out, "value": sign * p["scale"] * x0 + p["offset"]}
+
+    traced = dataclasses.replace(TOY, fn=traced_kind, static=("n",))
+    a = run_sweep(toy(), tmp_path / "static", exp=TOY, progress=False)
+    b = run_sweep(toy(), tmp_path / "traced", exp=traced, progress=False)
+    assert (tmp_path / "static" / "results.csv").read_bytes() == (
+        tmp_path / "traced" / "results.csv"
+    ).read_bytes()
+    assert len(a.metadata["runs"][-1]["groups"]) == 4 and len(b.metadata["runs"][-1]["groups"]) == 2
 
 
 def test_read_results_types_round_trip(tmp_path):

@@ -32,7 +32,10 @@ class Experiment:
     keys as traced scalars (float32 / int32) — and ``key`` is the row's PRNG key. It returns a
     dict of scalar metrics named in ``metrics`` (and of per-step arrays named in ``history``).
     ``static`` names the grid keys that fix shapes or Python branches (one compilation per
-    combination); every other grid key must be numeric and is vmapped.
+    combination); every other grid key is vmapped: numeric keys as their values, and keys typed
+    ``list[Literal["a", "b", …]]`` as the int32 index of the value among the Literal's options
+    (:func:`choices`; branch with ``lax.switch``, which under ``vmap`` evaluates every option —
+    worth it where compiling one program per option costs more than running them all).
 
     Hooks (all optional):
 
@@ -113,8 +116,12 @@ class Experiment:
             if k not in keys:
                 raise ValueError(f"{self.name}: {k!r} is not a grid key of {keys}")
         for k in keys:
-            if typing.get_args(hints[k])[0] not in (int, float) and k not in self.static:
-                raise ValueError(f"{self.name}: non-numeric grid key {k!r} must be static")
+            elem = typing.get_args(hints[k])[0]
+            if elem not in (int, float) and k not in self.static and not choices(elem):
+                raise ValueError(
+                    f"{self.name}: non-numeric grid key {k!r} must be static (or typed "
+                    "list[Literal[...]] of strings, passed to fn as its index)"
+                )
         overlap = set(self.metrics) & set(self.history)
         if overlap:
             raise ValueError(f"{self.name}: {sorted(overlap)} are both metrics and history")
@@ -138,6 +145,18 @@ class Experiment:
         (:class:`~hopjax.config.ConfigError` naming the key otherwise); ``experiment`` may be
         left out."""
         return parse_config({"experiment": self.name, **raw}, self.config)
+
+
+def choices(elem: Any) -> tuple[str, ...]:
+    """The options of a grid key whose elements are typed ``Literal["a", "b", …]`` (strings);
+    ``()`` for any other type. Such a key, when not static, is traced: ``fn`` receives the int32
+    index of the row's value among these options (branch on it with ``lax.switch``), so every
+    option runs in one compiled program instead of one program each."""
+    if typing.get_origin(elem) is typing.Literal:
+        args = typing.get_args(elem)
+        if args and all(isinstance(a, str) for a in args):
+            return args
+    return ()
 
 
 def _row_function(stepper: Stepper, shared: bool) -> Callable[..., dict[str, Array]]:

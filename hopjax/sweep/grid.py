@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from hopjax.config import SweepConfig, grid_keys
-from hopjax.sweep.experiment import Experiment, Row
+from hopjax.sweep.experiment import Experiment, Row, choices
 
 __all__ = ["dynamic_arrays", "expand_grid", "fixed_params", "group_rows", "row_id"]
 
@@ -52,13 +52,19 @@ def fixed_params(cfg: SweepConfig) -> dict[str, Any]:
 
 
 def dynamic_arrays(cfg: SweepConfig, exp: Experiment, rows: list[Row]) -> dict[str, np.ndarray]:
-    """The traced (non-static) grid values of ``rows`` as arrays: int32 for integer keys,
-    float32 otherwise — exactly what ``exp.fn`` receives under ``vmap``."""
+    """The traced (non-static) grid values of ``rows`` as arrays: int32 for integer keys, the
+    int32 index among its options for a ``Literal`` string key (:func:`choices`), float32
+    otherwise — exactly what ``exp.fn`` receives under ``vmap``."""
     hints = typing.get_type_hints(type(cfg))
     out = {}
     for k in grid_keys(type(cfg)):
         if k in exp.static:
             continue
-        dtype = np.int32 if typing.get_args(hints[k])[0] is int else np.float32
+        elem = typing.get_args(hints[k])[0]
+        options = choices(elem)
+        if options:
+            out[k] = np.asarray([options.index(r[k]) for r in rows], np.int32)
+            continue
+        dtype = np.int32 if elem is int else np.float32
         out[k] = np.asarray([r[k] for r in rows], dtype)
     return out
