@@ -191,4 +191,5 @@ EXPERIMENT = Experiment(
     row_bytes=lambda cfg, s: 64 << _census_n(s["network"]),
     summarize=summarize,
     plot=plot,
+    headline=("closed_forms_match", "symmetric_max_period"),
 )

@@ -286,4 +286,5 @@ EXPERIMENT = Experiment(
     row_bytes=lambda cfg, s: cfg.trials * s["m"] * s["m"] * sum(cfg.primes) * 16 + (1 << 16),
     summarize=summarize,
     plot=plot,
+    headline=("within_ci_fraction", "eps_tolerated"),
 )

@@ -271,4 +271,5 @@ EXPERIMENT = Experiment(
     row_bytes=lambda cfg, s: 8 * s["n"] * (64 + 4 * s["n"]) * cfg.trials,
     summarize=summarize,
     plot=plot,
+    headline=("design_cycles", "design_period"),
 )

@@ -197,4 +197,5 @@ EXPERIMENT = Experiment(
     row_bytes=lambda cfg, s: 4 * max(_loads(cfg, s["model"], s["N"])) * s["N"] * cfg.cues,
     summarize=summarize,
     plot=plot,
+    headline=("slope", "slope_theory"),
 )

@@ -143,4 +143,5 @@ EXPERIMENT = Experiment(
     prepare=_prepare,
     row_bytes=lambda cfg, p: 64 << 20,
     summarize=summarize,
+    headline=("test_accuracy_mean", "test_accuracy_min", "test_accuracy_max"),
 )

@@ -448,4 +448,5 @@ EXPERIMENT = Experiment(
     summarize=summarize,
     plot=plot,
     derive=derive,
+    headline=("baseline", "capacity", "all_finite"),
 )

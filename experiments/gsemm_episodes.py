@@ -266,4 +266,5 @@ EXPERIMENT = Experiment(
     key_exclude=("form", "beta_d"),
     summarize=summarize,
     plot=plot,
+    headline=("retrieved_order", "settings"),
 )

@@ -177,4 +177,5 @@ EXPERIMENT = Experiment(
     row_bytes=lambda cfg, s: 8 * cfg.T * cfg.dim + (1 << 16),
     summarize=summarize,
     plot=plot,
+    headline=("rules",),
 )

@@ -190,12 +190,19 @@ def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
                     str(f)
                 ] = fit
     fits = summary["extrapolation"].get("hebbian", {})
+    summary["hebbian_alpha_inf"] = summary["hebbian_alpha_inf_err"] = None
+    summary["hebbian_alpha_inf_update"] = None
     for update in ("sync", "async"):
-        if update in fits:
+        if str(cfg.flip[0]) in fits.get(update, {}):
             summary["hebbian_alpha_inf"] = fits[update][str(cfg.flip[0])]["alpha_inf"]
             summary["hebbian_alpha_inf_err"] = fits[update][str(cfg.flip[0])]["alpha_inf_err"]
             summary["hebbian_alpha_inf_update"] = update
             break
+    else:  # say why, rather than leaving the keys out
+        summary["hebbian_alpha_inf_note"] = (
+            "not extrapolated: needs the Hebbian rule and >= 3 sizes N whose retrieved fraction "
+            "crosses 0.5"
+        )
     return summary
 
 
@@ -308,4 +315,5 @@ EXPERIMENT = Experiment(
     row_bytes=_row_bytes,
     summarize=summarize,
     plot=plot,
+    headline=("hebbian_alpha_inf", "hebbian_alpha_inf_err", "alpha_c"),
 )

@@ -185,4 +185,5 @@ EXPERIMENT = Experiment(
     row_bytes=lambda cfg, s: 4 * s["N"] * (s["N"] + 2 * _p_max(cfg, s["N"])) * 2,
     summarize=summarize,
     plot=plot,
+    headline=("alpha_c_T0", "alpha_measured"),
 )

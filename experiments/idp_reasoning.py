@@ -325,4 +325,9 @@ EXPERIMENT = Experiment(
     row_bytes=_row_bytes,
     summarize=summarize,
     plot=plot,
+    headline=(
+        "max_abs_ratio_error_gamma_ge_5",
+        "max_abs_ratio_reduced_error_gamma_ge_5",
+        "sustained_below_4",
+    ),
 )

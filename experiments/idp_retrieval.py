@@ -144,7 +144,12 @@ def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
         }
         for k in frac
     ]
-    return {"threshold": cfg.threshold, "table": table}
+    flips = sorted({r["flip"] for r in rows})
+    compact: dict[str, Any] = {}  # method → P → gain → retrieved fraction at each flip
+    for (method, _, P, gain, f), v in frac.items():
+        at = compact.setdefault(method, {}).setdefault(str(P), {})
+        at.setdefault(f"gain {gain:g}", [None] * len(flips))[flips.index(f)] = v
+    return {"threshold": cfg.threshold, "flips": flips, "retrieved_frac": compact, "table": table}
 
 
 def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path]:
@@ -183,4 +188,5 @@ EXPERIMENT = Experiment(
     key_exclude=("method", "gain"),
     summarize=summarize,
     plot=plot,
+    headline=("flips", "retrieved_frac"),
 )

@@ -119,4 +119,5 @@ EXPERIMENT = Experiment(
     row_bytes=_row_bytes,
     summarize=summarize,
     plot=plot,
+    headline=("gamma_c", "reduced_threshold"),
 )

@@ -232,4 +232,5 @@ EXPERIMENT = Experiment(
     key_exclude=("model", "gamma"),
     summarize=summarize,
     plot=plot,
+    headline=("regimes_seen",),
 )

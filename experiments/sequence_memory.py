@@ -161,4 +161,5 @@ EXPERIMENT = Experiment(
     description="ODEMemory layers (Dense GSEMM, IDP reasoning) replay a sequence from noisy cues",
     summarize=summarize,
     plot=plot,
+    headline=("kinds",),
 )

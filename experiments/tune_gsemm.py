@@ -310,4 +310,5 @@ EXPERIMENT = Experiment(
     summarize=summarize,
     plot=plot,
     history=("h_loss", "h_alpha_c", "h_T_d", "h_quality"),
+    headline=("success_before", "success_after"),
 )

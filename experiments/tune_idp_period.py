@@ -297,4 +297,5 @@ EXPERIMENT = Experiment(
     summarize=summarize,
     plot=plot,
     history=("h_loss", "h_period", "h_gamma", "h_tau_alpha"),
+    headline=("max_rel_error", "tuned", "max_abs_theory_rel_diff"),
 )

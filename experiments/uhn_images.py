@@ -214,4 +214,5 @@ EXPERIMENT = Experiment(
     row_bytes=lambda cfg, s: 4 * cfg.cues * s["P"] * 64 * 3 + (1 << 16),
     summarize=summarize,
     plot=plot,
+    headline=("best", "retrieved"),
 )

@@ -237,7 +237,7 @@ def run(
         highlight=False,
     )
     if result.summary:
-        console.print(headline_table(result.summary, out / "summary.json"))
+        console.print(headline_table(result.summary, out / "summary.json", exp.headline))
     for p in result.plots:
         console.print(f"plot: {p}", highlight=False)
 
@@ -312,18 +312,25 @@ def _flatten(value: Any, prefix: str, out: list[tuple[str, str]]) -> None:
         out.append((prefix, _fmt(value)))
 
 
-def headline_table(summary: dict[str, Any], path: Path, max_rows: int = 24) -> Table:
+def headline_table(
+    summary: dict[str, Any], path: Path, headline: tuple[str, ...] = (), max_rows: int = 24
+) -> Table:
     """The end-of-run table: ``summary.json`` flattened to dotted keys, numbers rounded to 4
-    significant digits, long lists shortened; the rest is in ``path``."""
+    significant digits, long lists shortened — only the experiment's ``headline`` keys (and
+    what lies under them) when it names some; the rest is in ``path``."""
     rows: list[tuple[str, str]] = []
     _flatten(summary, "", rows)
+    total = len(rows)
+    if headline:
+        rows = [(k, v) for k, v in rows if any(k == h or k.startswith(h + ".") for h in headline)]
+    shown = rows[:max_rows]
     table = Table(title="summary", title_justify="left", show_header=False, box=None)
     table.add_column("key", style="bold")
     table.add_column("value")
-    for k, v in rows[:max_rows]:
+    for k, v in shown:
         table.add_row(k, v)
-    if len(rows) > max_rows:
-        table.add_row("…", f"{len(rows) - max_rows} more in {path}")
+    if total > len(shown):
+        table.add_row("…", f"{total - len(shown)} more in {path}")
     return table
 
 

@@ -104,6 +104,10 @@ class Experiment:
     prune: Callable[[RunContext, list[Row], list[Row]], list[Row]] | None = None
     defer: Callable[[RunContext, list[Row], list[Row]], list[Row]] | None = None
     stepper: Stepper | None = None
+    headline: tuple[str, ...] = ()
+    """Dotted keys of ``summary.json`` (a key may name a whole table) holding the numbers the
+    documentation quotes: the end-of-run table shows these, and the tests check that every
+    experiment's summary holds them."""
 
     def __post_init__(self) -> None:
         if self.fn is None:
