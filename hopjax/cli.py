@@ -57,6 +57,75 @@ def _root(
 
 err = Console(stderr=True)
 
+config_app = typer.Typer(
+    no_args_is_help=True, help="The shipped configs: copy them (with their experiments)."
+)
+app.add_typer(config_app, name="config")
+
+
+def installed_configs() -> Path | None:
+    """The folder holding the installed ``configs/`` and ``experiments/`` (``pip install``
+    puts them under ``<prefix>/share/hopjax``), or ``None`` when they are not installed."""
+    import sysconfig
+
+    for base in (sysconfig.get_path("data"), sys.prefix):
+        folder = Path(base) / "share" / "hopjax"
+        if (folder / "configs").is_dir() and (folder / "experiments").is_dir():
+            return folder
+    return None
+
+
+def _shipped() -> Path | None:
+    """Where the shipped configs are: this checkout's (``./configs``) or the installed ones."""
+    if Path("configs").is_dir() and Path("experiments").is_dir():
+        return Path(".")
+    return installed_configs()
+
+
+@config_app.command("copy")
+def config_copy(
+    dest: Annotated[
+        Path, typer.Argument(help="Folder to create (configs/ and experiments/ go inside).")
+    ] = Path("hopjax-configs"),
+    force: Annotated[bool, typer.Option(help="Overwrite files that already exist.")] = False,
+) -> None:
+    """Copy the shipped configs and the experiments they run into DEST, to run or edit.
+
+    Example: hopjax config copy mine && hopjax run mine/configs/quickstart.toml
+    """
+    import shutil
+
+    src = installed_configs() or _shipped()
+    if src is None:
+        err.print(
+            "no installed configs found (expected <prefix>/share/hopjax from pip install); "
+            "in a source checkout they are configs/ and experiments/."
+        )
+        raise typer.Exit(1)
+    files = [
+        *sorted((src / "configs").glob("*.toml")),
+        *sorted((src / "experiments").glob("*.py")),
+    ]
+    targets = [dest / f.parent.name / f.name for f in files]
+    clash = [t for t in targets if t.exists()]
+    if clash and not force:
+        err.print(
+            f"{clash[0]} exists ({len(clash)} files would be replaced); pass --force.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+    for f, t in zip(files, targets, strict=True):
+        t.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(f, t)
+    n_cfg = sum(f.suffix == ".toml" for f in files)
+    Console().print(
+        f"{n_cfg} configs and {len(files) - n_cfg} experiment files copied into {dest}/; "
+        f"run one with: hopjax run {dest / 'configs' / 'quickstart.toml'}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
 
 class _StopOnSignal:
     """SIGINT/SIGTERM during a run: note the signal, let the sweep stop at its next safe point
@@ -399,9 +468,14 @@ def list_(
         typer.Option(help="Folder of experiments (default: experiments/ beside --configs)."),
     ] = None,
 ) -> None:
-    """Name the experiments and the configs that run them."""
+    """Name the experiments and the configs that run them (outside a checkout: the installed
+    ones; ``hopjax config copy`` copies them into a folder of your own)."""
     from hopjax.sweep import Experiment, list_experiments
 
+    if not configs.is_dir() and configs == Path("configs") and experiments is None:
+        installed = installed_configs()
+        if installed is not None:
+            configs = installed / "configs"
     folder = experiments if experiments is not None else configs.resolve().parent / "experiments"
     by_exp: dict[str, list[str]] = {}
     for path in sorted(configs.glob("*.toml")) if configs.is_dir() else []:

@@ -176,3 +176,37 @@ def test_show_lists_keys_types_values_and_grid_size():
         assert word in res.output
     bad = runner.invoke(app, ["show", "no_such_experiment"])
     assert bad.exit_code == 2 and "no_such_experiment" in bad.output
+
+
+def test_config_copy_brings_configs_and_experiments_into_a_folder(tmp_path, monkeypatch):
+    """``hopjax config copy DEST`` copies the shipped configs and the experiments they run
+    (here from this checkout standing in for <prefix>/share/hopjax); the copy is listed and
+    runnable from anywhere; a second copy refuses to overwrite without --force."""
+    import hopjax.cli as cli
+
+    monkeypatch.setattr(cli, "installed_configs", lambda: ROOT)
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(app, ["config", "copy", "mine"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "mine" / "configs" / "quickstart.toml").is_file()
+    assert (tmp_path / "mine" / "experiments" / "hopfield_capacity.py").is_file()
+    assert "hopjax run mine/configs/quickstart.toml" in res.output
+    res = runner.invoke(app, ["config", "copy", "mine"])
+    assert res.exit_code == 1 and "pass --force" in res.output
+    assert runner.invoke(app, ["config", "copy", "mine", "--force"]).exit_code == 0
+    res = runner.invoke(app, ["list", "--configs", "mine/configs"], env={"COLUMNS": "80"})
+    assert res.exit_code == 0 and "quickstart.toml" in res.output
+
+
+def test_an_installed_package_carries_its_configs():
+    """After ``pip install .`` (what CI does) the configs and experiments lie under
+    <prefix>/share/hopjax, where ``hopjax list`` and ``hopjax config copy`` find them (an
+    editable install has no data files: skipped there)."""
+    from hopjax.cli import installed_configs
+
+    folder = installed_configs()
+    if folder is None:
+        pytest.skip("editable install: no data files")
+    shipped = {p.name for p in (ROOT / "configs").glob("*.toml")}
+    assert {p.name for p in (folder / "configs").glob("*.toml")} == shipped
+    assert (folder / "experiments" / "hopfield_capacity.py").is_file()
