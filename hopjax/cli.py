@@ -451,7 +451,51 @@ def show(
         f"grid: {' × '.join(f'{len(getattr(cfg, k))} {k}' for k in grid) or 'none'} × "
         f"{cfg.seeds} seeds = {n_rows:,} rows (before the experiment's own exclusions)"
     )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    measured = measured_runs(cfg)
+    for folder, meta in measured[:3]:
+        dev = ", ".join(sorted({str(d) for d in meta.get("devices", [])})) or "?"
+        done = "complete" if meta.get("complete") else "partial"
+        runs = meta.get("runs", [])
+        total = sum(r.get("wall_seconds", 0.0) for r in runs) or meta.get("wall_seconds", 0.0)
+        console.print(
+            f"measured here: {folder} ({done}): wall {total:.1f} s over {max(len(runs), 1)} "
+            f"invocation(s), the last {meta.get('wall_seconds', 0):.1f} s (compile "
+            f"{meta.get('compile_seconds', 0):.1f} s) on {dev}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if not measured:
+        console.print(
+            "not run here yet (searched runs/ and results/); `hopjax run CONFIG --dry-run` "
+            "plans it, and the docs' config table lists measured CPU times.",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def measured_runs(cfg: Any, roots: tuple[Path, ...] = (Path("runs"), Path("results"))) -> list:
+    """Run folders under ``roots`` holding this exact config (execution keys aside), newest
+    first, with their parsed ``metadata.json``: what this config cost on this machine."""
+    from hopjax.config import EXECUTION_KEYS, config_to_dict
+
+    want = {k: v for k, v in config_to_dict(cfg).items() if k not in EXECUTION_KEYS}
+    defaults = config_to_dict(type(cfg)(experiment=cfg.experiment))
+    found = []
+    for root in roots:
+        for meta_path in root.glob("**/metadata.json") if root.is_dir() else []:
+            try:
+                raw = load_toml(meta_path.parent / "config.toml")
+                meta = json.loads(meta_path.read_text())
+            except (OSError, ConfigError, ValueError):
+                continue
+            have = {k: v for k, v in raw.items() if k not in EXECUTION_KEYS}
+            # a key added to the experiment later, at its default, changes nothing
+            same = {k: v for k, v in want.items() if k in have or v != defaults.get(k)}
+            if have == same:
+                found.append((meta_path.stat().st_mtime, meta_path.parent, meta))
+    return [(folder, meta) for _, folder, meta in sorted(found, key=lambda t: -t[0])]
 
 
 def _sets(items: list[str] | None) -> dict[str, Any]:

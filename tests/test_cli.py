@@ -178,6 +178,17 @@ def test_show_lists_keys_types_values_and_grid_size():
     assert bad.exit_code == 2 and "no_such_experiment" in bad.output
 
 
+def test_show_reports_what_a_config_measured_here(monkeypatch, tmp_path):
+    """``hopjax show`` finds run folders of the same config (runs/, results/) and reports their
+    wall time; the committed GSEMM figure took 2.85 h over three invocations."""
+    monkeypatch.chdir(ROOT)
+    res = runner.invoke(app, ["show", "configs/gsemm_capacity.toml"], env={"COLUMNS": "200"})
+    assert "measured here: results/gsemm_capacity (complete): wall 10262.6 s over 3" in res.output
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(app, ["show", str(QUICKSTART)], env={"COLUMNS": "200"})
+    assert "not run here yet" in res.output
+
+
 def test_config_copy_brings_configs_and_experiments_into_a_folder(tmp_path, monkeypatch):
     """``hopjax config copy DEST`` copies the shipped configs and the experiments they run
     (here from this checkout standing in for <prefix>/share/hopjax); the copy is listed and
