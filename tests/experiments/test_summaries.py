@@ -32,6 +32,7 @@ TINY = {
     "digits_pooling": ["seeds=1", "steps=20"],
     "gsemm_capacity": ["degree=[1]", "alpha_c=[0.1]", "K=[4]", "seeds=1", "dt=0.05"],
     "gsemm_episodes": ["t1=40.0"],
+    "hebbian_capacity": ["N=[40]", "alpha=[0.05, 0.3]", "seeds=1", "cues=4", "recent=2"],
     "hebbian_rules": ["rule=['oja', 'activity_product']", "eta=[0.01]", "T=200", "seeds=1"],
     "quickstart": ["N=[100, 200]", "alpha=[0.05, 0.15, 0.3]", "seeds=2", "cues=8"],
     "hopfield_phase": [
