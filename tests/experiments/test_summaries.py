@@ -29,6 +29,7 @@ TINY = {
         "trials=2",
     ],
     "dam_capacity": ["model=['poly2', 'exp']", "N=[12, 16, 32, 48]", "seeds=2", "cues=8"],
+    "dam_generalisation": ["model=['poly2']", "M=[1, 8]", "seeds=1"],
     "digits_pooling": ["seeds=1", "steps=20"],
     "gsemm_capacity": ["degree=[1]", "alpha_c=[0.1]", "K=[4]", "seeds=1", "dt=0.05"],
     "gsemm_episodes": ["t1=40.0"],
