@@ -33,7 +33,7 @@ def test_activity_product_stream_is_the_hebbian_network_on_the_same_draws(tmp_pa
     )  # fmt: skip
     ours = run_sweep(c2, tmp_path / "a", exp=e2, progress=False)
     want = hebb.summary["alpha_c"]["hebbian"]["sync"]
-    got = ours.summary["alpha_c"]["activity_product"]["per_N"]
+    got = ours.summary["alpha_c_per_N"]["activity_product"]
     for n in ("250", "500"):
         assert abs(got[n] - want[n]) <= 0.01
     frac = {(r["rule"], r["N"], r["alpha"], r["seed"]): r["retrieved_frac"] for r in ours.rows}
@@ -42,7 +42,7 @@ def test_activity_product_stream_is_the_hebbian_network_on_the_same_draws(tmp_pa
                             for r in hebb.rows}.items())  # fmt: skip
     assert all(frac[("oja", *k[1:])] == v for k, v in frac.items() if k[0] == "forgetting")
     # forgetting at rate 0.004 forgets the oldest (cued) patterns: capacity below Hebbian
-    assert ours.summary["alpha_c"]["forgetting"]["per_N"]["500"] < want["500"]
+    assert ours.summary["alpha_c_per_N"]["forgetting"]["500"] < want["500"]
 
 
 def test_expanded_rule_on_bipolar_patterns_is_weighted_hebbian_plus_biases():
@@ -106,5 +106,19 @@ def test_committed_runs_hold_what_the_docs_say():
         0.058,
     ]
     cap = json.loads((ROOT / "results" / "hebbian_capacity" / "summary.json").read_text())
-    ap = cap["alpha_c"]["activity_product"]
-    assert abs(ap["alpha_inf"] - 0.138) < 0.02
+    assert abs(cap["alpha_c"]["activity_product"] - 0.138) < 0.02
+    assert round(cap["alpha_c"]["activity_product"], 3) == 0.144
+    per_n = cap["alpha_c_per_N"]
+    assert [round(per_n["activity_product"][n], 3) for n in ("250", "500", "1000")] == [
+        0.163,
+        0.157,
+        0.154,
+    ]
+    assert per_n["covariance"] == per_n["activity_product"] and per_n["oja"] == per_n["forgetting"]
+    assert [round(per_n["oja"][n], 3) for n in ("250", "500", "1000")] == [0.156, 0.138, 0.114]
+    sl = json.loads((ROOT / "results" / "hebbian_slices" / "summary.json").read_text())
+    cells = {
+        (a, b): v for a, row in sl["slices"]["c0__c2_post_w"]["500"].items() for b, v in row.items()
+    }
+    assert max(cells, key=cells.get) == ("c0=0", "c2_post_w=0")  # no point beats Hebbian
+    assert round(cells[("c0=0", "c2_post_w=0")], 3) == 0.155
