@@ -250,7 +250,8 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
                     ax.plot(xs, ys, style, c=colors[i % len(colors)], ms=3, lw=0.8, label=label)
         eps_txt = ", ".join(f"{e:g}" for e in shown)
         ax.set(xlabel=title, ylabel="survival", title=f"{title}; ε = {eps_txt} (o, s, ^)")
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:  # a grid without this axis has no curves
+            ax.legend(fontsize=7)
     ax = axes[3]
     ms = np.arange(1, 402, 2)
     ax.plot(ms, [tolerated_eps(int(m), C, cfg.T) for m in ms], "-", label="exact")

@@ -531,7 +531,7 @@ def list_(
     table = Table(title=f"hopjax experiments ({folder})")
     # names are never cut (the description wraps instead), so the table fits 80 columns
     table.add_column("experiment", no_wrap=True)
-    table.add_column("description", ratio=1)
+    table.add_column("description", ratio=1, overflow="fold")
     table.add_column("configs", no_wrap=True)
     found = list_experiments(folder) if folder.is_dir() else []
     for name, exp in found:
