@@ -4,17 +4,46 @@ Checks run as early as possible: on concrete (non-traced) inputs they raise a ``
 ``TypeError`` naming the argument and the expectation; on traced inputs (inside ``jit``/``vmap``)
 value checks become ``equinox.error_if`` so they still fire at run time, while shape and dtype
 checks are static and always raise at trace time.
+
+Traced value checks put a host callback into the compiled program, and JAX never writes such a
+program to its persistent compilation cache. The sweep engine therefore traces its row programs
+inside :func:`traced_checks` ``(False)`` — its configs are validated before anything runs — so
+that a rerun or a resume loads them from disk instead of compiling again; everywhere else the
+checks stay on.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import operator
+from collections.abc import Iterator
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike
+
+_TRACED_CHECKS = contextvars.ContextVar("hopjax_traced_checks", default=True)
+
+
+@contextlib.contextmanager
+def traced_checks(enabled: bool) -> Iterator[None]:
+    """Within the block, value checks on traced inputs are emitted (``True``, the default) or
+    left out (``False``: no ``eqx.error_if``, no host callback). Affects tracing only: programs
+    already compiled keep what they were traced with."""
+    token = _TRACED_CHECKS.set(bool(enabled))
+    try:
+        yield
+    finally:
+        _TRACED_CHECKS.reset(token)
+
+
+def error_if(x: Array, pred: Array, msg: str) -> Array:
+    """``eqx.error_if(x, pred, msg)`` while traced checks are on (:func:`traced_checks`), else
+    ``x`` unchanged."""
+    return eqx.error_if(x, pred, msg) if _TRACED_CHECKS.get() else x
 
 
 def is_concrete(x: object) -> bool:
@@ -55,7 +84,7 @@ def check_bipolar(x: Array, name: str, *, allow_zero: bool = False) -> Array:
             raise ValueError(msg)
         return x
     bad = (jnp.abs(x) != 1) & ~((x == 0) & allow_zero)
-    return eqx.error_if(x, jnp.any(bad), f"{name} must be bipolar (every entry {want}).")
+    return error_if(x, jnp.any(bad), f"{name} must be bipolar (every entry {want}).")
 
 
 def check_binary(x: Array, name: str) -> Array:
@@ -81,7 +110,7 @@ def nonnegative(value: ArrayLike, name: str, *, strict: bool = False) -> Array:
             raise ValueError(f"{name} must be {want}; got {arr}.")
         return v
     ok = ((v > 0) if strict else (v >= 0)) & jnp.isfinite(v)
-    return eqx.error_if(v, jnp.any(~ok), f"{name} must be {want}.")
+    return error_if(v, jnp.any(~ok), f"{name} must be {want}.")
 
 
 def finite(x: Array, name: str) -> Array:
@@ -93,7 +122,7 @@ def finite(x: Array, name: str) -> Array:
             idx = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
             raise ValueError(f"{name} must be finite; found {float(arr[idx])} at {idx}.")
         return x
-    return eqx.error_if(x, ~jnp.all(jnp.isfinite(x)), f"{name} must be finite (no NaN/inf).")
+    return error_if(x, ~jnp.all(jnp.isfinite(x)), f"{name} must be finite (no NaN/inf).")
 
 
 def positive(value: ArrayLike, name: str) -> Array:
@@ -123,7 +152,7 @@ def fraction(value: object, name: str) -> float | Array:
             raise ValueError(f"{name} must lie in [0, 1]; got {v}.")
         return v
     v = jnp.asarray(value)
-    return eqx.error_if(v, ~((v >= 0) & (v <= 1)), f"{name} must lie in [0, 1].")
+    return error_if(v, ~((v >= 0) & (v <= 1)), f"{name} must lie in [0, 1].")
 
 
 def same_length(n_expected: int, x: Array, name: str, what: str = "N") -> None:
@@ -151,4 +180,4 @@ def check_independent(x: Array, name: str, *, hint: str = "") -> Array:
         if int(rank) < P:
             raise ValueError(f"{msg}; their rank is {int(rank)} < P = {P}.{hint}")
         return x
-    return eqx.error_if(x, rank < P, msg + ".")
+    return error_if(x, rank < P, msg + ".")

@@ -45,7 +45,7 @@ import numpy as np
 import optimistix as optx
 from jaxtyping import Array, ArrayLike, Float
 
-from hopjax._checks import finite, float_array, is_concrete, nonnegative, positive
+from hopjax._checks import error_if, finite, float_array, is_concrete, nonnegative, positive
 from hopjax.activations import TANH, Activation, get_activation, polynomial
 from hopjax.measure import (
     Episode,
@@ -333,7 +333,7 @@ class DenseGSEMM(AbstractContinuousMemory):
         if is_concrete(deg) and not bool(np.all(np.isfinite(deg) & (np.asarray(deg) >= 1))):
             raise ValueError(f"degree must be >= 1 and finite; got {np.asarray(deg)}.")
         if not is_concrete(deg):  # under jit/vmap: a run-time error, not garbage
-            deg = eqx.error_if(deg, ~(jnp.isfinite(deg) & (deg >= 1)), "degree must be >= 1.")
+            deg = error_if(deg, ~(jnp.isfinite(deg) & (deg >= 1)), "degree must be >= 1.")
         self.degree = deg
         self.alpha_s = positive(alpha_s, "alpha_s")
         self.alpha_c = nonnegative(alpha_c, "alpha_c")

@@ -343,3 +343,40 @@ def test_load_run_reads_a_folder_back(tmp_path):
         run.where(nope=1)
     with pytest.raises(FileNotFoundError, match=r"no results\.csv"):
         load_run(tmp_path)
+
+
+def test_a_rerun_loads_the_sweeps_programs_from_the_disk_cache(tmp_path):
+    """The engine traces its programs without hopjax's run-time checks (host callbacks, which
+    JAX never caches), so a second process finds them in the persistent cache: the cache folder
+    fills, the second run compiles in a fraction of the first's time, same bytes."""
+    import json as _json
+
+    env = {**os.environ, "HOPJAX_CACHE_DIR": str(tmp_path / "xla")}
+    args = ["--set", "N=[64, 128]", "--set", "seeds=2", "--set", "plot.dpi=20", "-q"]
+    compile_s = []
+    for name in ("a", "b"):
+        cmd = [sys.executable, "-m", "hopjax", "run", str(ROOT / "configs" / "quickstart.toml")]
+        subprocess.run([*cmd, "--out", str(tmp_path / name), *args], check=True, env=env,
+                       capture_output=True)  # fmt: skip
+        meta = _json.loads((tmp_path / name / "metadata.json").read_text())
+        compile_s.append(meta["compile_seconds"])
+    assert any((tmp_path / "xla").iterdir())
+    assert compile_s[1] < 0.5 * compile_s[0], compile_s
+    assert (tmp_path / "a" / "results.csv").read_bytes() == (
+        tmp_path / "b" / "results.csv"
+    ).read_bytes()
+
+
+def test_traced_checks_still_fire_outside_the_engine():
+    """Only the engine's own tracing turns them off: a jitted library call still raises."""
+    import equinox as eqx
+    import jax.numpy as jnp
+
+    from hopjax._checks import check_bipolar, traced_checks
+
+    f = jax.jit(lambda x: check_bipolar(x, "x"))
+    with pytest.raises((eqx.EquinoxRuntimeError, jax.errors.JaxRuntimeError), match="bipolar"):
+        f(jnp.array([1.0, 0.5])).block_until_ready()
+    with traced_checks(False):
+        g = jax.jit(lambda x: check_bipolar(x, "x") * 2)
+        assert float(g(jnp.array([0.5]))[0]) == 1.0

@@ -21,6 +21,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from jaxtyping import Array, PRNGKeyArray
 
+from hopjax._checks import traced_checks
 from hopjax.config import EXECUTION_KEYS, ConfigError, SweepConfig, config_to_dict, dump_config
 from hopjax.config import load_toml as _load_toml
 from hopjax.sweep.cluster import Cluster
@@ -71,6 +72,19 @@ def _chunk_size(
     return math.ceil(size / n_dev) * n_dev  # every device gets the same share
 
 
+def _unchecked(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` traced without hopjax's run-time value checks (:func:`hopjax._checks.traced_checks`):
+    a program with a check holds a host callback, which JAX never stores in its persistent
+    compilation cache — so every rerun and resume compiled again. The sweep's inputs are
+    validated before anything runs (config checks name the key)."""
+
+    def traced(*args: Any) -> Any:
+        with traced_checks(False):
+            return fn(*args)
+
+    return traced
+
+
 class _Group:
     """The compiled evaluation of one static group.
 
@@ -112,7 +126,7 @@ class _Group:
                     q = {**p, **dyn}
                     return exp.fn(q, key, exp.shared(q, key))
 
-            return jax.jit(jax.vmap(point))
+            return jax.jit(jax.vmap(_unchecked(point)))
 
         def stream(dyn: dict[str, Array], key: PRNGKeyArray, count: Array) -> dict:
             shared = exp.shared({**p, **{k: dyn[k][0] for k in self.stream_keys}}, key)
@@ -120,7 +134,7 @@ class _Group:
                 return run_pool(exp.stepper, p, dyn, count, key, shared)
             return jax.vmap(lambda d: exp.fn({**p, **d}, key, shared))(dyn)
 
-        return jax.jit(jax.vmap(stream))
+        return jax.jit(jax.vmap(_unchecked(stream)))
 
     def chunks(self) -> Iterator[tuple[list[Row], list[int], tuple[Any, Any]]]:
         """Per chunk: its rows, each row's index in the flattened outputs, and the arguments
