@@ -262,6 +262,7 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
                     label="N={N} " + update,
                     ls="-" if update == "sync" else "--",
                     reference=(ALPHA_THEORY, "α = 0.138") if update == cfg.update[-1] else None,
+                    legend=False,
                 )
             ax.set_title(rule.replace("_", "-"))
             ax.set_xlabel("α = P / N")

@@ -325,6 +325,7 @@ def capacity_curve(
     level: float | None = 0.5,
     reference: tuple[float, str] | None = None,
     label: str | None = None,
+    legend: bool = True,
     **line: Any,
 ) -> tuple[Any, Any]:
     """Mean of column ``y`` over seeds against column ``x``, one line per value of the ``by``
@@ -336,7 +337,8 @@ def capacity_curve(
     ``status = "pruned"`` (not run) and non-finite ``y`` are left out. ``level`` draws a
     horizontal line (the crossing that defines α_c); ``reference = (x₀, label)`` a vertical one
     (e.g. ``(0.138, "α = 0.138")``). ``label``: a format string over the ``by`` columns
-    (default ``"N={N}"``); other keywords go to :meth:`~matplotlib.axes.Axes.errorbar` (e.g.
+    (default ``"N={N}"``); ``legend=False`` leaves the legend to the caller; other keywords go
+    to :meth:`~matplotlib.axes.Axes.errorbar` (e.g.
     ``ls="--"``). Returns ``(figure, axes)``.
     """
     cols = _columns(run)
@@ -377,7 +379,7 @@ def capacity_curve(
         ax.axvline(reference[0], color="k", lw=1, ls=":", label=reference[1])
     ax.set_xlabel(x)
     ax.set_ylabel(f"{y} (mean ± s.e.m. over seeds)")
-    if groups and (by or reference):
+    if legend and groups and (by or reference):
         ax.legend(fontsize=7)
     return fig, ax
 
