@@ -75,13 +75,6 @@ def installed_configs() -> Path | None:
     return None
 
 
-def _shipped() -> Path | None:
-    """Where the shipped configs are: this checkout's (``./configs``) or the installed ones."""
-    if Path("configs").is_dir() and Path("experiments").is_dir():
-        return Path(".")
-    return installed_configs()
-
-
 @config_app.command("copy")
 def config_copy(
     dest: Annotated[
@@ -95,7 +88,8 @@ def config_copy(
     """
     import shutil
 
-    src = installed_configs() or _shipped()
+    checkout = Path(".") if Path("configs").is_dir() and Path("experiments").is_dir() else None
+    src = installed_configs() or checkout
     if src is None:
         err.print(
             "no installed configs found (expected <prefix>/share/hopjax from pip install); "
@@ -476,12 +470,11 @@ def show(
 
 
 def measured_runs(cfg: Any, roots: tuple[Path, ...] = (Path("runs"), Path("results"))) -> list:
-    """Run folders under ``roots`` holding this exact config (execution keys aside), newest
-    first, with their parsed ``metadata.json``: what this config cost on this machine."""
-    from hopjax.config import EXECUTION_KEYS, config_to_dict
+    """Run folders under ``roots`` holding this exact config (execution keys aside, as the
+    engine compares them when resuming), newest first, with their parsed ``metadata.json``:
+    what this config cost on this machine."""
+    from hopjax.sweep.execute import config_changes
 
-    want = {k: v for k, v in config_to_dict(cfg).items() if k not in EXECUTION_KEYS}
-    defaults = config_to_dict(type(cfg)(experiment=cfg.experiment))
     found = []
     for root in roots:
         for meta_path in root.glob("**/metadata.json") if root.is_dir() else []:
@@ -490,10 +483,7 @@ def measured_runs(cfg: Any, roots: tuple[Path, ...] = (Path("runs"), Path("resul
                 meta = json.loads(meta_path.read_text())
             except (OSError, ConfigError, ValueError):
                 continue
-            have = {k: v for k, v in raw.items() if k not in EXECUTION_KEYS}
-            # a key added to the experiment later, at its default, changes nothing
-            same = {k: v for k, v in want.items() if k in have or v != defaults.get(k)}
-            if have == same:
+            if not config_changes(raw, cfg):
                 found.append((meta_path.stat().st_mtime, meta_path.parent, meta))
     return [(folder, meta) for _, folder, meta in sorted(found, key=lambda t: -t[0])]
 

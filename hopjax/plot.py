@@ -54,13 +54,18 @@ def save(fig: Any, path: str | Path, dpi: int = 120) -> Path:
     return path
 
 
-def html(fig: Any, dpi: int = 100) -> str:
-    """``fig`` as an HTML ``<img>`` tag with the PNG inline (for HTML output: notebooks' rich
-    display, generated pages such as the documentation's executed tutorials)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f'<img alt="figure" src="data:image/png;base64,{data}" />'
+def html(fig: Any, dpi: int = 100, alt: str = "figure") -> str:
+    """``fig`` — a figure, or the path of a PNG file (e.g. a run folder's plot) — as an HTML
+    ``<img>`` tag with the PNG inline (for HTML output: notebooks' rich display, generated
+    pages such as the documentation's executed tutorials)."""
+    if isinstance(fig, str | Path):
+        png = Path(fig).read_bytes()
+    else:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        png = buf.getvalue()
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img alt="{alt}" src="data:image/png;base64,{data}" />'
 
 
 def colormap(name: str) -> Any:

@@ -217,7 +217,10 @@ def test_an_installed_package_carries_its_configs():
 
     folder = installed_configs()
     if folder is None:
-        pytest.skip("editable install: no data files")
+        pytest.skip(
+            "editable install (pip install -e): setuptools installs no data-files, so there is "
+            "no <prefix>/share/hopjax; CI installs non-editably and runs this test"
+        )
     shipped = {p.name for p in (ROOT / "configs").glob("*.toml")}
     assert {p.name for p in (folder / "configs").glob("*.toml")} == shipped
     assert (folder / "experiments" / "hopfield_capacity.py").is_file()

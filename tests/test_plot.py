@@ -121,7 +121,11 @@ def test_capacity_curve_from_rows_and_from_a_run_folder(tmp_path):
     np.testing.assert_allclose(ax.containers[1].lines[0].get_ydata(), [1.01, 0.005])
 
 
-def test_html_inlines_a_png(xi):
+def test_html_inlines_a_png(xi, tmp_path):
     fig, _ = hplot.patterns(xi)
     tag = hplot.html(fig)
     assert tag.startswith('<img alt="figure" src="data:image/png;base64,iVBOR')
+    path = hplot.save(fig, tmp_path / "p.png")
+    assert hplot.html(path, alt="saved").startswith(
+        '<img alt="saved" src="data:image/png;base64,iVBOR'
+    )

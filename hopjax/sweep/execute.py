@@ -169,6 +169,20 @@ class _Group:
         return [{k: v[q] for k, v in flat.items()} for q in index]
 
 
+def config_changes(old_raw: dict[str, Any], cfg: SweepConfig) -> list[str]:
+    """The keys in which a run folder's ``config.toml`` (parsed: ``old_raw``) differs from
+    ``cfg``, execution keys aside (empty: the same config). A key added to the experiment after
+    the folder was written, at its default, changes nothing (e.g. a new grid key whose default
+    is the one value the old rows had)."""
+    old = {k: v for k, v in old_raw.items() if k not in EXECUTION_KEYS}
+    new = {k: v for k, v in config_to_dict(cfg).items() if k not in EXECUTION_KEYS}
+    defaults = config_to_dict(type(cfg)(experiment=cfg.experiment))
+    for k in set(new) - set(old):
+        if new[k] == defaults.get(k, object()):
+            del new[k]
+    return sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+
+
 def _check_out_dir(out: Path, cfg: SweepConfig) -> None:
     """Refuse to mix results: an existing folder must hold the same (non-execution) config."""
     cfg_path = out / "config.toml"
@@ -176,16 +190,8 @@ def _check_out_dir(out: Path, cfg: SweepConfig) -> None:
         if (out / "results.csv").exists():
             raise ConfigError(f"{out} holds results.csv but no config.toml; use a new --out.")
         return
-    old = {k: v for k, v in _load_toml(cfg_path).items() if k not in EXECUTION_KEYS}
-    new = {k: v for k, v in config_to_dict(cfg).items() if k not in EXECUTION_KEYS}
-    # a key added to the experiment after the folder was written, at its default, changes
-    # nothing (e.g. a new grid key whose default is the one value the old rows had)
-    defaults = config_to_dict(type(cfg)(experiment=cfg.experiment))
-    for k in set(new) - set(old):
-        if new[k] == defaults.get(k, object()):
-            del new[k]
-    if old != new:
-        changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    changed = config_changes(_load_toml(cfg_path), cfg)
+    if changed:
         raise ConfigError(
             f"{out} holds results of a different config (changed: {', '.join(changed)}); "
             "rerun with the same config to resume, or choose another --out."
