@@ -70,6 +70,7 @@ def _two_equal_one(tmp_path: Path, sets: list[str]) -> None:
     assert '"process_count": 2' in meta and '"device_count": 2' in meta
 
 
+@pytest.mark.slow
 def test_two_processes_write_what_one_writes(tmp_path):
     """Two processes (jax.distributed, coordinator on 127.0.0.1, gloo): process 0 writes one
     folder, and its results.csv and summary.json are byte-identical to a one-process run's."""

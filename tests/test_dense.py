@@ -52,6 +52,7 @@ def test_exponential_dam_retrieves_a_thousand_patterns_at_n64():
     assert float(jnp.mean(jnp.all(res.state == xi, axis=1))) >= 0.99
 
 
+@pytest.mark.slow
 def test_no_overflow_at_n1000_p1e5():
     xi = random_bipolar(jax.random.PRNGKey(7), 100_000, 1000)
     for dam in (DenseAM(xi, "exponential"), DenseAM(xi, "polynomial", degree=4)):

@@ -82,7 +82,7 @@ def test_every_rule_is_byte_identical_for_any_chunk_size(tmp_path):
             ],
             marks=pytest.mark.slow,
         ),
-        (
+        pytest.param(
             "gsemm_capacity",
             [
                 "degree=[1, 3]",
@@ -92,6 +92,7 @@ def test_every_rule_is_byte_identical_for_any_chunk_size(tmp_path):
                 "t_min=60.0",
                 "t_per_memory=20.0",
             ],
+            marks=pytest.mark.slow,
         ),
         (
             "dam_capacity",
@@ -427,6 +428,7 @@ def test_full_disk_is_one_line_and_the_folder_resumes(tmp_path, monkeypatch):
         assert (out / name).read_bytes() == (ref / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_results_do_not_depend_on_the_device_count(tmp_path):
     """The engine shards every chunk over all devices (padding it to a multiple of their
     count). Two CPU devices (``--xla_force_host_platform_device_count=2``, a subprocess: the

@@ -84,6 +84,7 @@ def _unscaled_dense(xi, phi, n, a_f, a_h, alpha_c, beta_d, T_f, T_d):
     return f
 
 
+@pytest.mark.slow
 def test_scaled_dense_model_keeps_the_dynamics():
     """The rescaling U = V_f / (a_f N_f^n), h̃ = h / N_f is exact: same tanh(V_f) as eq. (10)
     integrated in the original variables (float64, degrees 1–4, both forms)."""
@@ -125,6 +126,7 @@ def test_scaled_dense_model_keeps_the_dynamics():
                 assert float(run(degree)) < 1e-6, (form, degree)
 
 
+@pytest.mark.slow
 def test_dense_is_the_fast_hidden_limit():
     """Full GSEMM → Dense GSEMM as T_h → 0: the trajectory error shrinks ~linearly in T_h."""
     with enable_x64():
@@ -220,6 +222,7 @@ def test_decode_and_success_criterion():
         episodes_matrix([[0, 1], [1, 2]], 3)
 
 
+@pytest.mark.slow
 def test_online_verdict_equals_the_full_horizon_verdict():
     """decide_episode (blocks of saves, stopped once decided) against run_episode (the whole
     horizon, appendix C judged afterwards) on 16 runs (K = 4, degrees 1 and 3, α_c 0.01–1,

@@ -145,6 +145,7 @@ def _reasoning_runs(xi, gammas, tau_alpha, duration=30.0, n_save=4000, eps=1e-4)
     return jax.jit(jax.vmap(one))(jnp.asarray(gammas))
 
 
+@pytest.mark.slow
 def test_reasoning_period_collapse_and_peak_map():
     """Seed 001 (37): period P τ_α ln a₊(γ) within 2% for γ ∈ {5, 8} at τ_α/τ_x = 2000
     (measured 1.011, 1.002; against the reduced slow dynamics with leftovers 1.004, 1.001);
@@ -206,6 +207,7 @@ def test_reasoning_with_random_patterns():
         assert float(run.period(4)) == pytest.approx(expected, rel=0.06)
 
 
+@pytest.mark.slow
 def test_grad_through_simulate_matches_finite_differences():
     """∂L/∂γ and ∂L/∂τ_α through diffrax (RecursiveCheckpointAdjoint) vs central differences,
     smooth loss (tanh, mean saliency over a short run), float64."""

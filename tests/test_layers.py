@@ -164,6 +164,7 @@ def test_dense_am_layer_trains_inside_a_model():
     assert losses[-1] < 0.8 * losses[0]
 
 
+@pytest.mark.slow
 def test_ode_memory_replays_and_differentiates():
     from hopjax.nn import ODEMemory
 
@@ -289,6 +290,7 @@ def test_multi_head_gradients_match_finite_differences():
     assert float(jnp.sum(jax.grad(f)(Y) * v)) == pytest.approx(float(fd), rel=2e-2)
 
 
+@pytest.mark.slow
 def test_encoder_and_decoder_blocks():
     """Shapes, pre/post norm, dropout only with a key, and the decoder's causal mask: output t
     does not depend on tokens after t (its Jacobian there is exactly 0)."""

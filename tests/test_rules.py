@@ -68,6 +68,7 @@ def _pseudo_inverse_case(seed: int, p: int, n: int, correlated: bool, dtype) -> 
     np.testing.assert_allclose(rules.pseudo_inverse(xi, keep_diagonal=True) @ xi.T, xi.T, atol=tol)
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None)
 @given(seed=st.integers(0, 2**31 - 1), p=st.sampled_from([1, 12, 30, 47]), correlated=st.booleans())
 def test_pseudo_inverse_stores_any_independent_patterns_exactly(seed, p, correlated):

@@ -345,6 +345,7 @@ def test_load_run_reads_a_folder_back(tmp_path):
         load_run(tmp_path)
 
 
+@pytest.mark.slow
 def test_a_rerun_loads_the_sweeps_programs_from_the_disk_cache(tmp_path):
     """The engine traces its programs without hopjax's run-time checks (host callbacks, which
     JAX never caches), so a second process finds them in the persistent cache: the cache folder

@@ -4,11 +4,14 @@ prototypes as M grows, later for a higher degree (the survey's memorisation → 
 import json
 from pathlib import Path
 
+import pytest
+
 from hopjax.sweep import load_config, run_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_the_transition_moves_to_more_examples_with_the_degree(tmp_path):
     """Reduced grid (N = 100, 4 seeds): one stored example per prototype is memorised exactly by
     every model; the Hebbian network (n = 2) generalises first, n = 3 later, and the

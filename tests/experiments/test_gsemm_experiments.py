@@ -220,6 +220,7 @@ def test_incumbent_search_same_capacity_as_every_alpha_c(tmp_path):
     assert inc["rk4_steps_executed"] < 0.5 * every["rk4_steps_executed"]
 
 
+@pytest.mark.slow
 def test_softmax_sits_beside_the_degrees_and_old_folders_resume(tmp_path):
     """``hidden = ["polynomial", "softmax"]``: the softmax model runs once per (α_c, K, seed)
     and its capacity is reported under "softmax" beside the degrees (measured: it retrieves

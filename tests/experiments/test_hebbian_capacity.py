@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COMMON = ["N=[250, 500]", "alpha=[0.1, 0.12, 0.14, 0.16, 0.18, 0.2]", "seeds=2", "cues=64"]
 
 
+@pytest.mark.slow
 def test_activity_product_stream_is_the_hebbian_network_on_the_same_draws(tmp_path):
     """The activity-product corner, learnt one presentation at a time, retrieves exactly as
     hopfield_capacity's Hebbian network on the same seeds (same patterns and cues): α_c(N)

@@ -79,6 +79,7 @@ def test_hebbian_capacity_extrapolates_to_0138(tmp_path):
     assert np.all(np.diff(fit["alpha_c"]) < 0)  # α_c(N) decreases towards the limit
 
 
+@pytest.mark.slow
 def test_quickstart_gives_the_documented_extrapolation(tmp_path):
     """configs/quickstart.toml as shipped (the README's main job, ~15 s): the reproductions
     page's quickstart row — crossings 0.181 / 0.159 / 0.157 at N = 200 / 400 / 800 and

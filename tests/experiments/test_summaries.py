@@ -54,7 +54,20 @@ TINY = {
     "tune_idp_period": ["target_period=[3600.0]", "steps=2"],
     "uhn_images": ["P=[100]", "level=[0.5]", "seeds=1", "cues=8"],
 }
-SLOW = {"digits_pooling", "tune_gsemm", "tune_idp_period", "sequence_memory", "cycles_scaling"}
+# compile-bound (10-25 s each on 2 cores): run in the slow set, which CI runs too
+SLOW = {
+    "digits_pooling",
+    "tune_gsemm",
+    "tune_idp_period",
+    "sequence_memory",
+    "cycles_scaling",
+    "idp_reasoning",
+    "hopfield_phase",
+    "cycles_robustness",
+    "kleinfeld",
+    "idp_threshold",
+    "dam_capacity",
+}
 
 
 def _refuse(name: str) -> None:
