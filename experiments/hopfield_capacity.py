@@ -13,7 +13,13 @@ stores the first ``P`` patterns (common random numbers: the capacity curve of a 
 network growing, as in the GSEMM capacity protocol). The engine draws them once per stream, with
 the weights of every load of the grid in one pass over the patterns
 (:func:`hopjax.rules.nested_weights`: running Hebbian sums, one Storkey scan, one QR for the
-pseudo-inverse projector), and evaluates the stream's loads as an inner ``vmap``.
+pseudo-inverse projector), and evaluates the stream's loads as an inner ``vmap``. Asynchronous
+rows run there too: every (load, cue) run of the stream goes through one pool of lanes
+(:func:`hopjax.classical.run_async_pool`: a lane whose run stops takes the next, so no lane
+waits for the longest run; the full config's asynchronous groups run 4–5× faster), equal to each
+row's own ``run`` (exactly for Hebbian weights; Storkey and pseudo-inverse fields within float
+round-off of 0 may be decided differently, as between batch sizes). The means are integer
+counts over the number of cued stored patterns: exact, whatever the batch.
 
 Summary: for every (rule, update, N, flip) the α where the seed-averaged ``retrieved_frac``
 first falls through 0.5 (linear interpolation, :func:`hopjax.measure.crossing`), and for Hebbian
@@ -35,7 +41,7 @@ from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
 from hopjax import rules
-from hopjax.classical import Hopfield, run
+from hopjax.classical import Hopfield, run, run_async_pool
 from hopjax.config import ConfigError, SweepConfig
 from hopjax.measure import crossing
 from hopjax.patterns import flip, random_bipolar
@@ -98,7 +104,8 @@ def _row_bytes(cfg: HopfieldCapacityConfig, p: dict[str, Any]) -> int:
     n, p_max, c = p["N"], p["P_max"], p["n_cues"]
     # a row's weights and their share of the stream's pass over the patterns; the retrieval
     matrices = 3 if p["rule"] != "pseudo_inverse" else 5
-    return 4 * (matrices * n * n + 3 * p_max * n + 8 * c * n)
+    orders = 2 * c * p["max_steps"] * n // len(p["loads"]) if p["update"] == "async" else 0
+    return 4 * (matrices * n * n + 3 * p_max * n + 8 * c * n + orders)
 
 
 def draws(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
@@ -110,7 +117,32 @@ def draws(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
     xi = random_bipolar(k_xi, p_max, n)
     cues = jax.vmap(lambda k, s: flip(k, s, fraction=p["flip"]))(jax.random.split(k_cue, c), xi[:c])
     weights = rules.nested_weights(xi, p["loads"], p["rule"])
-    return {"xi": xi, "cues": cues, "run_keys": jax.random.split(k_run, c), "weights": weights}
+    run_keys = jax.random.split(k_run, c)
+    out = {"xi": xi, "cues": cues, "run_keys": run_keys, "weights": weights}
+    if p["update"] == "async":  # every (load, cue) run of the stream through one pool of lanes
+        out["async"] = _async_runs(p, weights, cues, run_keys, xi[:c])
+    return out
+
+
+def _async_runs(
+    p: dict[str, Any], weights: Array, cues: Array, run_keys: Array, targets: Array
+) -> dict[str, Array]:
+    """``N ×`` final overlap (an integer), transient length and convergence of every cued run
+    of every load ``(L, n_cues)``, from :func:`hopjax.classical.run_async_pool` — each run
+    equal to the row's own ``run(..., mode="async")`` (on the Hebbian lattice: exactly) — with
+    the runs of patterns a load does not store left out (zeros; the row does not count them)."""
+    n, c, loads = p["N"], p["n_cues"], p["loads"]
+    # long runs first (high loads), so that the pool's tail is short runs
+    pairs = np.array([(a, i) for a in reversed(range(len(loads))) for i in range(min(c, loads[a]))])
+    quantum = 1.0 / n if p["rule"] == "hebbian" else None
+    res = run_async_pool(weights, cues, run_keys, pairs, max_steps=p["max_steps"], quantum=quantum)
+    dot = jnp.sum(res.state * targets[pairs[:, 1]], axis=1)  # N m: an exact integer
+    grid = (jnp.asarray(pairs[:, 0]), jnp.asarray(pairs[:, 1]))
+
+    def place(v: Array) -> Array:
+        return jnp.zeros((len(loads), c), v.dtype).at[grid].set(v)
+
+    return {"dot": place(dot), "steps": place(res.steps), "converged": place(res.converged)}
 
 
 def hopfield_capacity_point(
@@ -120,21 +152,29 @@ def hopfield_capacity_point(
     module docstring."""
     n, c = p["N"], p["n_cues"]
     P = jnp.round(p["alpha"] * n).astype(jnp.int32)
-    w = shared["weights"][jnp.searchsorted(jnp.asarray(p["loads"]), P)]
-    # Hebbian fields are multiples of 1/N: exact ties whatever the batch (hopjax.classical)
-    model = Hopfield(w, quantum=1.0 / n if p["rule"] == "hebbian" else None)
-    targets = shared["xi"][:c]
-    res = jax.vmap(lambda s, k: run(model, s, max_steps=p["max_steps"], mode=p["update"], key=k))(
-        shared["cues"], shared["run_keys"]
-    )
-    m = jnp.sum(res.state * targets, axis=1) / n
-    weight = (jnp.arange(c) < P).astype(jnp.float32)
-    weight = weight / jnp.sum(weight)
+    a = jnp.searchsorted(jnp.asarray(p["loads"]), P)
+    if p["update"] == "async":  # run for the whole stream in draws()
+        dot, steps, converged = (shared["async"][k][a] for k in ("dot", "steps", "converged"))
+    else:
+        # Hebbian fields are multiples of 1/N: exact ties whatever the batch (hopjax.classical)
+        model = Hopfield(shared["weights"][a], quantum=1.0 / n if p["rule"] == "hebbian" else None)
+        res = jax.vmap(lambda s, k: run(model, s, max_steps=p["max_steps"], mode="sync", key=k))(
+            shared["cues"], shared["run_keys"]
+        )
+        dot = jnp.sum(res.state * shared["xi"][:c], axis=1)  # N m: an exact integer
+        steps, converged = res.steps, res.converged
+    # means over the cued stored patterns as integer counts / count: exact, whatever the order
+    cued = jnp.arange(c) < P
+    count = jnp.sum(cued).astype(jnp.float32)
+
+    def mean(x: Array) -> Array:
+        return jnp.sum(jnp.where(cued, x, 0).astype(jnp.float32)) / count
+
     return {
-        "overlap_mean": weight @ m,
-        "retrieved_frac": weight @ (m >= p["threshold"]).astype(jnp.float32),
-        "steps_mean": weight @ res.steps.astype(jnp.float32),
-        "converged_frac": weight @ res.converged.astype(jnp.float32),
+        "overlap_mean": mean(dot) / n,
+        "retrieved_frac": mean(dot / n >= p["threshold"]),
+        "steps_mean": mean(steps),
+        "converged_frac": mean(converged),
         "P": P.astype(jnp.float32),
     }
 

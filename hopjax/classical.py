@@ -46,7 +46,7 @@ from hopjax._checks import (
 from hopjax.patterns import sign_keep
 from hopjax.rules import get_rule, hebbian
 
-__all__ = ["CorrelationMemory", "Hopfield", "RunResult", "run"]
+__all__ = ["CorrelationMemory", "Hopfield", "RunResult", "run", "run_async_pool"]
 
 
 class Hopfield(eqx.Module):
@@ -350,6 +350,130 @@ def run(
         overlaps=jnp.concatenate([m0[None], m]),
         energy=jnp.concatenate([e0[None], e]),
         states=jnp.concatenate([s0[None], ss]),
+    )
+
+
+def run_async_pool(
+    weights: Float[Array, "A N N"],
+    s0: Float[Array, "C N"],
+    keys: PRNGKeyArray,
+    pairs: Int[ArrayLike, "Q 2"],
+    *,
+    max_steps: int,
+    quantum: float | None = None,
+    slots: int = 256,
+) -> RunResult:
+    """Asynchronous runs of many (network, cue) pairs through a pool of ``slots`` lanes.
+
+    Pair ``q = (a, c)`` is ``run(Hopfield(weights[a], quantum=quantum), s0[c], mode="async",
+    key=keys[c], max_steps=max_steps)`` (thresholds 0): the same update orders (sweep ``t`` of
+    cue ``c`` from ``fold_in(keys[c], t)``), the same flips, the same stopping rule; returned
+    with a leading axis ``Q``. Why: a vmapped :func:`run` advances every lane until the slowest
+    is done — sweep by sweep, each sweep as long as its slowest lane's — while here a lane is a
+    small state machine (flip the next unit whose sign disagrees with its field, or end the
+    sweep) advanced one ``O(N)`` event per iteration, and a lane whose run has stopped takes the
+    next pair, so the work is the total number of flips, not ``lanes × the longest run``
+    (measured on the Hebbian capacity sweep: 7× fewer lane-iterations at N = 500).
+
+    Fields are kept incrementally across sweeps (``h ← h + W[:, i] d`` per flip) instead of
+    recomputed per sweep: with a ``quantum`` (Hebbian weights) the rounded fields — and so every
+    decision — are exactly :func:`run`'s; real-valued weights may differ only where a field lies
+    within float round-off of 0 (module docstring). The update orders of all sweeps are drawn up
+    front (``C × max_steps`` permutations).
+    """
+    weights = float_array(weights, "weights", ndim=3)
+    s0 = float_array(s0, "s0", ndim=2)
+    n = weights.shape[1]
+    if weights.shape[2] != n:
+        raise ValueError(f"weights must have shape (A, N, N); got {tuple(weights.shape)}.")
+    if s0.shape[1] != n:
+        raise ValueError(f"s0 must have shape (C, N) with N = {n}; got {tuple(s0.shape)}.")
+    max_steps = positive_int(max_steps, "max_steps")
+    slots = positive_int(slots, "slots")
+    pairs = jnp.asarray(pairs, jnp.int32)
+    if pairs.ndim != 2 or pairs.shape[1] != 2 or pairs.shape[0] < 1:
+        raise ValueError(f"pairs must have shape (Q, 2), Q >= 1; got {tuple(pairs.shape)}.")
+    Q, S = pairs.shape[0], min(slots, pairs.shape[0])
+
+    def exact(h: Array) -> Array:
+        return h if quantum is None else jnp.round(h / quantum) * quantum
+
+    # update orders of every sweep of every cue, and their inverses (position of each unit)
+    sweeps = jnp.arange(max_steps)
+    orders = jax.vmap(
+        lambda k: jax.vmap(lambda t: jax.random.permutation(jax.random.fold_in(k, t), n))(sweeps)
+    )(keys)
+    positions = jax.vmap(jax.vmap(lambda o: jnp.zeros((n,), jnp.int32).at[o].set(jnp.arange(n))))(
+        orders
+    )
+    fields0 = exact(jnp.einsum("cm,anm->acn", s0, weights))  # Hopfield.field of every cue
+    w_cols = jnp.swapaxes(weights, 1, 2)  # w_cols[a, i] = column i of W_a
+
+    def next_change(s: Array, h: Array, after: Array, pos: Array) -> Array:
+        change = (sign_keep(exact(h), s) != s) & (pos > after)
+        return jnp.min(jnp.where(change, pos, n))
+
+    def fresh(q: Array) -> tuple:
+        a, c = pairs[q, 0], pairs[q, 1]
+        s, h = s0[c], fields0[a, c]
+        first = next_change(s, h, jnp.asarray(-1, jnp.int32), positions[c, 0])
+        return s, h, jnp.zeros((), jnp.int32), jnp.asarray(False), first
+
+    def event(q: Array, lane: tuple) -> tuple[tuple, Array, Array]:
+        """One event of a lane: (new lane, its run stopped, stopped at a fixed point)."""
+        s, h, t, changed, nxt = lane
+        a, c = pairs[q, 0], pairs[q, 1]
+        flip = nxt < n
+        # a flip: the unit at position nxt of sweep t
+        i = orders[c, t, jnp.minimum(nxt, n - 1)]
+        new = sign_keep(exact(h[i]), s[i])
+        h_f = h + w_cols[a, i] * (new - s[i])
+        s_f = s.at[i].set(new)
+        nxt_f = next_change(s_f, h_f, nxt, positions[c, t])
+        # or the end of sweep t: sweep t + 1 starts from its first disagreeing unit
+        t_e = t + 1
+        h_e = exact(h)
+        pos_e = positions[c, jnp.minimum(t_e, max_steps - 1)]
+        nxt_e = next_change(s, h_e, jnp.asarray(-1, jnp.int32), pos_e)
+        lane = (
+            jnp.where(flip, s_f, s),
+            jnp.where(flip, h_f, h_e),
+            jnp.where(flip, t, t_e),
+            flip,  # the sweep under way has changed a unit
+            jnp.where(flip, nxt_f, nxt_e),
+        )
+        return lane, ~flip & (~changed | (t_e >= max_steps)), ~flip & ~changed
+
+    lane_q = jnp.arange(S, dtype=jnp.int32)
+    lanes = jax.vmap(fresh)(lane_q)
+    out_s = jnp.zeros((Q, n), s0.dtype)
+    out_t = jnp.zeros((Q,), jnp.int32)
+    out_conv = jnp.zeros((Q,), bool)
+    active = jnp.ones((S,), bool)
+
+    def body(carry: tuple) -> tuple:
+        lanes, lane_q, active, taken, out_s, out_t, out_conv = carry
+        new, stop, fixed = jax.vmap(event)(lane_q, lanes)
+        done = active & stop
+        s, _, t, _, _ = new
+        where = jnp.where(done, lane_q, Q)  # Q: dropped
+        out_s = out_s.at[where].set(s, mode="drop")
+        out_t = out_t.at[where].set(jnp.where(fixed, t - 1, t), mode="drop")
+        out_conv = out_conv.at[where].set(fixed, mode="drop")
+        q_new = taken + jnp.cumsum(done) - 1
+        refill = done & (q_new < Q)
+        init = jax.vmap(fresh)(jnp.clip(q_new, 0, Q - 1))
+        lanes = jax.tree.map(
+            lambda f, x: jnp.where(refill.reshape(-1, *[1] * (f.ndim - 1)), f, x), init, new
+        )
+        lane_q = jnp.where(refill, q_new, lane_q)
+        active = (active & ~done) | refill
+        return lanes, lane_q, active, taken + jnp.sum(done), out_s, out_t, out_conv
+
+    carry = (lanes, lane_q, active, jnp.asarray(S, jnp.int32), out_s, out_t, out_conv)
+    *_, out_s, out_t, out_conv = jax.lax.while_loop(lambda c: jnp.any(c[2]), body, carry)
+    return RunResult(
+        state=out_s, steps=out_t, converged=out_conv, period=out_conv.astype(jnp.int32)
     )
 
 
