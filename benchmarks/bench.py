@@ -8,7 +8,8 @@
    speed-up ratio — target ≥ 300×.
 3. The quickstart sweep (configs/quickstart.toml): wall time split into compile and run.
 
-Writes ``benchmarks/results/<device>.json``. Run: ``python benchmarks/bench.py``
+Writes ``runs/benchmarks/<device>.json`` (``--update``: ``benchmarks/results/``, the committed
+figures). Run: ``python benchmarks/bench.py``
 (peers: ``pip install '.[bench]' && pip install --no-deps neurodynex3``; see README).
 """
 
@@ -34,6 +35,29 @@ from hopjax.sweep import load_config, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 N, P, BATCH, STEPS = 1000, 100, 1024, 20
+
+
+COMMITTED = ROOT / "benchmarks" / "results"
+"""The figures the docs quote (``--update`` writes here)."""
+LOCAL = ROOT / "runs" / "benchmarks"
+"""Where a benchmark writes by default: untracked (``runs/`` is git-ignored)."""
+
+
+def output_args(ap: argparse.ArgumentParser) -> None:
+    """``--out DIR`` and ``--update`` (write the committed figures) for every benchmark."""
+    ap.add_argument("--out", type=Path, default=None, help=f"folder for the JSON (default {LOCAL})")
+    ap.add_argument(
+        "--update",
+        action="store_true",
+        help=f"write to {COMMITTED} (the committed figures the docs quote)",
+    )
+
+
+def output_dir(args: argparse.Namespace) -> Path:
+    """``--out``, else the committed folder with ``--update``, else the untracked one."""
+    if args.out is not None:
+        return args.out
+    return COMMITTED if args.update else LOCAL
 
 
 def save_results(out_dir: Path, name: str, result: dict) -> Path:
@@ -171,7 +195,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--peer-subset", type=int, default=32, help="cues timed for each peer")
     ap.add_argument("--skip-quickstart", action="store_true")
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    output_args(ap)
     args = ap.parse_args(argv)
 
     xi, cues = workload()
@@ -226,7 +250,7 @@ def main(argv: list[str] | None = None) -> None:
             f"[3] quickstart sweep ({q['rows']} rows): wall {q['wall_seconds']:.1f} s = compile "
             f"{q['compile_seconds']:.1f} s + run {q['run_seconds']:.1f} s (+ I/O, summary, plots)"
         )
-    save_results(args.out, result["device"], result)
+    save_results(output_dir(args), result["device"], result)
 
 
 if __name__ == "__main__":

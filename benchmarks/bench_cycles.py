@@ -9,7 +9,8 @@
    reference (Brent's algorithm, one start at a time, the same O(n) cluster-majority step);
    periods checked equal.
 
-Writes ``benchmarks/results/cycles-<device>.json``. Run: ``python benchmarks/bench_cycles.py``.
+Writes ``runs/benchmarks/cycles-<device>.json`` (``--update``: ``benchmarks/results/``).
+Run: ``python benchmarks/bench_cycles.py``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import ROOT, device_name, save_results
+from bench import device_name, output_args, output_dir, save_results
 
 from hopjax.cycles import PrimeRings, census, find_cycle
 from hopjax.sequence import gaussian_couplings
@@ -78,6 +79,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=20, help="census size (2^n states)")
     ap.add_argument("--starts", type=int, default=64, help="batched find_cycle starts")
     ap.add_argument("--numpy-starts", type=int, default=4, help="numpy Brent runs timed")
+    output_args(ap)
     args = ap.parse_args()
     out: dict = {"device": device_name(), "jax": jax.__version__}
 
@@ -137,7 +139,7 @@ def main() -> None:
         f"find_cycle n={net.n} period={net.max_period} x{args.starts}: hopjax"
         f" {rate_jax:.3g} updates/s, numpy {rate_np:.3g} updates/s -> {rate_jax / rate_np:.1f}x"
     )
-    save_results(ROOT / "benchmarks" / "results", f"cycles-{out['device']}", out)
+    save_results(output_dir(args), f"cycles-{out['device']}", out)
 
 
 if __name__ == "__main__":

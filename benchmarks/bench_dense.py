@@ -7,7 +7,8 @@
 2. ``ModernHopfield`` one-step retrieval ``Xᵀ softmax(β X q)``, d = 256, P = 4096, the same
    batch, against numpy's batched softmax attention.
 
-Prints states/s and the ratio; writes ``benchmarks/results/dense-<device>.json``.
+Prints states/s and the ratio; writes ``runs/benchmarks/dense-<device>.json``
+(``--update``: ``benchmarks/results/``).
 Run: ``python benchmarks/bench_dense.py``.
 """
 
@@ -22,7 +23,7 @@ import jax
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import ROOT, device_name, save_results
+from bench import device_name, output_args, output_dir, save_results
 
 from hopjax.dense import DenseAM, ModernHopfield
 from hopjax.patterns import flip, random_bipolar
@@ -58,6 +59,7 @@ def main() -> None:
     ap.add_argument("--P", type=int, default=4096)
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--steps", type=int, default=5)
+    output_args(ap)
     args = ap.parse_args()
     xi = random_bipolar(jax.random.PRNGKey(0), args.P, args.N)
     keys = jax.random.split(jax.random.PRNGKey(1), args.batch)
@@ -119,7 +121,7 @@ def main() -> None:
         f" {args.batch / t_jax:.3g} queries/s, numpy {args.batch / t_np:.3g}/s"
         f" -> {t_np / t_jax:.1f}x"
     )
-    save_results(ROOT / "benchmarks" / "results", f"dense-{out['device']}", out)
+    save_results(output_dir(args), f"dense-{out['device']}", out)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@
    4 stages × (ξ·[s, V_d] + σ_h(h)·ξ) = 4 × 3 × 2 K N_f; numpy runs the same three products
    for all slots as two GEMMs, (2·slots, N_f)·(N_f, K) and (slots, K)·(K, N_f).
 
-Writes ``benchmarks/results/gsemm-<device>.json`` (``--out`` elsewhere).
+Writes ``runs/benchmarks/gsemm-<device>.json`` (``--update``: ``benchmarks/results/``;
+``--out`` elsewhere).
 Run: ``python benchmarks/bench_gsemm.py``.
 """
 
@@ -31,7 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import ROOT, best_time, device_name, save_results
+from bench import ROOT, best_time, device_name, output_args, output_dir, save_results
 
 sys.path.insert(0, str(ROOT))  # the experiments/ folder
 from experiments.gsemm_capacity import EPISODE, _prepare, gsemm_capacity_point, memories
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--numpy-runs", type=int, default=2, help="trajectories timed with numpy")
     ap.add_argument("--slots", type=int, default=64, help="rows advanced together in item 2")
     ap.add_argument("--blocks", type=int, default=2, help="stepper blocks timed in item 2")
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    output_args(ap)
     args = ap.parse_args(argv)
 
     cfg = load_config(ROOT / "configs" / "gsemm_capacity.toml")[1]
@@ -200,7 +201,7 @@ def main(argv: list[str] | None = None) -> None:
             f"target >= 0.6); per-row copies {t['per_row']['gflops']:.1f} GFLOP/s "
             f"({t['per_row_fraction_of_gemm']:.2f}); shared {t['shared_over_per_row']:.1f}x faster"
         )
-    save_results(args.out, f"gsemm-{result['device']}", result)
+    save_results(output_dir(args), f"gsemm-{result['device']}", result)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@ one vmapped diffrax program against the same runs solved one at a time with
 ``scipy.integrate.solve_ivp`` (RK45, same rtol/atol, same save points) in the same process.
 
 Prints the wall times, the speed-up ratio and how many runs agree (same sustained/collapsed
-verdict; periods within 1%). Writes ``benchmarks/results/idp-<device>.json``.
+verdict; periods within 1%). Writes ``runs/benchmarks/idp-<device>.json`` (``--update``:
+``benchmarks/results/``).
 Run: ``python benchmarks/bench_idp.py`` (``--tau-alpha 50 500`` for a shorter run).
 """
 
@@ -20,7 +21,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import ROOT, device_name, save_results
+from bench import ROOT, device_name, output_args, output_dir, save_results
 
 sys.path.insert(0, str(ROOT))  # the experiments/ folder
 from experiments.idp_reasoning import reasoning_point
@@ -64,7 +65,7 @@ def scipy_run(xi: np.ndarray, p: dict, gamma: float, tau_alpha: float) -> tuple[
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tau-alpha", type=float, nargs="*", default=None)
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    output_args(ap)
     args = ap.parse_args(argv)
 
     cfg = load_config(ROOT / "configs" / "idp_threshold.toml")[1]
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
         f"({result['speedup_including_compile']:.1f}x with compile); "
         f"{agree}/{len(grid)} runs agree"
     )
-    save_results(args.out, f"idp-{result['device']}", result)
+    save_results(output_dir(args), f"idp-{result['device']}", result)
 
 
 if __name__ == "__main__":

@@ -11,10 +11,15 @@ with the feature and without it (the reference), and reports work and wall time 
    stream against a scan per row (``share_draws = false``); work = Storkey pattern updates.
 5. Persistent compilation cache: ``hopjax run`` of the quickstart config twice in fresh
    processes sharing an empty cache folder; compile seconds of each.
+6. Asynchronous runs through a pool of lanes: one ``hopfield_capacity`` stream (Hebbian,
+   N = 500, its 21 loads × 64 cues) by :func:`hopjax.classical.run_async_pool` against the
+   vmapped :func:`hopjax.classical.run` of every (load, cue) pair; work = lane-events (a flip or
+   a sweep's end, times the lanes that advance together), run time without compiling.
 
 Results are the same with and without 1, 2 and 4 (tested byte for byte in tests/); 3 is
 validated in the README (capacity per (degree, seed) against the full grid).
-Writes ``benchmarks/results/sweep-<device>.json``. Run: ``python benchmarks/bench_sweep.py``.
+Writes ``runs/benchmarks/sweep-<device>.json`` (``--update``: ``benchmarks/results/``).
+Run: ``python benchmarks/bench_sweep.py``.
 """
 
 from __future__ import annotations
@@ -28,10 +33,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import ROOT, device_name, save_results
+import jax
+import jax.numpy as jnp
+import numpy as np
 
-from hopjax.sweep import load_experiment_config, run_sweep
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench import ROOT, device_name, output_args, output_dir, save_results
+
+from hopjax.classical import Hopfield, run, run_async_pool
+from hopjax.sweep import load_config, load_experiment_config, run_sweep
 
 GSEMM = {
     "experiment": "gsemm_capacity",
@@ -115,9 +125,57 @@ def compile_cache(tmp: Path) -> dict[str, float]:
     return out
 
 
+def async_pool(n: int = 500, seed: int = 0) -> dict[str, Any]:
+    """Line 6: one Hebbian stream's asynchronous runs, pooled vs vmapped (module docstring)."""
+    import time
+
+    sys.path.insert(0, str(ROOT / "experiments"))
+    import hopfield_capacity as hc
+
+    alphas = load_config(ROOT / "configs" / "hopfield_capacity.toml")[1].alpha
+    loads = sorted({round(a * n) for a in alphas})
+    p = {"N": n, "P_max": loads[-1], "n_cues": 64, "loads": loads, "rule": "hebbian"}
+    p |= {"flip": 0.1, "update": "sync", "max_steps": 100}
+    sh = hc.draws(p, jax.random.key(seed))
+    w, cues, keys = sh["weights"], sh["cues"], sh["run_keys"]
+    pairs = np.array(
+        [(a, c) for a in reversed(range(len(loads))) for c in range(min(64, loads[a]))]
+    )
+    q = 1.0 / n
+
+    def vmapped(w, cues, keys):
+        def one(a, c):
+            return run(Hopfield(w[a], quantum=q), cues[c], mode="async", key=keys[c], max_steps=100)
+
+        return jax.vmap(one)(jnp.asarray(pairs[:, 0]), jnp.asarray(pairs[:, 1]))
+
+    def pooled(w, cues, keys):
+        return run_async_pool(w, cues, keys, pairs, max_steps=100, quantum=q)
+
+    out: dict[str, Any] = {"N": n, "runs": len(pairs)}
+    states = {}
+    for name, fn in (("pool", pooled), ("vmap", vmapped)):
+        f = jax.jit(fn).lower(w, cues, keys).compile()
+        jax.block_until_ready(f(w, cues, keys))
+        t0 = time.perf_counter()
+        res = jax.block_until_ready(f(w, cues, keys))
+        out[f"{name}_seconds"] = time.perf_counter() - t0
+        states[name] = res
+    assert all(
+        bool(jnp.all(getattr(states["pool"], k) == getattr(states["vmap"], k)))
+        for k in ("state", "steps", "converged")
+    ), "the pool changed a run"
+    out["run_time_ratio"] = out["vmap_seconds"] / out["pool_seconds"]
+    print(
+        f"[6 async pool] {len(pairs)} runs at N = {n}: {out['pool_seconds']:.1f} s vs "
+        f"{out['vmap_seconds']:.1f} s vmapped ({out['run_time_ratio']:.1f}x), same states"
+    )
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    output_args(ap)
     args = ap.parse_args(argv)
     result: dict[str, Any] = {"device": device_name()}
     with tempfile.TemporaryDirectory() as t:
@@ -179,10 +237,11 @@ def main(argv: list[str] | None = None) -> None:
             f"vs {cc['first']:.1f} s empty"
         )
         result["5_compile_cache"] = cc
+        result["6_async_pool"] = async_pool()
     for key in ("1_shared_draws", "2_early_decision", "3_adaptive_ladder"):
         for side in ("with", "without"):
             result[key][side].pop("rows", None)
-    save_results(args.out, f"sweep-{result['device']}", result)
+    save_results(output_dir(args), f"sweep-{result['device']}", result)
 
 
 if __name__ == "__main__":
