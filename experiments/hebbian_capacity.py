@@ -55,7 +55,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
-from experiments.hopfield_capacity import extrapolate
+from experiments.hopfield_capacity import cued_mean, extrapolate
 from hopjax import plot as hplot
 from hopjax.classical import Hopfield, run
 from hopjax.config import ConfigError, SweepConfig
@@ -212,16 +212,13 @@ def hebbian_capacity_point(
 
     def retrieve(cues: Array, targets: Array) -> tuple[Array, Array]:
         res = jax.vmap(lambda s: run(model, s, max_steps=p["max_steps"]))(cues)
-        m = jnp.sum(res.state * targets, axis=1) / n
-        return m, res.steps
+        return jnp.sum(res.state * targets, axis=1), res.steps  # N m: an exact integer
 
-    m, steps = retrieve(shared["cues"], xi[:c])
-    weight = (jnp.arange(c) < P).astype(jnp.float32)
-    weight = weight / jnp.sum(weight)
-    out = {
-        "retrieved_frac": weight @ (m >= p["threshold"]).astype(jnp.float32),
-        "overlap_mean": weight @ m,
-        "steps_mean": weight @ steps.astype(jnp.float32),
+    dot, steps = retrieve(shared["cues"], xi[:c])
+    out = {  # as hopfield_capacity's rows: integer counts over the cued patterns
+        "retrieved_frac": cued_mean(dot / n >= p["threshold"], P),
+        "overlap_mean": cued_mean(dot, P) / n,
+        "steps_mean": cued_mean(steps, P),
         "P": P.astype(jnp.float32),
     }
     if p["recent"] > 0:  # the most recently presented patterns, newest first
@@ -231,7 +228,7 @@ def hebbian_capacity_point(
             shared["recent_flips"], targets
         )
         ok, _ = retrieve(cues, targets)
-        ok = ok >= p["threshold"]
+        ok = ok / n >= p["threshold"]
         out["recent_retrieved"] = jnp.sum(ok).astype(jnp.float32)
         out["recent_span"] = jnp.argmin(jnp.append(ok, False)).astype(jnp.float32)
     else:

@@ -163,20 +163,21 @@ def hopfield_capacity_point(
         )
         dot = jnp.sum(res.state * shared["xi"][:c], axis=1)  # N m: an exact integer
         steps, converged = res.steps, res.converged
-    # means over the cued stored patterns as integer counts / count: exact, whatever the order
-    cued = jnp.arange(c) < P
-    count = jnp.sum(cued).astype(jnp.float32)
-
-    def mean(x: Array) -> Array:
-        return jnp.sum(jnp.where(cued, x, 0).astype(jnp.float32)) / count
-
     return {
-        "overlap_mean": mean(dot) / n,
-        "retrieved_frac": mean(dot / n >= p["threshold"]),
-        "steps_mean": mean(steps),
-        "converged_frac": mean(converged),
+        "overlap_mean": cued_mean(dot, P) / n,
+        "retrieved_frac": cued_mean(dot / n >= p["threshold"], P),
+        "steps_mean": cued_mean(steps, P),
+        "converged_frac": cued_mean(converged, P),
         "P": P.astype(jnp.float32),
     }
+
+
+def cued_mean(x: Array, P: Array) -> Array:
+    """Mean of the integer-valued ``x`` (one entry per cue) over the cues of stored patterns —
+    the first ``min(cues, P)`` — as an integer sum over their count: exact, whatever the batch
+    or the summation order."""
+    cued = jnp.arange(x.shape[0]) < P
+    return jnp.sum(jnp.where(cued, x, 0).astype(jnp.float32)) / jnp.sum(cued).astype(jnp.float32)
 
 
 # ----------------------------------------------------------------------------- summary
