@@ -381,3 +381,5 @@ def test_async_pool_equals_a_vmapped_run_for_every_pair(rule):
     assert 0 < int(jnp.sum(ref.converged)) < len(pairs)  # both kinds of stop
     with pytest.raises(ValueError, match="pairs"):
         run_async_pool(weights, cues, keys, np.zeros((3,), int), max_steps=6)
+    with pytest.raises(ValueError, match="one PRNG key per cue"):
+        run_async_pool(weights, cues, keys[:3], pairs, max_steps=6)
