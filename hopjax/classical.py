@@ -43,6 +43,7 @@ from hopjax._checks import (
     positive_int,
     same_length,
 )
+from hopjax._pool import Stepper, run_pool
 from hopjax.patterns import sign_keep
 from hopjax.rules import get_rule, hebbian
 
@@ -398,7 +399,6 @@ def run_async_pool(
     pairs = jnp.asarray(pairs, jnp.int32)
     if pairs.ndim != 2 or pairs.shape[1] != 2 or pairs.shape[0] < 1:
         raise ValueError(f"pairs must have shape (Q, 2), Q >= 1; got {tuple(pairs.shape)}.")
-    Q, S = pairs.shape[0], min(slots, pairs.shape[0])
 
     def exact(h: Array) -> Array:
         return h if quantum is None else jnp.round(h / quantum) * quantum
@@ -418,16 +418,15 @@ def run_async_pool(
         change = (sign_keep(exact(h), s) != s) & (pos > after)
         return jnp.min(jnp.where(change, pos, n))
 
-    def fresh(q: Array) -> tuple:
-        a, c = pairs[q, 0], pairs[q, 1]
+    def fresh(a: Array, c: Array) -> tuple:
         s, h = s0[c], fields0[a, c]
         first = next_change(s, h, jnp.asarray(-1, jnp.int32), positions[c, 0])
-        return s, h, jnp.zeros((), jnp.int32), jnp.asarray(False), first
+        false = jnp.asarray(False)
+        return s, h, jnp.zeros((), jnp.int32), false, first, false, false
 
-    def event(q: Array, lane: tuple) -> tuple[tuple, Array, Array]:
-        """One event of a lane: (new lane, its run stopped, stopped at a fixed point)."""
-        s, h, t, changed, nxt = lane
-        a, c = pairs[q, 0], pairs[q, 1]
+    def event(a: Array, c: Array, lane: tuple) -> tuple:
+        """One event of a lane; its last two entries: the run stopped, at a fixed point."""
+        s, h, t, changed, nxt, _, _ = lane
         flip = nxt < n
         # a flip: the unit at position nxt of sweep t
         i = orders[c, t, jnp.minimum(nxt, n - 1)]
@@ -440,45 +439,35 @@ def run_async_pool(
         h_e = exact(h)
         pos_e = positions[c, jnp.minimum(t_e, max_steps - 1)]
         nxt_e = next_change(s, h_e, jnp.asarray(-1, jnp.int32), pos_e)
-        lane = (
+        return (
             jnp.where(flip, s_f, s),
             jnp.where(flip, h_f, h_e),
             jnp.where(flip, t, t_e),
             flip,  # the sweep under way has changed a unit
             jnp.where(flip, nxt_f, nxt_e),
+            ~flip & (~changed | (t_e >= max_steps)),
+            ~flip & ~changed,
         )
-        return lane, ~flip & (~changed | (t_e >= max_steps)), ~flip & ~changed
 
-    lane_q = jnp.arange(S, dtype=jnp.int32)
-    lanes = jax.vmap(fresh)(lane_q)
-    out_s = jnp.zeros((Q, n), s0.dtype)
-    out_t = jnp.zeros((Q,), jnp.int32)
-    out_conv = jnp.zeros((Q,), bool)
-    active = jnp.ones((S,), bool)
+    def result(lane: tuple) -> dict[str, Array]:
+        s, _, t, _, _, _, fixed = lane
+        return {"state": s, "steps": jnp.where(fixed, t - 1, t), "converged": fixed}
 
-    def body(carry: tuple) -> tuple:
-        lanes, lane_q, active, taken, out_s, out_t, out_conv = carry
-        new, stop, fixed = jax.vmap(event)(lane_q, lanes)
-        done = active & stop
-        s, _, t, _, _ = new
-        where = jnp.where(done, lane_q, Q)  # Q: dropped
-        out_s = out_s.at[where].set(s, mode="drop")
-        out_t = out_t.at[where].set(jnp.where(fixed, t - 1, t), mode="drop")
-        out_conv = out_conv.at[where].set(fixed, mode="drop")
-        q_new = taken + jnp.cumsum(done) - 1
-        refill = done & (q_new < Q)
-        init = jax.vmap(fresh)(jnp.clip(q_new, 0, Q - 1))
-        lanes = jax.tree.map(
-            lambda f, x: jnp.where(refill.reshape(-1, *[1] * (f.ndim - 1)), f, x), init, new
-        )
-        lane_q = jnp.where(refill, q_new, lane_q)
-        active = (active & ~done) | refill
-        return lanes, lane_q, active, taken + jnp.sum(done), out_s, out_t, out_conv
-
-    carry = (lanes, lane_q, active, jnp.asarray(S, jnp.int32), out_s, out_t, out_conv)
-    *_, out_s, out_t, out_conv = jax.lax.while_loop(lambda c: jnp.any(c[2]), body, carry)
+    # the sweep engine's pool (hopjax._pool): a lane whose run stopped takes the next pair
+    lanes = Stepper(
+        init=lambda q, key, shared: fresh(q["a"], q["c"]),
+        advance=lambda q, lane, shared: event(q["a"], q["c"], lane),
+        decided=lambda q, lane: lane[5],
+        result=lambda q, lane, shared: result(lane),
+        slots=slots,
+    )
+    rows = {"a": pairs[:, 0], "c": pairs[:, 1]}
+    out = run_pool(lanes, {}, rows, jnp.asarray(pairs.shape[0]), jnp.zeros((), jnp.int32), None)
     return RunResult(
-        state=out_s, steps=out_t, converged=out_conv, period=out_conv.astype(jnp.int32)
+        state=out["state"],
+        steps=out["steps"],
+        converged=out["converged"],
+        period=out["converged"].astype(jnp.int32),
     )
 
 
