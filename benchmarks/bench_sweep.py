@@ -135,6 +135,7 @@ def async_pool(n: int = 500, seed: int = 0) -> dict[str, Any]:
     alphas = load_config(ROOT / "configs" / "hopfield_capacity.toml")[1].alpha
     loads = sorted({round(a * n) for a in alphas})
     p = {"N": n, "P_max": loads[-1], "n_cues": 64, "loads": loads, "rule": "hebbian"}
+    # update "sync": draws() returns the stream's arrays without running the pool itself
     p |= {"flip": 0.1, "update": "sync", "max_steps": 100}
     sh = hc.draws(p, jax.random.key(seed))
     w, cues, keys = sh["weights"], sh["cues"], sh["run_keys"]
