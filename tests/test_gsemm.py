@@ -380,3 +380,42 @@ def test_softmax_gsemm_checks_its_parameters():
         SoftmaxGSEMM(jnp.ones((3, 8)), T_d=float("nan"))
     with pytest.raises(ValueError, match="alpha_c"):
         SoftmaxGSEMM(jnp.ones((3, 8)), alpha_c=-1.0)
+
+
+def test_integer_degree_power_matches_pow():
+    """``integer_degree``: σ_h by squaring equals ``pow`` within (n − 1)·2⁻²⁴ relative
+    (exactly for n ≤ 2, where it is the correctly rounded power), for every degree 1–15, and a
+    vmapped model over degrees has the same vector field up to that rounding."""
+    from hopjax.gsemm import _spow
+
+    x = 3.0 * jax.random.normal(jax.random.PRNGKey(1), (4000,))
+    exact = np.sign(np.float64(x)) * np.abs(np.float64(x))
+    for n in range(1, 16):
+        sq = np.asarray(_spow(x, jnp.float32(n), 15), np.float64)
+        ref = np.sign(np.float64(x)) * exact**n if n % 2 == 0 else exact**n
+        rel = np.abs(sq - ref) / np.maximum(np.abs(ref), 1e-30)
+        if n <= 2:
+            assert np.array_equal(sq, ref.astype(np.float32))
+        assert rel.max() <= max(n - 1, 1) * 2.0**-24, (n, rel.max())
+    xi = random_bipolar(jax.random.PRNGKey(2), 32, 100)
+    y = DenseGSEMM(xi, degree=3).initial_state(xi[0] * 0.7)
+
+    def field(d, integer_degree):
+        m = DenseGSEMM(xi, degree=d, alpha_c=0.5, beta_d=7.0, integer_degree=integer_degree)
+        return m.vector_field(0.0, (y[0], y[1] + 0.3 * xi[1]), None)[0] * jnp.exp(m.log_scale)
+
+    degrees = jnp.arange(1.0, 16.0)
+    a = jax.jit(jax.vmap(lambda d: field(d, 15)))(degrees)
+    b = jax.jit(jax.vmap(lambda d: field(d, None)))(degrees)
+    np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6 * float(jnp.max(jnp.abs(b))))
+
+
+def test_integer_degree_refuses_what_it_cannot_evaluate():
+    xi = random_bipolar(jax.random.PRNGKey(0), 4, 10)
+    with pytest.raises(ValueError, match="degree must be an integer <= integer_degree=3"):
+        DenseGSEMM(xi, degree=2.5, integer_degree=3)
+    with pytest.raises(ValueError, match="degree must be an integer <= integer_degree=3"):
+        DenseGSEMM(xi, degree=4, integer_degree=3)
+    with pytest.raises(ValueError, match="integer_degree must be an int >= 1"):
+        DenseGSEMM(xi, degree=1, integer_degree=0)
+    assert DenseGSEMM(xi, degree=3, integer_degree=3).integer_degree == 3
