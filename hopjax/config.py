@@ -74,6 +74,12 @@ class SweepConfig:
 
     MAX_SEEDS: typing.ClassVar[int] = 1_000_000
 
+    BEFORE_KEY: typing.ClassVar[dict[str, typing.Any]] = {}
+    """For keys added to an experiment with a default that computes something else than before:
+    the value that run folders written before the key existed were computed with. Resuming such
+    a folder needs that value (a different one is a changed config), so old and new rows never
+    mix."""
+
     def check(self) -> None:
         """Value checks beyond types; subclasses extend (and call ``super().check()``).
 

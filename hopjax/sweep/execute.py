@@ -173,12 +173,15 @@ def config_changes(old_raw: dict[str, Any], cfg: SweepConfig) -> list[str]:
     """The keys in which a run folder's ``config.toml`` (parsed: ``old_raw``) differs from
     ``cfg``, execution keys aside (empty: the same config). A key added to the experiment after
     the folder was written, at its default, changes nothing (e.g. a new grid key whose default
-    is the one value the old rows had)."""
+    is the one value the old rows had) — unless the config class names the value the old rows
+    were computed with (:attr:`hopjax.config.SweepConfig.BEFORE_KEY`): then that value is the
+    one that changes nothing."""
     old = {k: v for k, v in old_raw.items() if k not in EXECUTION_KEYS}
     new = {k: v for k, v in config_to_dict(cfg).items() if k not in EXECUTION_KEYS}
     defaults = config_to_dict(type(cfg)(experiment=cfg.experiment))
+    before = {**defaults, **type(cfg).BEFORE_KEY}
     for k in set(new) - set(old):
-        if new[k] == defaults.get(k, object()):
+        if new[k] == before.get(k, object()):
             del new[k]
     return sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
 
