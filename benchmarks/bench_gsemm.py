@@ -12,7 +12,9 @@
    (the engine's pool: the products are matrix–matrix) and, for reference, copied per row
    (the per-row program: batched matrix–vector products). Useful flops per row and RK4 step:
    4 stages × (ξ·[s, V_d] + σ_h(h)·ξ) = 4 × 3 × 2 K N_f; numpy runs the same three products
-   for all slots as two GEMMs, (2·slots, N_f)·(N_f, K) and (slots, K)·(K, N_f).
+   for all slots as two GEMMs, (2·slots, N_f)·(N_f, K) and (slots, K)·(K, N_f). The shared
+   rows are timed twice: ``σ_h`` by exponentiation by squaring (``integer_power``, the
+   default) and by ``pow``.
 
 Writes ``runs/benchmarks/gsemm-<device>.json`` (``--update``: ``benchmarks/results/``;
 ``--out`` elsewhere).
@@ -85,10 +87,17 @@ def time_rows(p: dict, rows: list[tuple[int, float, int]], K: int) -> tuple[floa
     return time.perf_counter() - t0, compile_s, int(np.sum(out["rk4_steps"]))
 
 
-def throughput(p: dict, K: int, slots: int, blocks: int, shared: bool) -> dict[str, float]:
+def throughput(
+    p: dict, K: int, slots: int, blocks: int, shared: bool, integer_power: bool = True
+) -> dict[str, float]:
     """Row-steps per second of ``blocks`` blocks of :data:`EPISODE` over ``slots`` rows of one
-    seed (degrees 1–15 and α_c 0.2–1.0 cycled), memories shared or copied per row."""
-    q = {**p, "K": K, **_prepare(SimpleNamespace(**p), {"K": K})}
+    seed (degrees 1–15 and α_c 0.2–1.0 cycled), memories shared or copied per row, ``σ_h`` by
+    squaring (``integer_power``, the config's default) or by ``pow``."""
+    q = {
+        **p,
+        "K": K,
+        **_prepare(SimpleNamespace(**{**p, "integer_power": integer_power}), {"K": K}),
+    }
     deg = jnp.asarray([1 + i % 15 for i in range(slots)], jnp.int32)
     ac = jnp.asarray([0.2 + 0.1 * (i % 9) for i in range(slots)], jnp.float32)
     key = jax.random.PRNGKey(0)
@@ -163,10 +172,14 @@ def main(argv: list[str] | None = None) -> None:
     for K in (32, 64, 128):
         sh = throughput(base, K, args.slots, args.blocks, shared=True)
         per_row = throughput(base, K, args.slots, args.blocks, shared=False)
+        with_pow = throughput(base, K, args.slots, args.blocks, shared=True, integer_power=False)
         gemm = numpy_gemm_rate(K, base["N_f"], args.slots)
         tput[str(K)] = {
             "shared": sh,
             "per_row": per_row,
+            "shared_pow": with_pow,
+            "pow_fraction_of_gemm": with_pow["gflops"] / gemm,
+            "squared_over_pow": with_pow["seconds"] / sh["seconds"],
             "numpy_gemm_gflops": gemm,
             "fraction_of_gemm": sh["gflops"] / gemm,
             "per_row_fraction_of_gemm": per_row["gflops"] / gemm,
@@ -199,7 +212,10 @@ def main(argv: list[str] | None = None) -> None:
             f"[2] K = {K}, {args.slots} rows: shared memories {t['shared']['gflops']:.1f} GFLOP/s "
             f"= {t['fraction_of_gemm']:.2f} of numpy GEMM ({t['numpy_gemm_gflops']:.1f} GFLOP/s, "
             f"target >= 0.6); per-row copies {t['per_row']['gflops']:.1f} GFLOP/s "
-            f"({t['per_row_fraction_of_gemm']:.2f}); shared {t['shared_over_per_row']:.1f}x faster"
+            f"({t['per_row_fraction_of_gemm']:.2f}); "
+            f"shared {t['shared_over_per_row']:.1f}x faster; "
+            f"sigma_h by pow instead of squaring {t['shared_pow']['gflops']:.1f} GFLOP/s "
+            f"({t['pow_fraction_of_gemm']:.2f}; squaring {t['squared_over_pow']:.2f}x faster)"
         )
     save_results(output_dir(args), f"gsemm-{result['device']}", result)
 
