@@ -31,3 +31,23 @@ def test_readme_example_runs(index, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with contextlib.redirect_stdout(io.StringIO()):
         exec(compile(BLOCKS[index], f"example {index}", "exec"), {"__name__": "ex"})
+
+
+def test_readme_cost_table_is_the_committed_runs():
+    """The README's cost table: rows and RK4 steps executed and wall time (one invocation)
+    are those in the committed run folders' summary and metadata."""
+    import json
+
+    text = (ROOT / "README.md").read_text()
+    for name in ("gsemm_capacity", "hopfield_capacity"):
+        line = next(ln for ln in text.splitlines() if ln.startswith(f"| `configs/{name}.toml`"))
+        meta = json.loads((ROOT / "results" / name / "metadata.json").read_text())
+        assert meta["complete"] and len(meta["runs"]) == 1, name
+        assert f"| {meta['wall_seconds'] / 60:.1f} min |" in line, name
+    work = json.loads((ROOT / "results" / "gsemm_capacity" / "summary.json").read_text())["work"]
+    line = next(ln for ln in text.splitlines() if ln.startswith("| `configs/gsemm_capacity.toml`"))
+    rows_total = work["rows_run"] + work["rows_pruned"]
+    assert f"{rows_total:,} rows".replace(",", " ") in line
+    assert f"| {work['rows_run']} rows" in line
+    assert f"{work['rk4_steps_executed'] / 1e8:.2f}·10⁸ RK4 steps" in line
+    assert f"{work['rk4_steps_full_protocol'] / 1e11:.2f}·10¹¹ RK4 steps" in line
