@@ -35,7 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Reduced grids: every experiment of every config, small enough for seconds per run.
+# Reduced grids: every shipped config, small enough for seconds per run.
 REDUCED: dict[str, list[str]] = {
     "quickstart": ["N=[64, 100]", "alpha=[0.1, 0.2, 0.3]", "seeds=2", "cues=10"],
     "hopfield_capacity": [
@@ -95,6 +95,30 @@ REDUCED: dict[str, list[str]] = {
     "kleinfeld": ["gamma=[0.2, 5.0]", "t1=200.0", "n_save=400", "seeds=1"],
     "tune_idp_period": ["target_period=[660.0]", "tau_alpha=100.0", "steps=2", "saves=400"],
     "tune_gsemm": ["K=[4]", "seeds=1", "steps=2", "samples=2", "t_per_memory=30.0"],
+    "dam_generalisation": ["model=['poly2', 'exp']", "M=[1, 8]", "seeds=1"],
+    "digits_pooling": ["seeds=1", "steps=20"],
+    "gsemm_capacity_softmax": ["alpha_c=[0.5, 4.9]", "K=[4, 8]", "seeds=1"],
+    "gsemm_softmax": ["t1=40.0"],
+    "hebbian_capacity": ["N=[40]", "alpha=[0.05, 0.3]", "seeds=1", "cues=4", "recent=2"],
+    "hebbian_palimpsest": ["N=[50]", "decay=[0.01, 0.04]", "seeds=1", "cues=4"],
+    "hebbian_slices": [
+        "N=[60]",
+        "alpha=[0.1, 0.2]",
+        "c0=[0.0, 0.1]",
+        "c2_post_w=[0.0, -0.03]",
+        "seeds=1",
+        "cues=8",
+    ],
+    "hopfield_phase": [
+        "N=[100]",
+        "T=[0.3]",
+        "alpha=[0.05, 0.2]",
+        "sweeps=6",
+        "measure=3",
+        "starts=2",
+        "seeds=1",
+    ],
+    "sequence_memory": ["batch=2"],
     "uhn_images": [
         'similarity=["dot", "manhattan"]',
         'separation=["softmax", "max"]',
