@@ -24,11 +24,10 @@ import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
-from hopjax.config import ConfigError, SweepConfig
 from hopjax.cycles import PrimeRings, census_stats
 from hopjax.patterns import random_bipolar
 from hopjax.sequence import SequenceHebbian, gaussian_couplings
-from hopjax.sweep import Experiment, Row, RunContext
+from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
 
 NAN = float("nan")
 

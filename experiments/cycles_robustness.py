@@ -29,12 +29,11 @@ import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
-from hopjax.config import ConfigError, SweepConfig
 from hopjax.cycles import PrimeRings, noisy_survival
 from hopjax.measure import crossing
 from hopjax.patterns import random_bipolar
 from hopjax.sequence import DenseSequence, SequenceHebbian, recall_overlaps
-from hopjax.sweep import Experiment, Row, RunContext
+from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
 
 NAN = float("nan")
 Z99 = 2.5758293035489004  # two-sided 99% normal quantile

@@ -31,12 +31,11 @@ import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
-from hopjax.config import ConfigError, SweepConfig
 from hopjax.cycles import PrimeRings, design, find_cycle
 from hopjax.dense import polynomial_capacity
 from hopjax.patterns import random_bipolar
 from hopjax.sequence import DenseSequence, SequenceHebbian, recall_overlaps
-from hopjax.sweep import Experiment, Row, RunContext
+from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
 
 NAN = float("nan")
 

@@ -38,10 +38,9 @@ from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
 from hopjax.classical import run
-from hopjax.config import ConfigError, SweepConfig
 from hopjax.dense import DenseAM
 from hopjax.patterns import random_bipolar
-from hopjax.sweep import Experiment, Row, RunContext
+from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
 
 Model = Literal["poly2", "poly3", "poly4", "exp"]
 

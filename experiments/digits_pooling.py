@@ -22,9 +22,8 @@ import numpy as np
 import optax
 from jaxtyping import Array, PRNGKeyArray
 
-from hopjax.config import ConfigError, SweepConfig
 from hopjax.nn import HopfieldPooling
-from hopjax.sweep import Experiment, Row, RunContext
+from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
 
 
 @functools.lru_cache(maxsize=1)

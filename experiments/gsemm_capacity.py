@@ -47,10 +47,9 @@ import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
-from hopjax.config import ConfigError, SweepConfig
 from hopjax.gsemm import DenseGSEMM, EpisodeJudge, EpisodeRun, SoftmaxGSEMM
 from hopjax.patterns import random_bipolar
-from hopjax.sweep import Experiment, Row, RunContext, Stepper
+from hopjax.sweep import ConfigError, Experiment, Row, RunContext, Stepper, SweepConfig
 from hopjax.sweep.stepper import run_row
 
 from .gsemm_episodes import check_gsemm_config

@@ -35,12 +35,11 @@ import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
-from hopjax.config import ConfigError, SweepConfig
 from hopjax.gsemm import DenseGSEMM, SoftmaxGSEMM, episodes_matrix, run_episode
 from hopjax.measure import Episode
 from hopjax.patterns import random_bipolar
 from hopjax.solve import rk4_scan
-from hopjax.sweep import Experiment, Row, RunContext
+from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
 
 
 def check_gsemm_config(cfg: Any) -> None:

@@ -58,11 +58,10 @@ from jaxtyping import Array, PRNGKeyArray
 from experiments.hopfield_capacity import cued_mean, extrapolate
 from hopjax import plot as hplot
 from hopjax.classical import Hopfield, run
-from hopjax.config import ConfigError, SweepConfig
 from hopjax.measure import crossing
 from hopjax.patterns import flip, random_bipolar
 from hopjax.rules import HebbianCoefficients, expanded_hebbian
-from hopjax.sweep import Experiment, Row, RunContext
+from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
 
 Rule = Literal["activity_product", "oja", "covariance", "forgetting", "expanded"]
 RULES: tuple[str, ...] = typing.get_args(Rule)

@@ -29,8 +29,7 @@ from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
 from hopjax import rules
-from hopjax.config import ConfigError, SweepConfig
-from hopjax.sweep import Experiment, Row, RunContext
+from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
 
 Rule = Literal["activity_product", "oja", "expanded_activity", "expanded_oja"]
 

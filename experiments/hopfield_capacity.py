@@ -42,10 +42,9 @@ from jaxtyping import Array, PRNGKeyArray
 from hopjax import plot as hplot
 from hopjax import rules
 from hopjax.classical import Hopfield, run, run_async_pool
-from hopjax.config import ConfigError, SweepConfig
 from hopjax.measure import crossing
 from hopjax.patterns import flip, random_bipolar
-from hopjax.sweep import Experiment, Row, RunContext
+from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
 
 ALPHA_THEORY = 0.138
 """Critical load of the Hebbian network for N → ∞ (Amit, Gutfreund and Sompolinsky 1985)."""

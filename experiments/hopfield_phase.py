@@ -33,10 +33,9 @@ from jaxtyping import Array, PRNGKeyArray
 from hopjax import ags
 from hopjax import plot as hplot
 from hopjax.classical import Hopfield, run
-from hopjax.config import ConfigError, SweepConfig
 from hopjax.patterns import random_bipolar
 from hopjax.rules import hebbian
-from hopjax.sweep import Experiment, Row, RunContext
+from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
 
 
 @dataclasses.dataclass

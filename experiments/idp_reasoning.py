@@ -32,12 +32,11 @@ from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import idp_theory as th
 from hopjax import plot as hplot
-from hopjax.config import ConfigError, SweepConfig
 from hopjax.idp import Reasoning
 from hopjax.measure import measure_transitions
 from hopjax.patterns import memories
 from hopjax.solve import simulate
-from hopjax.sweep import Experiment, Row, RunContext
+from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
 
 METRICS = (
     "sustained",

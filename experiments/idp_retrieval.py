@@ -29,12 +29,11 @@ import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
-from hopjax.config import ConfigError, SweepConfig
 from hopjax.idp import IDPHopfield
 from hopjax.patterns import flip as flip_bits
 from hopjax.patterns import memories
 from hopjax.solve import simulate
-from hopjax.sweep import Experiment, Row, RunContext
+from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
 
 RETRIEVAL_METRICS = (
     "overlap",

@@ -23,12 +23,11 @@ import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
-from hopjax.config import ConfigError, SweepConfig
 from hopjax.idp import Kleinfeld, Reasoning
 from hopjax.measure import measure_transitions
 from hopjax.patterns import memories
 from hopjax.solve import simulate
-from hopjax.sweep import Experiment, Row, RunContext
+from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
 
 from .idp_retrieval import check_patterns
 

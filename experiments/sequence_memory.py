@@ -29,11 +29,10 @@ import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
-from hopjax.config import ConfigError, SweepConfig
 from hopjax.gsemm import cycle_matrix
 from hopjax.nn import ODEMemory
 from hopjax.patterns import flip, orthogonal_patterns, random_bipolar
-from hopjax.sweep import Experiment, Row, RunContext
+from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
 
 
 @dataclasses.dataclass

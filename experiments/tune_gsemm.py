@@ -45,11 +45,10 @@ import optax
 from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
-from hopjax.config import ConfigError, SweepConfig
 from hopjax.gsemm import DenseGSEMM, cycle_matrix, run_episode
 from hopjax.patterns import random_bipolar
 from hopjax.solve import simulate_fixed
-from hopjax.sweep import Experiment, Row, RunContext
+from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
 from hopjax.tune import Log, tune
 
 __all__ = ["TuneGSEMMConfig", "episode_loss", "retrieval"]

@@ -45,11 +45,10 @@ from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import idp_theory as th
 from hopjax import plot as hplot
-from hopjax.config import ConfigError, SweepConfig
 from hopjax.idp import Reasoning, reasoning_period
 from hopjax.patterns import orthogonal_patterns
 from hopjax.solve import simulate
-from hopjax.sweep import Experiment, Row, RunContext
+from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
 from hopjax.tune import Log, Positive, tune
 
 

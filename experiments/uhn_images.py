@@ -29,9 +29,8 @@ import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
-from hopjax.config import ConfigError, SweepConfig
 from hopjax.dense import UniversalHopfield
-from hopjax.sweep import Experiment, Row, RunContext
+from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
 
 Similarity = Literal["dot", "euclidean", "manhattan", "cosine"]
 Separation = Literal["identity", "polynomial", "softmax", "max", "topk"]

@@ -374,7 +374,7 @@ def run_async_pool(
     small state machine (flip the next unit whose sign disagrees with its field, or end the
     sweep) advanced one ``O(N)`` event per iteration, and a lane whose run has stopped takes the
     next pair, so the work is the total number of flips, not ``lanes × the longest run``
-    (measured on the Hebbian capacity sweep: 7× fewer lane-iterations at N = 500).
+    (timings: ``docs/benchmarks.md``).
 
     Fields are kept incrementally across sweeps (``h ← h + W[:, i] d`` per flip) instead of
     recomputed per sweep: with a ``quantum`` (Hebbian weights) the rounded fields — and so every

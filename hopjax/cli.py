@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from hopjax.config import ConfigError, load_toml
+from hopjax.sweep.config import ConfigError, load_toml
 
 app = typer.Typer(
     add_completion=False,
@@ -415,8 +415,8 @@ def show(
     import math
     import typing
 
-    from hopjax.config import _describe, grid_keys
     from hopjax.sweep import load_config, load_experiment_config
+    from hopjax.sweep.config import _describe, grid_keys
 
     try:
         if target.endswith(".toml") or Path(target).is_file():
@@ -489,7 +489,7 @@ def measured_runs(cfg: Any, roots: tuple[Path, ...] = (Path("runs"), Path("resul
 
 
 def _sets(items: list[str] | None) -> dict[str, Any]:
-    from hopjax.config import apply_overrides
+    from hopjax.sweep.config import apply_overrides
 
     return apply_overrides({}, items or [])
 

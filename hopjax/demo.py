@@ -61,11 +61,3 @@ def retrieval_rows(
                 **{k: float(v) for k, v in out.items()},
                 "seconds": time.perf_counter() - t0,
             }
-
-
-if __name__ == "__main__":  # pragma: no cover
-    import sys
-
-    from hopjax.cli import app
-
-    app(["demo", *sys.argv[1:]], prog_name="hopjax")

@@ -274,10 +274,9 @@ def _spow(x: Array, n: Array, integer_degree: int | None = None) -> Array:
 
     With ``integer_degree`` (``n`` an integer in ``[1, integer_degree]``): ``|x|^n`` by
     exponentiation by squaring over the ``integer_degree.bit_length()`` bits of ``n`` — a few
-    multiplies and selects instead of ``pow`` (on CPU the dominant cost of a Dense GSEMM step
-    at ``K ≥ 32``). Exact for ``n ≤ 2``; otherwise within about ``(n − 1) · 2⁻²⁴`` relative
-    (measured ≤ 6.3·10⁻⁷ at ``n = 15``, ``pow`` ≤ 1.2·10⁻⁷) — the order of the error
-    ``n · 2⁻²⁴`` that ``x``'s own rounding already carries into ``xⁿ``. ``d/dn`` is zero.
+    multiplies and selects instead of ``pow``. Exact for ``n ≤ 2``; otherwise within about
+    ``(n − 1) · 2⁻²⁴`` relative (measured ≤ 6.3·10⁻⁷ at ``n = 15``, ``pow`` ≤ 1.2·10⁻⁷) — the order of the
+    error ``n · 2⁻²⁴`` that ``x``'s own rounding already carries into ``xⁿ``. ``d/dn`` is zero.
     """
     if integer_degree is None:
         return jnp.sign(x) * jnp.abs(x) ** n
@@ -311,12 +310,12 @@ class DenseGSEMM(AbstractContinuousMemory):
     ones. ``degree`` is an array leaf, so sweeps vmap over it; padded (all-zero) memories
     contribute exactly nothing, which lets episodes of different lengths share one shape.
 
-    **Integer degrees.** ``integer_degree=D`` (static) says ``degree`` is an integer in
-    ``[1, D]``: ``σ_h`` is then evaluated by exponentiation by squaring (``_spow``) instead of
-    ``pow`` — 1.4–1.8× faster RK4 steps on CPU at ``K ≥ 32`` (``pow`` is a scalar call per
-    element there), exact for degrees 1 and 2, within a few float32 roundings otherwise, and
-    ``d/d degree`` is zero (leave it ``None`` to differentiate with respect to ``degree``).
-    A non-integer or larger ``degree`` is refused (a run-time error when traced).
+    **Integer degrees.** ``integer_degree=D`` (static) says ``degree`` is an integer in ``[1, D]``:
+    ``σ_h`` is then evaluated by exponentiation by squaring (``_spow``) instead of ``pow`` (a scalar
+    call per element on CPU; timings: ``docs/benchmarks.md``), exact for degrees 1 and 2, within a
+    few float32 roundings otherwise, and ``d/d degree`` is zero (leave it ``None`` to differentiate
+    with respect to ``degree``). A non-integer or larger ``degree`` is refused (a run-time error
+    when traced).
 
     **Episode structure.** With ``sparse_phi`` (the default cycle ``phi=None``, or a concrete
     0/1 ``phi`` whose memories have at most one predecessor — cyclic or linear episodes — or

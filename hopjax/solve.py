@@ -17,9 +17,8 @@ Integrators:
   :mod:`hopjax.tune` relies on);
 * :func:`rk4_scan` is a lean fixed-step RK4 loop (``lax.scan``) for ensembles that keep only a
   reduction of each trajectory. It computes the same steps as :func:`simulate_fixed` (tested to
-  round-off) without the solver bookkeeping and dense-output interpolation: measured 2.2×
-  faster on 2 CPU cores for the GSEMM capacity protocol (24 trajectories × 10⁵ steps,
-  N_f = 100: 12.1 s vs 26.7 s).
+  round-off) without the solver bookkeeping and dense-output interpolation (timings:
+  ``docs/benchmarks.md``).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hopjax.cli import app
-from hopjax.config import ConfigError, apply_overrides, parse_value, tomllib
+from hopjax.sweep.config import ConfigError, apply_overrides, parse_value, tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = ROOT / "configs" / "quickstart.toml"

@@ -10,15 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from hopjax.config import ConfigError
-from hopjax.sweep import load_config, resolve_experiment
+from hopjax.sweep import ConfigError, load_config, resolve_experiment
 
 ROOT = Path(__file__).resolve().parents[1]
 
 TINY = """
 import dataclasses
 import jax.numpy as jnp
-from hopjax.config import SweepConfig
+from hopjax.sweep import SweepConfig
 from hopjax.sweep import Experiment
 {extra}
 

@@ -343,7 +343,7 @@ def test_user_file_errors_are_one_line_not_tracebacks(tmp_path):
         "twice": [good[0] + "," + good[0].split(",")[0], *good[1:]],
         "line 3": [good[0], good[1], ",".join(good[2].split(",")[:3]), *good[3:]],
     }
-    from hopjax.config import ConfigError
+    from hopjax.sweep import ConfigError
 
     for words, lines in damaged.items():
         (out / "results.csv").write_text("\n".join(lines) + "\n")

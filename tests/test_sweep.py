@@ -13,8 +13,8 @@ import jax
 import numpy as np
 import pytest
 
-from hopjax.config import ConfigError
 from hopjax.sweep import (
+    ConfigError,
     Experiment,
     RunContext,
     expand_grid,

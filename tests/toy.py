@@ -16,8 +16,7 @@ from typing import Any, Literal
 import jax
 import jax.numpy as jnp
 
-from hopjax.config import ConfigError, SweepConfig
-from hopjax.sweep import Experiment, Row, RunContext, Stepper
+from hopjax.sweep import ConfigError, Experiment, Row, RunContext, Stepper, SweepConfig
 
 
 @dataclasses.dataclass

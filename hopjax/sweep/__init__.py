@@ -34,6 +34,9 @@ from hopjax.sweep.cache import default_cache_dir as default_cache_dir
 from hopjax.sweep.cache import enable_compilation_cache as enable_compilation_cache
 from hopjax.sweep.cluster import Cluster as Cluster
 from hopjax.sweep.cluster import init_distributed as init_distributed
+from hopjax.sweep.config import ConfigError as ConfigError
+from hopjax.sweep.config import PlotConfig as PlotConfig
+from hopjax.sweep.config import SweepConfig as SweepConfig
 from hopjax.sweep.context import RunContext as RunContext
 from hopjax.sweep.discover import list_experiments as list_experiments
 from hopjax.sweep.discover import load_config as load_config
@@ -55,12 +58,15 @@ from hopjax.sweep.stepper import Stepper as Stepper
 
 __all__ = [
     "Cluster",
+    "ConfigError",
     "Experiment",
+    "PlotConfig",
     "Row",
     "Run",
     "RunContext",
     "RunError",
     "Stepper",
+    "SweepConfig",
     "SweepResult",
     "default_cache_dir",
     "enable_compilation_cache",

@@ -13,7 +13,7 @@ import jax
 import numpy as np
 from jaxtyping import PRNGKeyArray
 
-from hopjax.config import SweepConfig
+from hopjax.sweep.config import SweepConfig
 from hopjax.sweep.experiment import Experiment, Row
 from hopjax.sweep.grid import dynamic_arrays, fixed_params
 from hopjax.sweep.keys import row_keys
@@ -102,6 +102,6 @@ class RunContext:
 
     def save(self, fig: Any, name: str) -> Path:
         """Write ``fig`` as ``out_dir / name`` at ``cfg.plot.dpi``; returns the path."""
-        from hopjax.plot import save
-
-        return save(fig, self.out_dir / name, self.cfg.plot.dpi)
+        path = self.out_dir / name
+        fig.savefig(path, dpi=self.cfg.plot.dpi, bbox_inches="tight")
+        return path

@@ -27,7 +27,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from hopjax.config import ConfigError, SweepConfig, apply_overrides, load_toml
+from hopjax.sweep.config import ConfigError, SweepConfig, apply_overrides, load_toml
 from hopjax.sweep.experiment import Experiment
 
 __all__ = [

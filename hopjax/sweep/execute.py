@@ -22,9 +22,15 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from jaxtyping import Array, PRNGKeyArray
 
 from hopjax._checks import traced_checks
-from hopjax.config import EXECUTION_KEYS, ConfigError, SweepConfig, config_to_dict, dump_config
-from hopjax.config import load_toml as _load_toml
 from hopjax.sweep.cluster import Cluster
+from hopjax.sweep.config import (
+    EXECUTION_KEYS,
+    ConfigError,
+    SweepConfig,
+    config_to_dict,
+    dump_config,
+)
+from hopjax.sweep.config import load_toml as _load_toml
 from hopjax.sweep.context import RunContext
 from hopjax.sweep.discover import resolve_experiment
 from hopjax.sweep.errors import RunError
@@ -174,7 +180,7 @@ def config_changes(old_raw: dict[str, Any], cfg: SweepConfig) -> list[str]:
     ``cfg``, execution keys aside (empty: the same config). A key added to the experiment after
     the folder was written, at its default, changes nothing (e.g. a new grid key whose default
     is the one value the old rows had) — unless the config class names the value the old rows
-    were computed with (:attr:`hopjax.config.SweepConfig.BEFORE_KEY`): then that value is the
+    were computed with (:attr:`hopjax.sweep.config.SweepConfig.BEFORE_KEY`): then that value is the
     one that changes nothing."""
     old = {k: v for k, v in old_raw.items() if k not in EXECUTION_KEYS}
     new = {k: v for k, v in config_to_dict(cfg).items() if k not in EXECUTION_KEYS}
@@ -218,7 +224,7 @@ def check_sizes(exp: Experiment, cfg: SweepConfig, machine_bytes: int | None = N
     whose rows cannot fit this machine's memory, naming the keys. ``exp.row_bytes`` is a
     conservative estimate made for chunk sizing, so only rows estimated at more than 4× the
     machine's memory are refused (a row near the limit still fails in XLA)."""
-    from hopjax.config import grid_keys
+    from hopjax.sweep.config import grid_keys
 
     keys = grid_keys(type(cfg))
     n_rows = cfg.seeds * math.prod(len(getattr(cfg, k)) for k in keys)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from jaxtyping import Array, PRNGKeyArray
 
-from hopjax.config import SweepConfig, grid_keys, parse_config
+from hopjax.sweep.config import SweepConfig, grid_keys, parse_config
 from hopjax.sweep.stepper import Stepper, run_row
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ class Experiment:
 
     def parse(self, raw: Mapping[str, Any]) -> SweepConfig:
         """Validate a raw mapping (e.g. from TOML) into this experiment's config dataclass
-        (:class:`~hopjax.config.ConfigError` naming the key otherwise); ``experiment`` may be
+        (:class:`~hopjax.sweep.config.ConfigError` naming the key otherwise); ``experiment`` may be
         left out."""
         return parse_config({"experiment": self.name, **raw}, self.config)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from hopjax.config import ConfigError, load_toml
+from hopjax.sweep.config import ConfigError, load_toml
 from hopjax.sweep.results import whole_lines
 
 __all__ = ["Run", "load_run"]

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from hopjax.config import SweepConfig, grid_keys
+from hopjax.sweep.config import SweepConfig, grid_keys
 from hopjax.sweep.experiment import Experiment, Row, choices
 
 __all__ = ["dynamic_arrays", "expand_grid", "fixed_params", "group_rows", "row_id"]

@@ -15,7 +15,7 @@ import jax
 import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
-from hopjax.config import SweepConfig, grid_keys
+from hopjax.sweep.config import SweepConfig, grid_keys
 from hopjax.sweep.experiment import Experiment, Row
 
 __all__ = ["point_hash", "row_keys"]

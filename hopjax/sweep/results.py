@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from hopjax.config import ConfigError, SweepConfig, grid_keys
+from hopjax.sweep.config import ConfigError, SweepConfig, grid_keys
 from hopjax.sweep.experiment import Experiment, Row
 from hopjax.sweep.grid import row_id
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from experiments.hebbian_rules import covariance
-from hopjax.config import ConfigError, load_toml
 from hopjax.sweep import load_experiment_config, run_sweep
+from hopjax.sweep.config import ConfigError, load_toml
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hopjax.config import load_toml
 from hopjax.sweep import load_experiment_config, run_sweep
+from hopjax.sweep.config import load_toml
 
 
 @pytest.mark.slow
@@ -326,7 +326,7 @@ def test_integer_power_key_sets_the_model_and_guards_old_folders():
     folder written before the key existed (computed with ``pow``) resumes only with
     ``integer_power = false``, so rows of the two never mix."""
     from experiments.gsemm_capacity import _prepare
-    from hopjax.config import config_to_dict
+    from hopjax.sweep.config import config_to_dict
     from hopjax.sweep.execute import config_changes
 
     base = {"experiment": "gsemm_capacity", "degree": [1, 3, 15]}

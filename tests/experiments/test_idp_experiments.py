@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hopjax.config import ConfigError, load_toml
 from hopjax.sweep import load_experiment_config, run_sweep
+from hopjax.sweep.config import ConfigError, load_toml
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hopjax.config import ConfigError, load_toml
 from hopjax.sweep import load_experiment_config, read_history, run_sweep
+from hopjax.sweep.config import ConfigError, load_toml
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
