@@ -308,39 +308,36 @@ def run(
 def plan_table(exp: Any, cfg: Any, out: Path | None) -> Table:
     """What ``hopjax run`` would do: per static group, its rows, chunk size and memory per
     chunk; rows already in ``out`` and, from its ``metadata.json``, seconds per row so far."""
-    from hopjax.sweep import RunContext, expand_grid, group_rows
-    from hopjax.sweep.execute import _Group, check_sizes
-    from hopjax.sweep.grid import row_id
-    from hopjax.sweep.results import parse_results, whole_lines
+    from hopjax.sweep import Plan, read_results
+    from hopjax.sweep.program import GroupProgram
 
-    check_sizes(exp, cfg)
-    rows = expand_grid(cfg, exp)
+    plan = Plan(exp, cfg)
+    plan.check_sizes()
     done: set = set()
     per_row = None
     if out is not None and (out / "results.csv").exists():
-        text = whole_lines((out / "results.csv").read_text())  # the file is left untouched
-        done = {row_id(r, exp.grid_keys) for r in parse_results(text, cfg, out / "results.csv")}
+        done = plan.ids(read_results(out / "results.csv", cfg, repair=False))
         try:
             runs = json.loads((out / "metadata.json").read_text()).get("runs", [])
             secs = sum(r.get("run_seconds", 0.0) for r in runs)
             per_row = secs / len(done) if done and secs else None
         except (OSError, ValueError, AttributeError):
             per_row = None
-    ctx = RunContext(exp, cfg, Path("."))
+    rows = plan.rows
     title = f"{exp.name}: {len(rows):,} rows, {len(done):,} done"
     if exp.prune is not None:
         title += " (adaptive: most rows not yet run will be pruned, not run)"
     table = Table(title=title, title_justify="left")
     for col in ("group", "rows", "to run", "rows per chunk", "MB per chunk"):
         table.add_column(col, justify="left" if col == "group" else "right")
-    for values, members in group_rows(rows, exp.static).items():
-        static = dict(zip(exp.static, values, strict=True))
-        group = _Group(ctx, static, members)  # the engine's own chunking
+    for values, members in plan.groups().items():
+        static = plan.static_dict(values)
+        group = GroupProgram(plan, static, members)  # the engine's own chunking
         size = group.size * group.m  # rows per chunk (streams × rows per stream)
-        need = (exp.row_bytes(cfg, group.params) if exp.row_bytes else 1 << 20) * size / 2**20
-        todo = sum(row_id(r, exp.grid_keys) not in done for r in members)
+        todo = sum(plan.id(r) not in done for r in members)
         label = ", ".join(f"{k}={v}" for k, v in static.items()) or "all"
-        table.add_row(label, f"{len(members):,}", f"{todo:,}", f"{size:,}", f"{need:,.0f}")
+        mb = group.chunk_bytes / 2**20
+        table.add_row(label, f"{len(members):,}", f"{todo:,}", f"{size:,}", f"{mb:,.0f}")
     if per_row is not None:
         left = (len(rows) - len(done)) * per_row
         table.caption = (
@@ -416,7 +413,7 @@ def show(
     import typing
 
     from hopjax.sweep import load_config, load_experiment_config
-    from hopjax.sweep.config import _describe, grid_keys
+    from hopjax.sweep.config import describe_type, grid_keys
 
     try:
         if target.endswith(".toml") or Path(target).is_file():
@@ -439,7 +436,7 @@ def show(
         role = "grid" if f.name in grid else ""
         if f.name in grid and f.name in exp.static:
             role = "grid (static: one compiled group per value)"
-        table.add_row(f.name, _describe(hints[f.name]), escape(repr(value)), role)
+        table.add_row(f.name, describe_type(hints[f.name]), escape(repr(value)), role)
     n_rows = cfg.seeds * math.prod(len(getattr(cfg, k)) for k in grid)
     table.caption = (
         f"grid: {' × '.join(f'{len(getattr(cfg, k))} {k}' for k in grid) or 'none'} × "
@@ -473,7 +470,7 @@ def measured_runs(cfg: Any, roots: tuple[Path, ...] = (Path("runs"), Path("resul
     """Run folders under ``roots`` holding this exact config (execution keys aside, as the
     engine compares them when resuming), newest first, with their parsed ``metadata.json``:
     what this config cost on this machine."""
-    from hopjax.sweep.execute import config_changes
+    from hopjax.sweep.folder import config_changes
 
     found = []
     for root in roots:

@@ -120,7 +120,7 @@ def test_summary_is_strict_json_and_the_run_ends_with_a_readable_table(tmp_path)
     import json
     import math
 
-    from hopjax.sweep.execute import strict_json
+    from hopjax.sweep.folder import strict_json
 
     out = tmp_path / "run"
     res = runner.invoke(app, ["run", str(QUICKSTART), *SMALL, "--out", str(out), "-q"])

@@ -82,7 +82,7 @@ def test_no_import_cycle_inside_hopjax():
     for node in graph:
         if node not in state:
             visit(node, [])
-    assert "hopjax.sweep.execute" in graph and not any("experiments" in d for d in graph)
+    assert "hopjax.sweep.run" in graph and not any("experiments" in d for d in graph)
 
 
 # import name -> distribution name, where they differ

@@ -5,7 +5,7 @@ dataclass (a module of ``experiments/`` exports one; a config names it, :mod:`.d
 resolves the name). :func:`run_sweep`
 
 1. expands the grid — the product of the config's list-valued keys — times the seeds
-   (:mod:`.grid`);
+   (:mod:`.plan`: a :class:`Plan` owns the rows, groups, row ids, params and keys);
 2. groups the rows by their *static* keys (values that set array shapes or Python branches,
    e.g. ``N``, ``rule``): **one compilation per group**; every other grid key is a traced scalar,
    ``vmap``-ped together with the row's PRNG key (:mod:`.keys`: from the seed and the grid
@@ -13,7 +13,7 @@ resolves the name). :func:`run_sweep`
 3. evaluates each group in equal-sized chunks (sized from ``memory_mb`` and the experiment's
    per-row memory estimate, or ``chunk_size``; the last chunk is padded), the chunk's leading
    axis sharded over all ``jax.devices()`` with a ``Mesh`` + ``NamedSharding``
-   (:mod:`.execute`);
+   (:mod:`.program`, :mod:`.run`);
 4. appends each chunk's rows to ``results.csv`` as soon as it finishes (flushed and fsynced,
    :mod:`.results`), so a rerun into the same folder with the same config skips finished rows.
    Per-step arrays (``history``) go to ``history.csv`` just before their row; a rerun first
@@ -43,23 +43,25 @@ from hopjax.sweep.discover import load_config as load_config
 from hopjax.sweep.discover import load_experiment_config as load_experiment_config
 from hopjax.sweep.discover import resolve_experiment as resolve_experiment
 from hopjax.sweep.errors import RunError as RunError
-from hopjax.sweep.execute import SweepResult as SweepResult
-from hopjax.sweep.execute import run_sweep as run_sweep
 from hopjax.sweep.experiment import Experiment as Experiment
 from hopjax.sweep.experiment import Row as Row
 from hopjax.sweep.folder import Run as Run
 from hopjax.sweep.folder import load_run as load_run
-from hopjax.sweep.grid import expand_grid as expand_grid
-from hopjax.sweep.grid import group_rows as group_rows
 from hopjax.sweep.keys import row_keys as row_keys
+from hopjax.sweep.plan import Plan as Plan
+from hopjax.sweep.plan import expand_grid as expand_grid
+from hopjax.sweep.plan import group_rows as group_rows
 from hopjax.sweep.results import read_history as read_history
 from hopjax.sweep.results import read_results as read_results
+from hopjax.sweep.run import SweepResult as SweepResult
+from hopjax.sweep.run import run_sweep as run_sweep
 from hopjax.sweep.stepper import Stepper as Stepper
 
 __all__ = [
     "Cluster",
     "ConfigError",
     "Experiment",
+    "Plan",
     "PlotConfig",
     "Row",
     "Run",

@@ -16,7 +16,7 @@ Why this and not processes taking whole chunks or groups: it is JAX's own model 
 drives one device, eight GPUs of a host, or a pod), a chunk never waits on a scheduler of ours,
 and there is nothing to merge — the rows a process sees are the rows process 0 writes. Its cost:
 each chunk ends in one gather, and a chunk's slowest device sets its pace (the padding rule of
-:func:`hopjax.sweep.execute._chunk_size` gives every device the same share).
+:class:`hopjax.sweep.program.GroupProgram` gives every device the same share).
 
 Failure: JAX's coordination service watches every process's heartbeat; a peer that dies makes
 the next collective of the others fail (at once when its connection drops, at the latest after

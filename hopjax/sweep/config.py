@@ -9,6 +9,7 @@ an impossible value raises :class:`ConfigError` naming the key and what was expe
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import sys
 import types
@@ -30,8 +31,10 @@ __all__ = [
     "SweepConfig",
     "apply_overrides",
     "config_to_dict",
+    "describe_type",
     "dump_config",
     "grid_keys",
+    "grid_types",
     "parse_config",
 ]
 
@@ -126,22 +129,36 @@ def grid_keys(cls: type[SweepConfig]) -> list[str]:
     A list-valued field declared with ``dataclasses.field(..., metadata={"grid": False})`` is a
     plain option, not a grid axis (e.g. a ladder of sizes searched inside one row).
     """
+    return list(grid_types(cls))
+
+
+def grid_types(cls: type[SweepConfig]) -> dict[str, Any]:
+    """``{grid key: element type}`` (``list[float]`` → ``float``), in declaration order; read
+    from the class's annotations once per class (a config class is never changed after its
+    definition)."""
+    return dict(_grid_types(cls))
+
+
+@functools.cache
+def _grid_types(cls: type[SweepConfig]) -> tuple[tuple[str, Any], ...]:
     hints = typing.get_type_hints(cls)
-    return [
-        f.name
+    return tuple(
+        (f.name, get_args(hints[f.name])[0])
         for f in dataclasses.fields(cls)
         if get_origin(hints[f.name]) is list and f.metadata.get("grid", True)
-    ]
+    )
 
 
-def _describe(tp: Any) -> str:
+def describe_type(tp: Any) -> str:
+    """A type annotation in words (``list[float]`` → "a list of a number (or a single
+    value)"): what error messages and ``hopjax show`` say a key expects."""
     origin = get_origin(tp)
     if origin is Literal:
         return "one of " + ", ".join(repr(a) for a in get_args(tp))
     if origin is list:
-        return f"a list of {_describe(get_args(tp)[0])} (or a single value)"
+        return f"a list of {describe_type(get_args(tp)[0])} (or a single value)"
     if origin in (Union, types.UnionType):
-        return " or ".join(_describe(a) for a in get_args(tp))
+        return " or ".join(describe_type(a) for a in get_args(tp))
     if tp is type(None):
         return "none"
     return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(
@@ -152,7 +169,7 @@ def _describe(tp: Any) -> str:
 def _coerce(value: Any, tp: Any, key: str) -> Any:
     """Check ``value`` against the annotation ``tp``; return it (ints widened to float)."""
     origin = get_origin(tp)
-    bad = ConfigError(f"'{key}' must be {_describe(tp)}; got {value!r}.")
+    bad = ConfigError(f"'{key}' must be {describe_type(tp)}; got {value!r}.")
     if origin is Literal:
         if value not in get_args(tp) or isinstance(value, bool):
             raise bad
@@ -200,7 +217,7 @@ def _build(cls: type, raw: Mapping[str, Any], prefix: str) -> Any:
         key = prefix + name
         if name not in raw:
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise ConfigError(f"missing required key '{key}' ({_describe(hints[name])}).")
+                raise ConfigError(f"missing required key '{key}' ({describe_type(hints[name])}).")
             continue
         value = raw[name]
         if dataclasses.is_dataclass(hints[name]):

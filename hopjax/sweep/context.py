@@ -1,6 +1,7 @@
-"""The run context handed to ``derive``, ``summarize`` and ``plot``: the config, the run folder,
-and the engine's own params and keys for any row, so a row can be re-run exactly as the sweep
-ran it (static params, ``prepare``'s derived values, traced grid values, PRNG key)."""
+"""The run context handed to an experiment's reporting hooks: the config, the run folder, and
+the sweep's :class:`~hopjax.sweep.plan.Plan` — the engine's own params and keys for any row, so a
+row can be re-run exactly as the sweep ran it (static params, ``prepare``'s derived values,
+traced grid values, PRNG key)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,7 @@ from jaxtyping import PRNGKeyArray
 
 from hopjax.sweep.config import SweepConfig
 from hopjax.sweep.experiment import Experiment, Row
-from hopjax.sweep.grid import dynamic_arrays, fixed_params
-from hopjax.sweep.keys import row_keys
+from hopjax.sweep.plan import Plan
 from hopjax.sweep.results import read_history
 
 __all__ = ["RunContext"]
@@ -26,46 +26,39 @@ __all__ = ["RunContext"]
 class RunContext:
     """What a sweep's reporting hooks see (``ctx`` below).
 
-    ``ctx.cfg`` is the config and ``ctx.out_dir`` the run folder. ``ctx.params(row)`` and
-    ``ctx.key(row)`` are the params and PRNG key the engine evaluated ``row`` with;
-    ``ctx.rerun(rows, fn)`` evaluates ``fn(params, key)`` (default: the experiment's own
-    function) for ``rows`` — one jitted ``vmap`` per static group, exactly as the engine does —
-    and returns one output per row (numpy pytrees), e.g. a trajectory to plot.
-    ``ctx.history()`` reads ``history.csv``; ``ctx.save(fig, name)`` writes a figure into the
-    run folder at the config's ``plot.dpi``.
+    ``ctx.cfg`` is the config, ``ctx.out_dir`` the run folder and ``ctx.plan`` the sweep's
+    :class:`~hopjax.sweep.plan.Plan`. ``ctx.params(row)`` and ``ctx.key(row)`` are the params
+    and PRNG key the engine evaluated ``row`` with; ``ctx.rerun(rows, fn)`` evaluates
+    ``fn(params, key)`` (default: the experiment's own function) for ``rows`` — one jitted
+    ``vmap`` per static group, exactly as the engine does — and returns one output per row
+    (numpy pytrees), e.g. a trajectory to plot. ``ctx.history()`` reads ``history.csv``;
+    ``ctx.save(fig, name)`` writes a figure into the run folder at the config's ``plot.dpi``.
     """
 
     exp: Experiment
     cfg: SweepConfig
     out_dir: Path
-    _prepared: dict[tuple[Any, ...], dict[str, Any]] = dataclasses.field(
-        default_factory=dict, repr=False
-    )
+    plan: Plan = dataclasses.field(default=None, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.plan is None:
+            self.plan = Plan(self.exp, self.cfg)
 
     def static_params(self, static: dict[str, Any]) -> dict[str, Any]:
-        """The params shared by one static group: the non-grid config values, the static grid
-        values and ``prepare``'s derived values (computed once per group)."""
-        ident = tuple(static[k] for k in self.exp.static)
-        if ident not in self._prepared:
-            params = {**fixed_params(self.cfg), **static}
-            if self.exp.prepare is not None:
-                params.update(self.exp.prepare(self.cfg, static))
-            self._prepared[ident] = params
-        return self._prepared[ident]
+        """The params shared by one static group (:meth:`Plan.static_params`)."""
+        return self.plan.static_params(static)
 
     def params(self, row: Row) -> dict[str, Any]:
         """The params ``exp.fn`` received for ``row`` (traced grid values as 0-d arrays)."""
-        static = {k: row[k] for k in self.exp.static}
-        dyn = {k: v[0] for k, v in dynamic_arrays(self.cfg, self.exp, [row]).items()}
-        return {**self.static_params(static), **dyn}
+        return self.plan.params(row)
 
     def keys(self, rows: list[Row]) -> PRNGKeyArray:
         """The PRNG keys of ``rows`` (stacked)."""
-        return row_keys(self.cfg, self.exp, rows)
+        return self.plan.keys(rows)
 
     def key(self, row: Row) -> PRNGKeyArray:
         """The PRNG key of one row."""
-        return self.keys([row])[0]
+        return self.plan.keys([row])[0]
 
     def rerun(
         self,
@@ -75,23 +68,19 @@ class RunContext:
         """``fn(params, key)`` for every row (default ``exp.fn``), batched per static group;
         outputs as numpy pytrees, in the order of ``rows``."""
         fn = self.exp.fn if fn is None else fn
+        plan = self.plan
         out: list[Any] = [None] * len(rows)
         positions: dict[tuple[Any, ...], list[int]] = {}
         for i, r in enumerate(rows):
-            positions.setdefault(tuple(r[k] for k in self.exp.static), []).append(i)
+            positions.setdefault(plan.group_of(r), []).append(i)
         for static_values, idx in positions.items():
-            static = dict(zip(self.exp.static, static_values, strict=True))
-            p_static = self.static_params(static)
+            p_static = plan.static_params(plan.static_dict(static_values))
             group = [rows[i] for i in idx]
 
             def point(dyn: dict[str, Any], key: PRNGKeyArray, _p: dict = p_static) -> Any:
                 return fn({**_p, **dyn}, key)
 
-            res = jax.device_get(
-                jax.jit(jax.vmap(point))(
-                    dynamic_arrays(self.cfg, self.exp, group), self.keys(group)
-                )
-            )
+            res = jax.device_get(jax.jit(jax.vmap(point))(plan.arrays(group), plan.keys(group)))
             for j, i in enumerate(idx):
                 out[i] = jax.tree.map(lambda a, j=j: np.asarray(a[j]), res)
         return out

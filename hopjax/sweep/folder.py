@@ -1,20 +1,37 @@
-"""Reading a run folder back: ``load_run(path)`` → its results as column arrays, its summary,
-config and metadata (no experiment code needed)."""
+"""The run folder: one writer at a time (:class:`FolderLock`), a folder holds one config
+(:func:`check_out_dir`, :func:`config_changes`), ``metadata.json`` (:func:`write_metadata`),
+strict ``summary.json`` values (:func:`strict_json`), and reading a folder back:
+``load_run(path)`` → its results as column arrays, its summary, config and metadata (no
+experiment code needed)."""
 
 from __future__ import annotations
 
 import csv
 import dataclasses
 import json
+import math
+import os
+import platform
+import time
 from pathlib import Path
 from typing import Any
 
+import jax
 import numpy as np
 
-from hopjax.sweep.config import ConfigError, load_toml
-from hopjax.sweep.results import whole_lines
+from hopjax.sweep.config import EXECUTION_KEYS, ConfigError, SweepConfig, config_to_dict, load_toml
+from hopjax.sweep.errors import RunError
+from hopjax.sweep.results import whole_lines, write_atomic
 
-__all__ = ["Run", "load_run"]
+__all__ = [
+    "FolderLock",
+    "Run",
+    "check_out_dir",
+    "config_changes",
+    "load_run",
+    "strict_json",
+    "write_metadata",
+]
 
 
 @dataclasses.dataclass
@@ -76,3 +93,152 @@ def load_run(path: str | Path) -> Run:
     except ConfigError:
         config = {}
     return Run(path, columns, read_json("summary.json"), config, read_json("metadata.json"))
+
+
+def config_changes(old_raw: dict[str, Any], cfg: SweepConfig) -> list[str]:
+    """The keys in which a run folder's ``config.toml`` (parsed: ``old_raw``) differs from
+    ``cfg``, execution keys aside (empty: the same config). A key added to the experiment after
+    the folder was written, at its default, changes nothing (e.g. a new grid key whose default
+    is the one value the old rows had) — unless the config class names the value the old rows
+    were computed with (:attr:`hopjax.sweep.config.SweepConfig.BEFORE_KEY`): then that value is the
+    one that changes nothing."""
+    old = {k: v for k, v in old_raw.items() if k not in EXECUTION_KEYS}
+    new = {k: v for k, v in config_to_dict(cfg).items() if k not in EXECUTION_KEYS}
+    defaults = config_to_dict(type(cfg)(experiment=cfg.experiment))
+    before = {**defaults, **type(cfg).BEFORE_KEY}
+    for k in set(new) - set(old):
+        if new[k] == before.get(k, object()):
+            del new[k]
+    return sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+
+
+def check_out_dir(out: Path, cfg: SweepConfig) -> None:
+    """Refuse to mix results: an existing folder must hold the same (non-execution) config."""
+    cfg_path = out / "config.toml"
+    if not cfg_path.exists():
+        if (out / "results.csv").exists():
+            raise ConfigError(f"{out} holds results.csv but no config.toml; use a new --out.")
+        return
+    changed = config_changes(load_toml(cfg_path), cfg)
+    if changed:
+        raise ConfigError(
+            f"{out} holds results of a different config (changed: {', '.join(changed)}); "
+            "rerun with the same config to resume, or choose another --out."
+        )
+
+
+class FolderLock:
+    """One writer per run folder: an advisory ``flock`` on ``<out>/.lock`` held for the run's
+    lifetime. The OS releases it when the process ends, however it ends, so a killed run never
+    blocks its resume. (No-op where ``fcntl`` does not exist.)"""
+
+    def __init__(self, out: Path):
+        self.path = out / ".lock"
+        self.file: Any = None
+
+    def __enter__(self) -> FolderLock:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            return self
+        try:
+            self.file = open(self.path, "a+")
+        except OSError as e:
+            raise RunError(f"cannot write the run folder {self.path.parent}: {e.strerror}") from e
+        try:
+            fcntl.flock(self.file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.file.seek(0)
+            holder = self.file.read().strip() or "another process"
+            self.file.close()
+            raise RunError(
+                f"{self.path.parent} is in use by a running sweep ({holder}); wait for it to "
+                "finish (rerun then to resume) or choose another --out."
+            ) from None
+        self.file.seek(0)
+        self.file.truncate()
+        self.file.write(f"pid {os.getpid()} on {platform.node()}\n")
+        self.file.flush()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.file is not None:
+            self.file.close()  # releases the lock
+
+
+def strict_json(value: Any) -> Any:
+    """``value`` with every NaN or ±inf float replaced by ``None`` (JSON ``null``) and numpy
+    scalars made Python numbers, so ``summary.json`` is valid JSON (``NaN`` / ``Infinity`` are
+    not; strict parsers refuse them). A ``null`` means "not measured / not crossed"; the
+    experiment's docstring says which."""
+    if isinstance(value, dict):
+        return {str(k): strict_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [strict_json(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_metadata(
+    out: Path,
+    started: str,
+    t_start: float,
+    groups: list[dict[str, Any]],
+    total: int,
+    todo: int,
+    complete: bool,
+    processes: list[dict[str, Any]],
+    write: bool = True,
+) -> dict[str, Any]:
+    """``metadata.json`` of a run folder (versions, devices, whether every row is done, and
+    per invocation its timings and groups); this invocation's entry (``started``) replaces the
+    one it wrote before. Written when ``write``; returned either way."""
+    from hopjax import __version__
+
+    path = out / "metadata.json"
+    try:
+        previous = json.loads(path.read_text()).get("runs", []) if write and path.exists() else []
+    except (ValueError, AttributeError, OSError):  # damaged (e.g. a full disk): rebuilt
+        previous = []
+    previous = [r for r in previous if r.get("started") != started]  # this invocation's own entry
+    compile_s = sum(g.get("compile_seconds", 0.0) for g in groups)
+    run_s = sum(sum(g["chunk_seconds"]) for g in groups)
+    this_run = {
+        "started": started,
+        "wall_seconds": time.perf_counter() - t_start,
+        "compile_seconds": compile_s,
+        "run_seconds": run_s,
+        "rows_total": total,
+        "rows_todo_at_start": todo,
+        "process_count": len(processes),
+        "processes": processes,
+        "groups": groups,
+    }
+    meta = {
+        "hopjax": __version__,
+        "jax": jax.__version__,
+        "jaxlib": jax.lib.__version__ if hasattr(jax.lib, "__version__") else None,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "backend": jax.default_backend(),
+        "devices": [str(d) for d in jax.devices()],
+        "device_count": jax.device_count(),
+        "process_count": len(processes),
+        "complete": complete,
+        "wall_seconds": this_run["wall_seconds"],
+        "compile_seconds": compile_s,
+        "run_seconds": run_s,
+        "runs": [*previous, this_run],
+    }
+    if write:
+        write_atomic(path, json.dumps(meta, indent=2, default=_json_default) + "\n")
+    return meta
+
+
+def _json_default(v: Any) -> Any:
+    if isinstance(v, np.generic | jax.Array):
+        return v.item()
+    raise TypeError(f"not JSON serialisable: {type(v).__name__}")

@@ -6,15 +6,14 @@ import contextlib
 import csv
 import os
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from hopjax.sweep.config import ConfigError, SweepConfig, grid_keys
+from hopjax.sweep.config import ConfigError, SweepConfig, grid_keys, grid_types
 from hopjax.sweep.experiment import Experiment, Row
-from hopjax.sweep.grid import row_id
 
 __all__ = [
     "ResultsWriter",
@@ -28,11 +27,16 @@ __all__ = [
 ]
 
 
-def read_results(path: Path, cfg: SweepConfig) -> list[Row]:
+def read_results(path: Path, cfg: SweepConfig, *, repair: bool = True) -> list[Row]:
     """Rows of a ``results.csv``, grid values typed as in the config, metrics as floats.
 
-    A trailing partial line (a crash mid-write) is dropped from the file.
+    A trailing partial line (a crash mid-write) is ignored, and with ``repair`` (the engine's
+    reads) dropped from the file too; ``repair=False`` leaves the file untouched (e.g. to
+    inspect a folder another process may be writing).
     """
+    if not repair:
+        text = whole_lines(path.read_text()) if path.exists() else ""
+        return parse_results(text, cfg, path)
     return parse_results(results_text(path), cfg, path)
 
 
@@ -57,8 +61,7 @@ def parse_results(text: str, cfg: SweepConfig, path: Path) -> list[Row]:
     """The rows of a ``results.csv``'s text (``path`` names it in error messages)."""
     if not text:
         return []
-    hints = typing.get_type_hints(type(cfg))
-    types_: dict[str, Any] = {k: typing.get_args(hints[k])[0] for k in grid_keys(type(cfg))}
+    types_: dict[str, Any] = grid_types(type(cfg))
     types_["seed"] = int
     types_["status"] = str
     rows = []
@@ -180,13 +183,14 @@ def history_rows(exp: Experiment, part: list[Row], outs: list[dict[str, Any]]) -
 
 
 def prune_history(
-    path: Path, columns: list[str], done: set[tuple[Any, ...]], keys: list[str], cfg: SweepConfig
+    path: Path, columns: list[str], keep: Callable[[Row], bool], cfg: SweepConfig
 ) -> None:
-    """Drop history rows of rows that never reached ``results.csv`` (a crash in between)."""
+    """Drop history rows of rows that never reached ``results.csv`` (a crash in between):
+    those for which ``keep(row)`` is false."""
     if not path.exists():
         return
     rows = read_results(path, cfg)
-    kept = [r for r in rows if row_id(r, keys) in done]
+    kept = [r for r in rows if keep(r)]
     if len(kept) != len(rows):
         for r in kept:
             r["step"] = int(r["step"])

@@ -327,7 +327,7 @@ def test_integer_power_key_sets_the_model_and_guards_old_folders():
     ``integer_power = false``, so rows of the two never mix."""
     from experiments.gsemm_capacity import _prepare
     from hopjax.sweep.config import config_to_dict
-    from hopjax.sweep.execute import config_changes
+    from hopjax.sweep.folder import config_changes
 
     base = {"experiment": "gsemm_capacity", "degree": [1, 3, 15]}
     on = load_experiment_config(base)[1]

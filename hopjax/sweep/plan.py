@@ -1,0 +1,198 @@
+"""The plan of one sweep: its rows, static groups and row ids, the grid's types, and what each
+row receives (params, traced arrays, PRNG key).
+
+A :class:`Plan` is built once per run from ``(experiment, config)``; the run loop, the size
+check, ``hopjax run --dry-run`` and :class:`~hopjax.sweep.RunContext` all read it, so there is
+one answer to "which rows, in which groups, evaluated with what".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import os
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+from jaxtyping import PRNGKeyArray
+
+from hopjax.sweep.config import ConfigError, SweepConfig, grid_keys, grid_types
+from hopjax.sweep.experiment import Experiment, Row, choices
+from hopjax.sweep.keys import row_keys
+
+__all__ = ["MAX_ROWS", "Plan", "expand_grid", "group_rows"]
+
+MAX_ROWS = 10_000_000
+"""The most rows (grid points × seeds) a sweep may have: beyond, its bookkeeping alone (one
+dict per row, a CSV line per row) outgrows a workstation."""
+
+
+def expand_grid(cfg: SweepConfig, exp: Experiment | None = None) -> list[Row]:
+    """All rows: the product of the grid keys' values (declaration order) × seeds (innermost),
+    less the points ``exp.include`` rejects."""
+    keys = grid_keys(type(cfg))
+    seeds = range(cfg.base_seed, cfg.base_seed + cfg.seeds)
+    rows = [
+        {**dict(zip(keys, combo, strict=True)), "seed": s}
+        for combo in itertools.product(*(getattr(cfg, k) for k in keys))
+        for s in seeds
+    ]
+    if exp is not None and exp.include is not None:
+        rows = [r for r in rows if exp.include(cfg, r)]
+    return rows
+
+
+def group_rows(rows: Iterable[Row], static: Iterable[str]) -> dict[tuple[Any, ...], list[Row]]:
+    """Rows grouped by their static values, groups and rows in first-seen order."""
+    static = tuple(static)
+    groups: dict[tuple[Any, ...], list[Row]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row[k] for k in static), []).append(row)
+    return groups
+
+
+class Plan:
+    """The grid of ``cfg`` as ``exp`` runs it.
+
+    ``plan.rows`` are every row (grid points × seeds, less ``exp.include``'s exclusions) in grid
+    order; ``plan.id(row)`` is a row's identity (grid values and seed); ``plan.groups(rows)``
+    groups rows by their static values (one compiled program each). What a row is evaluated
+    with: ``plan.static_params(static)`` (the non-grid config values, the static grid values and
+    ``prepare``'s derived values, computed once per group), ``plan.arrays(rows)`` (the traced
+    grid values, as ``fn`` receives them under ``vmap``), ``plan.params(row)`` (both, for one
+    row) and ``plan.keys(rows)`` (the PRNG keys).
+    """
+
+    def __init__(self, exp: Experiment, cfg: SweepConfig):
+        self.exp, self.cfg = exp, cfg
+        self.grid_keys: list[str] = grid_keys(type(cfg))
+        self.types: dict[str, Any] = grid_types(type(cfg))
+        self.static: tuple[str, ...] = exp.static
+        self.dynamic: list[str] = [k for k in self.grid_keys if k not in exp.static]
+        self._rows: list[Row] | None = None
+        self._prepared: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    # -- rows and groups --------------------------------------------------------------------
+    @property
+    def size(self) -> int:
+        """Rows of the full product (before ``exp.include``), without building them."""
+        return self.cfg.seeds * math.prod(len(getattr(self.cfg, k)) for k in self.grid_keys)
+
+    @property
+    def rows(self) -> list[Row]:
+        """Every row, in grid order (built on first use)."""
+        if self._rows is None:
+            self._rows = expand_grid(self.cfg, self.exp)
+        return self._rows
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns of ``results.csv`` (before ``derive``'s)."""
+        return self.exp.columns
+
+    def id(self, row: Row) -> tuple[Any, ...]:
+        """A row's identity: its grid values and seed."""
+        return (*(row[k] for k in self.grid_keys), row["seed"])
+
+    def ids(self, rows: Iterable[Row]) -> set[tuple[Any, ...]]:
+        return {self.id(r) for r in rows}
+
+    def group_of(self, row: Row) -> tuple[Any, ...]:
+        """The static values of ``row`` (its group)."""
+        return tuple(row[k] for k in self.static)
+
+    def groups(self, rows: Iterable[Row] | None = None) -> dict[tuple[Any, ...], list[Row]]:
+        """``rows`` (default: every row) by static group, groups and rows in first-seen order."""
+        return group_rows(self.rows if rows is None else rows, self.static)
+
+    def static_dict(self, values: tuple[Any, ...]) -> dict[str, Any]:
+        """A group's static values as ``{key: value}``."""
+        return dict(zip(self.static, values, strict=True))
+
+    def in_grid_order(self, rows: list[Row]) -> list[Row]:
+        index = {self.id(r): i for i, r in enumerate(self.rows)}
+        return sorted(rows, key=lambda r: index[self.id(r)])
+
+    # -- what a row is evaluated with -------------------------------------------------------
+    def fixed_params(self) -> dict[str, Any]:
+        """The config's non-grid values (every row sees them as Python objects)."""
+        grid = set(self.grid_keys)
+        cfg = self.cfg
+        return {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg) if f.name not in grid}
+
+    def static_params(self, static: dict[str, Any]) -> dict[str, Any]:
+        """The params shared by one static group: the non-grid config values, the static grid
+        values and ``prepare``'s derived values (computed once per group)."""
+        ident = tuple(static[k] for k in self.static)
+        if ident not in self._prepared:
+            params = {**self.fixed_params(), **static}
+            if self.exp.prepare is not None:
+                params.update(self.exp.prepare(self.cfg, static))
+            self._prepared[ident] = params
+        return self._prepared[ident]
+
+    def arrays(self, rows: list[Row]) -> dict[str, np.ndarray]:
+        """The traced (non-static) grid values of ``rows`` as arrays: int32 for integer keys,
+        the int32 index among its options for a ``Literal`` string key
+        (:func:`~hopjax.sweep.experiment.choices`), float32 otherwise — exactly what
+        ``exp.fn`` receives under ``vmap``."""
+        out = {}
+        for k in self.dynamic:
+            elem = self.types[k]
+            options = choices(elem)
+            if options:
+                out[k] = np.asarray([options.index(r[k]) for r in rows], np.int32)
+                continue
+            dtype = np.int32 if elem is int else np.float32
+            out[k] = np.asarray([r[k] for r in rows], dtype)
+        return out
+
+    def params(self, row: Row) -> dict[str, Any]:
+        """The params ``exp.fn`` received for ``row`` (traced grid values as 0-d arrays)."""
+        dyn = {k: v[0] for k, v in self.arrays([row]).items()}
+        return {**self.static_params(self.static_dict(self.group_of(row))), **dyn}
+
+    def keys(self, rows: list[Row]) -> PRNGKeyArray:
+        """The PRNG keys of ``rows`` (stacked; :mod:`hopjax.sweep.keys`)."""
+        return row_keys(self.cfg, self.exp, rows)
+
+    def row_bytes(self, static_params: dict[str, Any]) -> int:
+        """The experiment's memory estimate of one row of a group (1 MiB when it gives none)."""
+        if self.exp.row_bytes is None:
+            return 1 << 20
+        return self.exp.row_bytes(self.cfg, static_params)
+
+    # -- refusing what cannot run -----------------------------------------------------------
+    def check_sizes(self, machine_bytes: int | None = None) -> None:
+        """Refuse, before any allocation, a sweep whose row count exceeds :data:`MAX_ROWS` or
+        one of whose rows cannot fit this machine's memory, naming the keys. ``exp.row_bytes``
+        is a conservative estimate made for chunk sizing, so only rows estimated at more than
+        4× the machine's memory are refused (a row near the limit still fails in XLA)."""
+        cfg = self.cfg
+        if self.size > MAX_ROWS:
+            sizes = " × ".join(f"{len(getattr(cfg, k))} {k}" for k in self.grid_keys)
+            raise ConfigError(
+                f"the grid has {self.size:,} rows ({sizes} × {cfg.seeds} 'seeds'), more than "
+                f"{MAX_ROWS:,}; reduce 'seeds' or the grid lists."
+            )
+        machine = machine_bytes if machine_bytes is not None else _machine_bytes()
+        if self.exp.row_bytes is None or machine is None:
+            return
+        for values in self.groups():  # the groups that exist
+            static = self.static_dict(values)
+            need = self.row_bytes(self.static_params(static))
+            if need > 4 * machine:
+                where = ", ".join(f"'{k}' = {v!r}" for k, v in static.items()) or "every row"
+                raise ConfigError(
+                    f"one row at {where} needs ~{need / 2**30:.1f} GiB, more than this "
+                    f"machine's {machine / 2**30:.1f} GiB; reduce it."
+                )
+
+
+def _machine_bytes() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return None

@@ -1,0 +1,125 @@
+"""The compiled evaluation of one static group: its program (``jit`` of ``vmap``), its chunk
+size, and its chunks' arguments."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import jax
+import numpy as np
+from jaxtyping import Array, PRNGKeyArray
+
+from hopjax._checks import traced_checks
+from hopjax.sweep.experiment import Row
+from hopjax.sweep.plan import Plan
+from hopjax.sweep.stepper import run_pool
+
+__all__ = ["GroupProgram"]
+
+
+def _unchecked(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` traced without hopjax's run-time value checks (:func:`hopjax._checks.traced_checks`):
+    a program with a check holds a host callback, which JAX never stores in its persistent
+    compilation cache — so every rerun and resume compiled again. The sweep's inputs are
+    validated before anything runs (config checks name the key)."""
+
+    def traced(*args: Any) -> Any:
+        with traced_checks(False):
+            return fn(*args)
+
+    return traced
+
+
+class GroupProgram:
+    """The compiled evaluation of one static group.
+
+    Rows one by one (``vmap`` over rows), or — for an experiment with ``shared`` draws —
+    PRNG streams: a chunk is ``U`` streams × ``M`` rows (short streams padded with their last
+    row), ``shared`` is computed once per stream and the stream's rows run as an inner ``vmap``
+    with it unbatched. ``size`` is the number of units (rows or streams) per chunk: sized from
+    ``memory_mb`` and the experiment's per-row estimate, or ``chunk_size``, rounded up to a
+    multiple of the device count so every device gets the same share.
+    """
+
+    def __init__(self, plan: Plan, static: dict[str, Any], rows: list[Row]):
+        exp, cfg = plan.exp, plan.cfg
+        self.plan, self.exp, self.cfg = plan, exp, cfg
+        self.params = plan.static_params(static)
+        self.streams = exp.shared is not None and cfg.share_draws
+        if self.streams:
+            ident = [k for k in plan.grid_keys if k not in exp.key_exclude]
+            by: dict[tuple[Any, ...], list[Row]] = {}
+            for r in rows:
+                by.setdefault((r["seed"], *(r[k] for k in ident)), []).append(r)
+            self.units = list(by.values())
+            self.m = max(len(u) for u in self.units)
+            self.stream_keys = [k for k in plan.dynamic if k not in exp.key_exclude]
+        else:
+            self.units, self.m = [[r] for r in rows], 1
+        self.size = self._chunk_size()
+
+    def _chunk_size(self) -> int:
+        n_dev = jax.device_count()
+        if self.cfg.chunk_size > 0:
+            size = self.cfg.chunk_size
+        else:
+            per_row = self.plan.row_bytes(self.params)
+            size = max(1, (self.cfg.memory_mb << 20) // max(1, per_row * self.m))
+        size = min(size, len(self.units))
+        return math.ceil(size / n_dev) * n_dev  # every device gets the same share
+
+    @property
+    def chunk_bytes(self) -> int:
+        """The experiment's memory estimate of one chunk."""
+        return self.plan.row_bytes(self.params) * self.size * self.m
+
+    def program(self) -> Callable[..., Any]:
+        """The jitted, vmapped evaluation of one chunk's arguments."""
+        exp, p = self.exp, self.params
+        if not self.streams:
+            if exp.shared is None:
+
+                def point(dyn: dict[str, Array], key: PRNGKeyArray) -> dict:
+                    return exp.fn({**p, **dyn}, key)
+
+            else:  # the reference: every row computes its own copy of the shared draws
+
+                def point(dyn: dict[str, Array], key: PRNGKeyArray) -> dict:
+                    q = {**p, **dyn}
+                    return exp.fn(q, key, exp.shared(q, key))
+
+            return jax.jit(jax.vmap(_unchecked(point)))
+
+        def stream(dyn: dict[str, Array], key: PRNGKeyArray, count: Array) -> dict:
+            shared = exp.shared({**p, **{k: dyn[k][0] for k in self.stream_keys}}, key)
+            if exp.stepper is not None:  # a pool of slots refilled as rows are decided
+                return run_pool(exp.stepper, p, dyn, count, key, shared)
+            return jax.vmap(lambda d: exp.fn({**p, **d}, key, shared))(dyn)
+
+        return jax.jit(jax.vmap(_unchecked(stream)))
+
+    def chunks(self) -> Iterator[tuple[list[Row], list[int], tuple[Any, ...]]]:
+        """Per chunk: its rows, each row's index in the flattened outputs, and the arguments
+        ``(dyn, keys)`` (padded to the chunk size; streams padded to ``M`` rows)."""
+        for start in range(0, len(self.units), self.size):
+            part = self.units[start : start + self.size]
+            padded = part + [part[-1]] * (self.size - len(part))
+            rows = [r for u in part for r in u]
+            index = [i * self.m + j for i, u in enumerate(part) for j in range(len(u))]
+            keys = self.plan.keys([u[0] for u in padded])
+            if not self.streams:
+                dyn = self.plan.arrays(rows + [rows[-1]] * (self.size - len(rows)))
+                yield rows, index, (dyn, keys)
+                continue
+            full = [u + [u[-1]] * (self.m - len(u)) for u in padded]
+            flat = self.plan.arrays([r for u in full for r in u])
+            dyn = {k: v.reshape(self.size, self.m) for k, v in flat.items()}
+            counts = np.asarray([len(u) for u in part] + [0] * (self.size - len(part)), np.int32)
+            yield rows, index, (dyn, keys, counts)
+
+    def per_row(self, index: list[int], out: dict[str, Any]) -> list[dict[str, Any]]:
+        """A chunk's outputs, one dict per row (stream outputs ``(U, M, …)`` flattened)."""
+        flat = {k: v.reshape(-1, *v.shape[1 + self.streams :]) for k, v in out.items()}
+        return [{k: v[q] for k, v in flat.items()} for q in index]
