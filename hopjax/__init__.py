@@ -36,6 +36,8 @@ from hopjax import sequence as sequence
 from hopjax import serialise as serialise
 from hopjax import solve as solve
 from hopjax import tune as tune
+from hopjax.classical import AbstractBinaryMemory as AbstractBinaryMemory
+from hopjax.classical import AbstractBinaryNetwork as AbstractBinaryNetwork
 from hopjax.classical import CorrelationMemory as CorrelationMemory
 from hopjax.classical import Hopfield as Hopfield
 from hopjax.classical import RunResult as RunResult

@@ -26,8 +26,9 @@ still be decided either way.
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import equinox as eqx
 import jax
@@ -47,10 +48,86 @@ from hopjax._pool import Stepper, run_pool
 from hopjax.patterns import sign_keep
 from hopjax.rules import get_rule, hebbian
 
-__all__ = ["CorrelationMemory", "Hopfield", "RunResult", "run", "run_async_pool"]
+__all__ = [
+    "AbstractBinaryMemory",
+    "AbstractBinaryNetwork",
+    "CorrelationMemory",
+    "Hopfield",
+    "RunResult",
+    "run",
+    "run_async_pool",
+]
 
 
-class Hopfield(eqx.Module):
+class AbstractBinaryNetwork(eqx.Module):
+    """A network of ``±1`` units updated by the sign of a field — the contract every binary
+    model of hopjax follows (:class:`Hopfield`, :class:`hopjax.DenseAM`, the sequence networks
+    of :mod:`hopjax.sequence`).
+
+    Subclasses give :attr:`n` and :meth:`field`; :meth:`step` is the synchronous update
+    ``s ← sgn h(s)`` with the tie rule of the module docstring (a unit whose field is exactly 0
+    keeps its state). A single state is ``(N,)``; batch with ``jax.vmap``.
+    """
+
+    @property
+    @abc.abstractmethod
+    def n(self) -> int:
+        """Number of units ``N``."""
+
+    @abc.abstractmethod
+    def field(self, s: Float[Array, " N"]) -> Float[Array, " N"]:
+        """The quantity whose sign is each unit's update, for every unit at once."""
+
+    def step(self, s: Float[Array, " N"], key: PRNGKeyArray | None = None) -> Float[Array, " N"]:
+        """One synchronous update ``s ← sgn h(s)`` (ties kept); ``key`` is unused (it is in
+        the signature so stochastic and deterministic updates are called alike). Under
+        ``jax.vmap`` over a batch of states the field's products become matrix products."""
+        del key
+        return sign_keep(self.field(s), s)
+
+
+class AbstractBinaryMemory(AbstractBinaryNetwork):
+    """A binary network with an energy ``E(s)`` that its one-at-a-time updates never increase:
+    what :func:`run` drives (synchronous, asynchronous and Glauber dynamics, monitored runs).
+
+    Beyond :class:`AbstractBinaryNetwork`: :meth:`energy`, :meth:`energy_gap` (for every unit
+    ``ΔE_i = E(s with s_i = −1) − E(s with s_i = +1)``), :meth:`async_sweep` (every unit once, in
+    a random order) and :meth:`glauber_sweep` (the same at a temperature). :meth:`glauber_step`
+    — every unit at once, ``P(s_i = +1) = 1 / (1 + exp(−ΔE_i / T))`` (Glauber 1963; Little
+    1974) — follows from the gap.
+    """
+
+    @abc.abstractmethod
+    def energy(self, s: Float[Array, " N"]) -> Float[Array, ""]:
+        """The energy ``E(s)``."""
+
+    @abc.abstractmethod
+    def energy_gap(self, s: Float[Array, " N"]) -> Float[Array, " N"]:
+        """``ΔE_i = E(s_i = −1) − E(s_i = +1)`` for every unit ``i`` (other units as in ``s``)."""
+
+    @abc.abstractmethod
+    def async_sweep(self, s: Float[Array, " N"], key: PRNGKeyArray) -> Float[Array, " N"]:
+        """Every unit updated once, one at a time, in a random order drawn from ``key``."""
+
+    @abc.abstractmethod
+    def glauber_sweep(
+        self, s: Float[Array, " N"], key: PRNGKeyArray, temperature: Float[ArrayLike, ""]
+    ) -> Float[Array, " N"]:
+        """One asynchronous Glauber sweep at ``temperature``: every unit once, in a random
+        order, ``s_i ← +1`` with probability ``1 / (1 + exp(−ΔE_i / T))``."""
+
+    def glauber_step(
+        self, s: Float[Array, " N"], key: PRNGKeyArray, temperature: Float[ArrayLike, ""]
+    ) -> Float[Array, " N"]:
+        """Synchronous Glauber (Little) update at temperature ``T``: every unit at once from the
+        same state, ``P(s_i = +1) = 1 / (1 + exp(−ΔE_i / T))`` (Glauber 1963; Little 1974).
+        ``T → 0`` is :meth:`step` (up to ties)."""
+        t = positive(temperature, "temperature")
+        p_up = jax.nn.sigmoid(self.energy_gap(s) / t)
+        return jnp.where(jax.random.uniform(key, s.shape) < p_up, 1.0, -1.0).astype(s.dtype)
+
+
+class Hopfield(AbstractBinaryMemory):
     """Binary Hopfield network with weights ``W`` (N × N) and thresholds ``θ`` (N,).
 
     State ``s ∈ {−1, +1}^N``, local field ``h = W s − θ``, energy ``E(s) = −½ sᵀ W s + θᵀ s``.
@@ -123,22 +200,17 @@ class Hopfield(eqx.Module):
         return self._exact(s @ self.weights.T - self.thresholds)
 
     def _exact(self, h: Array) -> Array:
-        """``h`` rounded to the nearest multiple of ``quantum`` (unchanged without one)."""
-        if self.quantum is None:
-            return h
-        return jnp.round(h / self.quantum) * self.quantum
+        return _round_to(h, self.quantum)
 
     def energy(self, s: Float[Array, " N"]) -> Float[Array, ""]:
         """``E(s) = −½ sᵀ W s + θᵀ s`` (Hopfield 1982)."""
         return -0.5 * s @ (self.weights @ s) + self.thresholds @ s
 
-    def step(self, s: Float[Array, " N"], key: PRNGKeyArray | None = None) -> Float[Array, " N"]:
-        """One synchronous update ``s ← sgn(W s − θ)`` (ties kept); ``key`` is unused.
-
-        Under ``jax.vmap`` over a batch of states this is one matrix–matrix product.
-        """
-        del key
-        return sign_keep(self.field(s), s)
+    def energy_gap(self, s: Float[Array, " N"]) -> Float[Array, " N"]:
+        """``ΔE_i = E(s_i = −1) − E(s_i = +1) = 2 (h_i − W_ii s_i)`` for symmetric ``W``: twice
+        the field without the unit's self-coupling (which adds a constant to ``E``). With a
+        zero diagonal (Hebbian storage) it is ``2 h_i``."""
+        return 2.0 * (self.field(s) - jnp.diagonal(self.weights) * s)
 
     def update_unit(self, s: Float[Array, " N"], i: Int[Array, ""] | int) -> Float[Array, " N"]:
         """Update one unit, ``s_i ← sgn(Σ_j W_ij s_j − θ_i)`` (ties kept), in ``O(N)``."""
@@ -155,56 +227,42 @@ class Hopfield(eqx.Module):
         ``O(N)`` per *change* instead of per unit (near an attractor almost nothing changes).
         Equal, bit for bit, to :meth:`update_unit` applied in the same order.
         """
-        n = self.n
+        n, q = self.n, self.quantum
         order = jax.random.permutation(key, n)
         pos = jnp.zeros((n,), jnp.int32).at[order].set(jnp.arange(n, dtype=jnp.int32))
         w_cols = self.weights.T  # row i of w_cols is column i of W
 
-        def next_change(s: Array, h: Array, after: Array) -> Array:
-            change = (sign_keep(self._exact(h), s) != s) & (pos > after)
-            return jnp.min(jnp.where(change, pos, n))
-
         def flip(carry: tuple[Array, Array, Array]) -> tuple[Array, Array, Array]:
             s, h, k = carry
-            i = order[k]
-            new = sign_keep(self._exact(h[i]), s[i])
-            h = h + w_cols[i] * (new - s[i])
-            s = s.at[i].set(new)
-            return s, h, next_change(s, h, k)
+            s, h = _flip_unit(s, h, order[k], w_cols[order[k]], q)
+            return s, h, _next_change(s, h, k, pos, q)
 
         h = self.field(s)
-        carry = (s, h, next_change(s, h, jnp.asarray(-1, jnp.int32)))
+        carry = (s, h, _next_change(s, h, jnp.asarray(-1, jnp.int32), pos, q))
         s, _, _ = jax.lax.while_loop(lambda c: c[2] < n, flip, carry)
         return s
-
-    def glauber_step(
-        self, s: Float[Array, " N"], key: PRNGKeyArray, temperature: Float[ArrayLike, ""]
-    ) -> Float[Array, " N"]:
-        """Synchronous Glauber (Little) update at temperature ``T``: every unit at once,
-        ``P(s_i = +1) = 1 / (1 + exp(−2 h_i / T))`` (Glauber 1963; Little 1974). ``T → 0`` is
-        :meth:`step` (up to ties)."""
-        t = positive(temperature, "temperature")
-        p_up = jax.nn.sigmoid(2.0 * self.field(s) / t)
-        return jnp.where(jax.random.uniform(key, s.shape) < p_up, 1.0, -1.0).astype(s.dtype)
 
     def glauber_sweep(
         self, s: Float[Array, " N"], key: PRNGKeyArray, temperature: Float[ArrayLike, ""]
     ) -> Float[Array, " N"]:
         """One asynchronous Glauber sweep at temperature ``T``: every unit once, one at a time in
-        a random order, ``s_i ← +1`` with probability ``1 / (1 + exp(−2 h_i / T))`` from the
-        current field (kept up to date as in :meth:`async_sweep`). For symmetric ``W`` with zero
-        diagonal this samples the Boltzmann distribution ``∝ exp(−E/T)`` — the dynamics of the
-        Amit–Gutfreund–Sompolinsky phase diagram (:mod:`hopjax.ags`)."""
+        a random order, ``s_i ← +1`` with probability ``1 / (1 + exp(−ΔE_i / T))``,
+        ``ΔE_i = 2 (h_i − W_ii s_i)`` (:meth:`energy_gap`) from the current field (kept up to
+        date as in :meth:`async_sweep`). For symmetric ``W`` this samples the Boltzmann
+        distribution ``∝ exp(−E/T)`` — the dynamics of the Amit–Gutfreund–Sompolinsky phase
+        diagram (:mod:`hopjax.ags`)."""
         t = positive(temperature, "temperature")
         k_order, k_u = jax.random.split(key)
         order = jax.random.permutation(k_order, self.n)
         u = jax.random.uniform(k_u, (self.n,))
         w_cols = self.weights.T
+        diag = jnp.diagonal(self.weights)
 
         def update(k: Int[Array, ""], carry: tuple[Array, Array]) -> tuple[Array, Array]:
             s, h = carry
             i = order[k]
-            new = jnp.where(u[k] < jax.nn.sigmoid(2.0 * h[i] / t), 1.0, -1.0).astype(s.dtype)
+            gap = 2.0 * (h[i] - diag[i] * s[i])
+            new = jnp.where(u[k] < jax.nn.sigmoid(gap / t), 1.0, -1.0).astype(s.dtype)
             return s.at[i].set(new), h + w_cols[i] * (new - s[i])
 
         s, _ = jax.lax.fori_loop(0, self.n, update, (s, self.field(s)))
@@ -218,13 +276,35 @@ class Hopfield(eqx.Module):
 
         def update(k: Int[Array, ""], carry: tuple[Array, Array]) -> tuple[Array, Array]:
             s, h = carry
-            i = order[k]
-            new = sign_keep(self._exact(h[i]), s[i])
-            h = h + w_cols[i] * (new - s[i])
-            return s.at[i].set(new), h
+            return _flip_unit(s, h, order[k], w_cols[order[k]], self.quantum)
 
         s, _ = jax.lax.fori_loop(0, self.n, update, (s, self.field(s)))
         return s
+
+
+def _round_to(h: Array, quantum: float | None) -> Array:
+    """``h`` rounded to the nearest multiple of ``quantum`` (unchanged without one): the exact
+    field of a network on a lattice (module docstring)."""
+    if quantum is None:
+        return h
+    return jnp.round(h / quantum) * quantum
+
+
+def _next_change(s: Array, h: Array, after: Array, pos: Array, quantum: float | None) -> Array:
+    """The first position after ``after`` in a sweep's order (``pos[i]``: unit ``i``'s
+    position) whose unit disagrees with the sign of its field; ``N`` when none — one ``O(N)``
+    test. The event that drives :meth:`Hopfield.async_sweep` and :func:`run_async_pool`."""
+    change = (sign_keep(_round_to(h, quantum), s) != s) & (pos > after)
+    return jnp.min(jnp.where(change, pos, s.shape[0]))
+
+
+def _flip_unit(
+    s: Array, h: Array, i: Array, w_col: Array, quantum: float | None
+) -> tuple[Array, Array]:
+    """Update unit ``i`` to the sign of its field and correct every field by the change:
+    ``h ← h + W[:, i] (s_i' − s_i)`` (``w_col`` is column ``i`` of ``W``)."""
+    new = sign_keep(_round_to(h[i], quantum), s[i])
+    return s.at[i].set(new), h + w_col * (new - s[i])
 
 
 class RunResult(eqx.Module):
@@ -252,7 +332,7 @@ class RunResult(eqx.Module):
 
 
 def run(
-    model: Hopfield,
+    model: AbstractBinaryMemory,
     s0: Float[Array, " N"],
     *,
     max_steps: int,
@@ -280,8 +360,8 @@ def run(
 
     ``s0`` is one state ``(N,)`` of ``±1`` entries, or ``0`` for unknown (masked) units; run a
     batch with ``jax.vmap(lambda s: run(model, s, ...))``. Uses ``lax.while_loop``: jit-able,
-    vmappable, and each batch member stops updating once it has converged. ``model`` is a
-    :class:`Hopfield` or any binary model with the same methods (:class:`hopjax.DenseAM`).
+    vmappable, and each batch member stops updating once it has converged. ``model`` is any
+    :class:`AbstractBinaryMemory` (:class:`Hopfield`, :class:`hopjax.DenseAM`, or a user's own).
     """
     if mode not in ("sync", "async"):
         raise ValueError(f"mode must be 'sync' or 'async'; got {mode!r}.")
@@ -354,6 +434,18 @@ def run(
     )
 
 
+class _Lane(NamedTuple):
+    """One lane of :func:`run_async_pool`: an asynchronous run advanced one event at a time."""
+
+    state: Array  # s
+    fields: Array  # h = W s (rounded to the quantum at each sweep's end)
+    sweep: Array  # t, the sweep under way
+    changed: Array  # the sweep under way has flipped a unit
+    next: Array  # position of the next unit to flip in sweep t (N: none, the sweep ends)
+    stopped: Array  # the run is over (a sweep changed nothing, or max_steps sweeps)
+    fixed: Array  # ... at a fixed point
+
+
 def run_async_pool(
     weights: Float[Array, "A N N"],
     s0: Float[Array, "C N"],
@@ -400,9 +492,6 @@ def run_async_pool(
     if pairs.ndim != 2 or pairs.shape[1] != 2 or pairs.shape[0] < 1:
         raise ValueError(f"pairs must have shape (Q, 2), Q >= 1; got {tuple(pairs.shape)}.")
 
-    def exact(h: Array) -> Array:
-        return h if quantum is None else jnp.round(h / quantum) * quantum
-
     # update orders of every sweep of every cue, and their inverses (position of each unit)
     sweeps = jnp.arange(max_steps)
     orders = jax.vmap(
@@ -411,53 +500,48 @@ def run_async_pool(
     positions = jax.vmap(jax.vmap(lambda o: jnp.zeros((n,), jnp.int32).at[o].set(jnp.arange(n))))(
         orders
     )
-    fields0 = exact(jnp.einsum("cm,anm->acn", s0, weights))  # Hopfield.field of every cue
+    fields0 = _round_to(jnp.einsum("cm,anm->acn", s0, weights), quantum)  # Hopfield.field
     w_cols = jnp.swapaxes(weights, 1, 2)  # w_cols[a, i] = column i of W_a
+    before_first = jnp.asarray(-1, jnp.int32)
 
-    def next_change(s: Array, h: Array, after: Array, pos: Array) -> Array:
-        change = (sign_keep(exact(h), s) != s) & (pos > after)
-        return jnp.min(jnp.where(change, pos, n))
-
-    def fresh(a: Array, c: Array) -> tuple:
+    def fresh(a: Array, c: Array) -> _Lane:
         s, h = s0[c], fields0[a, c]
-        first = next_change(s, h, jnp.asarray(-1, jnp.int32), positions[c, 0])
-        false = jnp.asarray(False)
-        return s, h, jnp.zeros((), jnp.int32), false, first, false, false
+        first = _next_change(s, h, before_first, positions[c, 0], quantum)
+        false, zero = jnp.asarray(False), jnp.zeros((), jnp.int32)
+        return _Lane(s, h, zero, false, first, false, false)
 
-    def event(a: Array, c: Array, lane: tuple) -> tuple:
-        """One event of a lane; its last two entries: the run stopped, at a fixed point."""
-        s, h, t, changed, nxt, _, _ = lane
+    def event(a: Array, c: Array, lane: _Lane) -> _Lane:
+        """One event of a lane: flip the next disagreeing unit, or end the sweep."""
+        s, h, t, nxt = lane.state, lane.fields, lane.sweep, lane.next
         flip = nxt < n
         # a flip: the unit at position nxt of sweep t
         i = orders[c, t, jnp.minimum(nxt, n - 1)]
-        new = sign_keep(exact(h[i]), s[i])
-        h_f = h + w_cols[a, i] * (new - s[i])
-        s_f = s.at[i].set(new)
-        nxt_f = next_change(s_f, h_f, nxt, positions[c, t])
+        s_f, h_f = _flip_unit(s, h, i, w_cols[a, i], quantum)
+        nxt_f = _next_change(s_f, h_f, nxt, positions[c, t], quantum)
         # or the end of sweep t: sweep t + 1 starts from its first disagreeing unit
         t_e = t + 1
-        h_e = exact(h)
+        h_e = _round_to(h, quantum)
         pos_e = positions[c, jnp.minimum(t_e, max_steps - 1)]
-        nxt_e = next_change(s, h_e, jnp.asarray(-1, jnp.int32), pos_e)
-        return (
-            jnp.where(flip, s_f, s),
-            jnp.where(flip, h_f, h_e),
-            jnp.where(flip, t, t_e),
-            flip,  # the sweep under way has changed a unit
-            jnp.where(flip, nxt_f, nxt_e),
-            ~flip & (~changed | (t_e >= max_steps)),
-            ~flip & ~changed,
+        nxt_e = _next_change(s, h_e, before_first, pos_e, quantum)
+        return _Lane(
+            state=jnp.where(flip, s_f, s),
+            fields=jnp.where(flip, h_f, h_e),
+            sweep=jnp.where(flip, t, t_e),
+            changed=flip,
+            next=jnp.where(flip, nxt_f, nxt_e),
+            stopped=~flip & (~lane.changed | (t_e >= max_steps)),
+            fixed=~flip & ~lane.changed,
         )
 
-    def result(lane: tuple) -> dict[str, Array]:
-        s, _, t, _, _, _, fixed = lane
-        return {"state": s, "steps": jnp.where(fixed, t - 1, t), "converged": fixed}
+    def result(lane: _Lane) -> dict[str, Array]:
+        steps = jnp.where(lane.fixed, lane.sweep - 1, lane.sweep)
+        return {"state": lane.state, "steps": steps, "converged": lane.fixed}
 
     # the sweep engine's pool (hopjax._pool): a lane whose run stopped takes the next pair
     lanes = Stepper(
         init=lambda q, key, shared: fresh(q["a"], q["c"]),
         advance=lambda q, lane, shared: event(q["a"], q["c"], lane),
-        decided=lambda q, lane: lane[5],
+        decided=lambda q, lane: lane.stopped,
         result=lambda q, lane, shared: result(lane),
         slots=slots,
     )

@@ -49,6 +49,7 @@ from hopjax._checks import (
     positive_int,
     same_length,
 )
+from hopjax.classical import AbstractBinaryMemory
 from hopjax.patterns import sign_keep
 
 __all__ = ["DenseAM", "Minerva2", "ModernHopfield", "UniversalHopfield", "polynomial_capacity"]
@@ -69,7 +70,7 @@ def polynomial_capacity(N: int, d: int) -> float:
     return N**d / (2 * double_fact * math.log(N))
 
 
-class DenseAM(eqx.Module):
+class DenseAM(AbstractBinaryMemory):
     """Binary dense associative memory (module docstring). ``xi``: ``(P, N)`` bipolar patterns.
 
     ``step`` (synchronous) and ``async_sweep`` (one unit at a time, random order) share the
@@ -173,11 +174,6 @@ class DenseAM(eqx.Module):
             cols.append(0.5 * jnp.sum(dp + dm) + 0.5 * ((dp - dm) @ self.xi))
         return jnp.where(s > 0, cols[0], cols[1])
 
-    def step(self, s: Float[Array, " N"], key: PRNGKeyArray | None = None) -> Float[Array, " N"]:
-        """One synchronous update ``σ ← sgn h(σ)`` (ties kept); ``key`` unused."""
-        del key
-        return sign_keep(self.field(s), s)
-
     def unit_field(self, x: Float[Array, " P"], s_i: Array, i: Int[Array, ""] | int) -> Array:
         """``h_i`` from the overlaps ``x = Ξ σ`` in ``O(P)`` (see :meth:`field`)."""
         col, w, shift = self.xi[:, i], self._stored(), self._shift(x)
@@ -200,7 +196,13 @@ class DenseAM(eqx.Module):
         s, _ = jax.lax.fori_loop(0, self.n, body, (s, self.xi @ s))
         return s
 
-    def energy_gap(self, x: Float[Array, " P"], s_i: Array, i: Int[Array, ""] | int) -> Array:
+    def energy_gap(self, s: Float[Array, " N"]) -> Float[Array, " N"]:
+        """``ΔE_i = E(σ_i = −1) − E(σ_i = +1)`` for every unit (:meth:`unit_energy_gap` from the
+        overlaps ``x = Ξσ``, ``O(N P)`` in all)."""
+        x = self.xi @ s
+        return jax.vmap(lambda i: self.unit_energy_gap(x, s[i], i))(jnp.arange(self.n))
+
+    def unit_energy_gap(self, x: Float[Array, " P"], s_i: Array, i: Int[Array, ""] | int) -> Array:
         """``E(σ_i = −1) − E(σ_i = +1)`` from the overlaps ``x = Ξσ``, in the units of
         :meth:`energy` (raw overlaps; for ``exponential`` its log-sum-exp form), in ``O(P)``."""
         col, w = self.xi[:, i], self._stored()
@@ -216,7 +218,7 @@ class DenseAM(eqx.Module):
     ) -> Float[Array, " N"]:
         """One asynchronous Glauber sweep at temperature ``T``: every unit once in a random
         order, ``σ_i ← +1`` with probability ``1 / (1 + exp(−ΔE_i / T))``,
-        ``ΔE_i = E(σ_i = −1) − E(σ_i = +1)`` (:meth:`energy_gap`: ``T`` is in the units of
+        ``ΔE_i = E(σ_i = −1) − E(σ_i = +1)`` (:meth:`unit_energy_gap`: ``T`` is in the units of
         :meth:`energy`). Samples ``∝ exp(−E/T)``; ``T → 0`` is :meth:`async_sweep`."""
         t = positive(temperature, "temperature")
         k_order, k_u = jax.random.split(key)
@@ -226,23 +228,12 @@ class DenseAM(eqx.Module):
         def body(k: Int[Array, ""], carry: tuple[Array, Array]) -> tuple[Array, Array]:
             s, x = carry
             i = order[k]
-            p_up = jax.nn.sigmoid(self.energy_gap(x, s[i], i) / t)
+            p_up = jax.nn.sigmoid(self.unit_energy_gap(x, s[i], i) / t)
             new = jnp.where(u[k] < p_up, 1.0, -1.0).astype(s.dtype)
             return s.at[i].set(new), x + self.xi[:, i] * (new - s[i])
 
         s, _ = jax.lax.fori_loop(0, self.n, body, (s, self.xi @ s))
         return s
-
-    def glauber_step(
-        self, s: Float[Array, " N"], key: PRNGKeyArray, temperature: Float[ArrayLike, ""]
-    ) -> Float[Array, " N"]:
-        """Synchronous Glauber update: every unit at once with the probabilities of
-        :meth:`glauber_sweep`, all from the same state."""
-        t = positive(temperature, "temperature")
-        x = self.xi @ s
-        gap = jax.vmap(lambda i: self.energy_gap(x, s[i], i))(jnp.arange(self.n))
-        up = jax.random.uniform(key, s.shape) < jax.nn.sigmoid(gap / t)
-        return jnp.where(up, 1.0, -1.0).astype(s.dtype)
 
 
 class ModernHopfield(eqx.Module):

@@ -29,6 +29,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from hopjax._checks import check_bipolar, float_array, nonnegative, positive_int, same_length
+from hopjax.classical import AbstractBinaryNetwork
 from hopjax.patterns import sign_keep
 
 __all__ = [
@@ -63,7 +64,7 @@ def _length(length: int | Array | None, P: int) -> None:
             raise ValueError(f"length must lie in [2, P = {P}]; got {int(length)}.")
 
 
-class SequenceHebbian(eqx.Module):
+class SequenceHebbian(AbstractBinaryNetwork):
     """``h(t) = a J_sym s(t) + λ J_seq s(t − τ)`` (module docstring); ``s(t+1) = sgn h(t)``."""
 
     xi: Float[Array, "P n"]
@@ -96,12 +97,27 @@ class SequenceHebbian(eqx.Module):
             return self.xi
         return jnp.where((jnp.arange(self.xi.shape[0]) < self.length)[:, None], self.xi, 0.0)
 
-    def field(self, s: Float[Array, " n"], s_delayed: Float[Array, " n"]) -> Float[Array, " n"]:
-        """``a J_sym s + λ J_seq s_delayed`` through the patterns."""
+    def field(
+        self, s: Float[Array, " n"], s_delayed: Float[Array, " n"] | None = None
+    ) -> Float[Array, " n"]:
+        """``a J_sym s + λ J_seq s_delayed`` through the patterns (``s_delayed = s(t − τ)``;
+        default ``s``, the network without delay)."""
+        s_delayed = s if s_delayed is None else s_delayed
         n, xi = self.n, self._stored()
         seq = _successors(self.xi, self.cyclic, self.length).T @ (self.xi @ s_delayed) / n
         sym = xi.T @ (xi @ s) / n
         return self.lam * seq + self.symmetric * sym
+
+    def step(self, s: Float[Array, " n"], key: PRNGKeyArray | None = None) -> Float[Array, " n"]:
+        """One synchronous update ``s ← sgn h(s)`` of the network without delay; a delayed
+        network's update needs its history ``s(t − τ)``: :meth:`run` keeps it (``ValueError``
+        here when ``delay > 0``)."""
+        if self.delay:
+            raise ValueError(
+                f"step needs delay = 0 (got {self.delay}): a delayed network's update reads "
+                "s(t − delay); use run, which keeps the history."
+            )
+        return super().step(s, key)
 
     def run(
         self,
@@ -126,7 +142,7 @@ class SequenceHebbian(eqx.Module):
         return traj
 
 
-class DenseSequence(eqx.Module):
+class DenseSequence(AbstractBinaryNetwork):
     """``s(t+1) = sgn(Σ_μ ξ^{μ+1} F(ξ^μ · s(t)))`` (module docstring; Chaudhry et al. 2023)."""
 
     xi: Float[Array, "P n"]
@@ -161,9 +177,10 @@ class DenseSequence(eqx.Module):
             z = jnp.where(jnp.arange(self.xi.shape[0]) < self.length, z, -jnp.inf)
         return jnp.exp(z - jax.lax.stop_gradient(jnp.max(z)))
 
-    def step(self, s: Float[Array, " n"]) -> Float[Array, " n"]:
+    def field(self, s: Float[Array, " n"]) -> Float[Array, " n"]:
+        """``Σ_μ ξ^{μ+1} F(ξ^μ · s)`` (up to the positive factor of :meth:`separation_weights`)."""
         nxt = _successors(self.xi, self.cyclic, self.length)
-        return sign_keep(nxt.T @ self.separation_weights(s), s)
+        return nxt.T @ self.separation_weights(s)
 
     def run(
         self,
@@ -204,7 +221,7 @@ def _noise(key: Array, s: Array, eps: float | Array, active: bool) -> Array:
 
 
 def recall_overlaps(
-    model: SequenceHebbian | DenseSequence,
+    model: AbstractBinaryNetwork,
     steps: int,
     *,
     start: int = 0,
@@ -214,20 +231,15 @@ def recall_overlaps(
     """Overlap ``m_t = ξ^{start+t} · s(t) / n`` of the *clean* update at every step, started on
     ``ξ^{start}``, under flip noise ``eps`` applied to the outputs before each update (so the
     measured quantity is the network's correction of the noise). Patterns advance one per step
-    (``delay = 0``; a delayed model is measured on its own time scale by the caller)."""
+    (``delay = 0``; a delayed model is measured on its own time scale by the caller).
+    ``model`` is a :class:`SequenceHebbian`, a :class:`DenseSequence` or any binary network
+    with sequence patterns ``xi`` and a ``length``."""
     P = model.xi.shape[0] if model.length is None else model.length
-    if isinstance(model, SequenceHebbian) and model.delay:
-        raise ValueError("recall_overlaps expects delay = 0 (one pattern per step).")
     steps = positive_int(steps, "steps")
-
-    def update(s: Array) -> Array:
-        if isinstance(model, SequenceHebbian):
-            return sign_keep(model.field(s, s), s)
-        return model.step(s)
 
     def body(s: Array, inp: tuple[Array, Array]) -> tuple[Array, Array]:
         t, k = inp
-        new = update(_noise(k, s, eps, key is not None))
+        new = model.step(_noise(k, s, eps, key is not None))
         return new, new @ model.xi[(start + t + 1) % P] / model.n
 
     x0 = model.xi[start % P]

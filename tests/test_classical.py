@@ -383,3 +383,97 @@ def test_async_pool_equals_a_vmapped_run_for_every_pair(rule):
         run_async_pool(weights, cues, keys, np.zeros((3,), int), max_steps=6)
     with pytest.raises(ValueError, match="one PRNG key per cue"):
         run_async_pool(weights, cues, keys[:3], pairs, max_steps=6)
+
+
+# ------------------------------------------------------------------------------ the binary contract
+
+
+def test_binary_models_share_one_contract():
+    """Hopfield, DenseAM and the sequence networks are AbstractBinaryNetworks (``step`` is
+    ``sgn field`` with ties kept); the energy models are AbstractBinaryMemories whose
+    ``energy_gap`` is ``E(s_i = −1) − E(s_i = +1)`` of their own ``energy`` — including a
+    Storkey network, whose self-couplings the gap leaves out."""
+    from hopjax.sequence import DenseSequence, SequenceHebbian
+
+    xi = hj.random_bipolar(jax.random.PRNGKey(3), 6, 40)
+    s = hj.flip(jax.random.PRNGKey(4), xi[2], fraction=0.3)
+    memories = (
+        Hopfield.from_patterns(xi),
+        Hopfield.from_patterns(xi, rule="storkey"),
+        random_symmetric(5, 40, zero_diagonal=False),
+        hj.DenseAM(xi, degree=3),
+        hj.DenseAM(xi, "exponential", beta=0.2),
+    )
+    for model in memories:
+        assert isinstance(model, hj.AbstractBinaryMemory)
+        gap = model.energy_gap(s)
+        assert gap.shape == (40,)
+        for i in (0, 13, 39):
+            e = [float(model.energy(s.at[i].set(v))) for v in (-1.0, 1.0)]
+            assert float(gap[i]) == pytest.approx(e[0] - e[1], rel=1e-4, abs=1e-3)
+        np.testing.assert_array_equal(model.step(s), hp.sign_keep(model.field(s), s))
+    for model in (SequenceHebbian(xi), DenseSequence(xi, degree=3)):
+        assert isinstance(model, hj.AbstractBinaryNetwork)
+        assert not isinstance(model, hj.AbstractBinaryMemory)
+        np.testing.assert_array_equal(model.step(s, None), hp.sign_keep(model.field(s), s))
+    with pytest.raises(TypeError):
+        hj.AbstractBinaryMemory()
+    with pytest.raises(ValueError, match="delay"):
+        SequenceHebbian(xi, delay=2).step(s)
+
+
+class _CurieWeiss(hj.AbstractBinaryMemory):
+    """A user's own memory: the mean-field ferromagnet ``W = (1 − I)/N``."""
+
+    size: int
+
+    @property
+    def n(self) -> int:
+        return self.size
+
+    def field(self, s):
+        return (jnp.sum(s) - s) / self.size
+
+    def energy(self, s):
+        return -0.5 * (jnp.sum(s) ** 2 - self.size) / self.size
+
+    def energy_gap(self, s):
+        return 2.0 * self.field(s)
+
+    def async_sweep(self, s, key):
+        order = jax.random.permutation(key, self.size)
+
+        def body(k, s):
+            i = order[k]
+            return s.at[i].set(hp.sign_keep(self.field(s)[i], s[i]))
+
+        return jax.lax.fori_loop(0, self.size, body, s)
+
+    def glauber_sweep(self, s, key, temperature):
+        k_order, k_u = jax.random.split(key)
+        order, u = jax.random.permutation(k_order, self.size), jax.random.uniform(k_u, s.shape)
+
+        def body(k, s):
+            i = order[k]
+            p_up = jax.nn.sigmoid(self.energy_gap(s)[i] / temperature)
+            return s.at[i].set(jnp.where(u[k] < p_up, 1.0, -1.0))
+
+        return jax.lax.fori_loop(0, self.size, body, s)
+
+
+def test_run_drives_a_users_own_binary_memory():
+    """``run`` needs nothing but the AbstractBinaryMemory contract: a ferromagnet written as a
+    subclass runs synchronously, asynchronously, at a temperature and monitored, and a cue
+    with a majority of +1 units ends in the all-(+1) state."""
+    model = _CurieWeiss(30)
+    s0 = jnp.where(jnp.arange(30) < 20, 1.0, -1.0)
+    key = jax.random.PRNGKey(0)
+    for mode in ("sync", "async"):
+        res = run(model, s0, max_steps=10, mode=mode, key=key)
+        np.testing.assert_array_equal(res.state, jnp.ones(30))
+        assert bool(res.converged) and int(res.period) == 1
+    rec = run(model, s0, max_steps=5, mode="async", key=key, record=True)
+    assert np.all(np.diff(np.asarray(rec.energy)) <= 1e-6)
+    cold = run(model, s0, max_steps=5, mode="async", key=key, temperature=0.05)
+    assert float(jnp.mean(cold.state)) > 0.9
+    assert model.glauber_step(s0, key, 0.05).shape == (30,)

@@ -124,7 +124,7 @@ def test_dense_energy_gap_and_glauber():
         d = hj.DenseAM(xi, sep, degree=deg, beta=0.1)
         for i in (0, 17):
             e = [d.energy(s.at[i].set(v)) for v in (-1.0, 1.0)]
-            gap = d.energy_gap(xi @ s, s[i], i)
+            gap = d.unit_energy_gap(xi @ s, s[i], i)
             assert float(gap) == pytest.approx(float(e[0] - e[1]), rel=1e-4, abs=1e-3), sep
     d2, net = hj.DenseAM(xi, degree=2), hj.Hopfield.from_patterns(xi)
     k = jax.random.PRNGKey(9)
