@@ -27,6 +27,7 @@ Smooth surrogates for discrete metrics (a period, an episode's order) live in
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable
 from typing import Any
 
@@ -38,7 +39,7 @@ from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, ArrayLike, Float, PyTree
 
 __all__ = [
-    "Constraint",
+    "AbstractConstraint",
     "Identity",
     "Interval",
     "Log",
@@ -52,19 +53,21 @@ __all__ = [
 # ----------------------------------------------------------------------------- constraints
 
 
-class Constraint(eqx.Module):
-    """A bijection ``c: ℝ → D`` from the optimiser's unconstrained ``θ`` to a parameter domain."""
+class AbstractConstraint(eqx.Module):
+    """A bijection ``c: ℝ → D`` from the optimiser's unconstrained ``θ`` to a parameter domain.
+    Subclass it for a domain of your own (implement both methods); :class:`Identity`,
+    :class:`Positive`, :class:`Log` and :class:`Interval` are the shipped ones."""
 
+    @abc.abstractmethod
     def forward(self, theta: Array) -> Array:
         """``x = c(θ)``."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def inverse(self, x: Array) -> Array:
         """``θ = c⁻¹(x)`` (raises for values outside the domain when concrete)."""
-        raise NotImplementedError
 
 
-class Identity(Constraint):
+class Identity(AbstractConstraint):
     """No constraint: ``x = θ``."""
 
     def forward(self, theta: Array) -> Array:
@@ -74,7 +77,7 @@ class Identity(Constraint):
         return jnp.asarray(x)
 
 
-class Positive(Constraint):
+class Positive(AbstractConstraint):
     """``x = lower + softplus(θ)`` — positive (``lower = 0``) or above a bound.
 
     Linear for large ``x`` (steps of the optimiser are absolute there), so it suits gains; use
@@ -92,7 +95,7 @@ class Positive(Constraint):
         return y + jnp.log(-jnp.expm1(-y))  # softplus⁻¹(y) = log(eʸ − 1), stable
 
 
-class Log(Constraint):
+class Log(AbstractConstraint):
     """``x = e^θ`` — positive, moved in relative steps (timescales, rates)."""
 
     def forward(self, theta: Array) -> Array:
@@ -103,7 +106,7 @@ class Log(Constraint):
         return jnp.log(jnp.asarray(x))
 
 
-class Interval(Constraint):
+class Interval(AbstractConstraint):
     """``x = lo + (hi − lo) σ(θ)`` — inside the open interval ``(lo, hi)``."""
 
     lo: float
@@ -136,22 +139,24 @@ def _check_domain(ok: Array, what: str, x: ArrayLike) -> None:
 _NAMED = {"identity": Identity, "positive": Positive, "log": Log}
 
 
-def get_constraint(spec: str | Constraint | None) -> Constraint:
-    """A :class:`Constraint` from a name (``"identity"``, ``"positive"``, ``"log"``) or itself."""
+def get_constraint(spec: str | AbstractConstraint | None) -> AbstractConstraint:
+    """A constraint from a name (``"identity"``, ``"positive"``, ``"log"``) or itself."""
     if spec is None:
         return Identity()
-    if isinstance(spec, Constraint):
+    if isinstance(spec, AbstractConstraint):
         return spec
     if isinstance(spec, str) and spec in _NAMED:
         return _NAMED[spec]()
-    raise ValueError(f"constraint must be a Constraint or one of {sorted(_NAMED)}; got {spec!r}.")
+    raise ValueError(
+        f"constraint must be a AbstractConstraint or one of {sorted(_NAMED)}; got {spec!r}."
+    )
 
 
 # ----------------------------------------------------------------------------- selection
 
 
 def _is_constraint(x: Any) -> bool:
-    return isinstance(x, Constraint) or isinstance(x, str) or x is None
+    return isinstance(x, AbstractConstraint) or isinstance(x, str) or x is None
 
 
 class _Selection:
@@ -252,9 +257,9 @@ def tune(
 
     ``θ ← θ + optimizer.update(∇_θ L(put(model, c(θ))))`` for ``steps`` steps, ``θ₀ = c⁻¹``
     (current values). ``where`` / ``filter_spec`` select the parameters and ``constraints`` give
-    one :class:`Constraint` (or name) for all of them or a tree of them matching the selection
-    (module docstring). ``args`` is passed to ``loss_fn`` unchanged: ``jax.vmap`` over it (or
-    over the model) tunes a batch in one program. ``has_aux``: ``loss_fn`` returns
+    one :class:`AbstractConstraint` (or name) for all of them or a tree of them matching the
+    selection (module docstring). ``args`` is passed to ``loss_fn`` unchanged: ``jax.vmap`` over
+    it (or over the model) tunes a batch in one program. ``has_aux``: ``loss_fn`` returns
     ``(loss, aux)`` and ``aux`` is recorded per step. Non-finite losses are not skipped: chain
     ``optax.apply_if_finite`` into ``optimizer`` for that. Optimisers with extra arguments
     (``optax.GradientTransformationExtraArgs``) receive ``value``, ``grad`` and ``value_fn``, so
@@ -278,7 +283,7 @@ def tune(
     sel = _Selection(model, where, filter_spec)
     params0 = sel.get(model)
     cons = _constraint_tree(constraints, params0)
-    is_c = lambda x: isinstance(x, Constraint)  # noqa: E731
+    is_c = lambda x: isinstance(x, AbstractConstraint)  # noqa: E731
 
     def to_params(theta: PyTree) -> PyTree:
         return jax.tree.map(lambda c, t: c.forward(t), cons, theta, is_leaf=is_c)

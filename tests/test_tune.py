@@ -230,3 +230,27 @@ def test_backsolve_adjoint_agrees():
     e = jnp.eye(3) * 1e-3
     fd = [(loss(alpha + e[i], None) - loss(alpha - e[i], None)) / 2e-3 for i in range(3)]
     np.testing.assert_allclose(g1, fd, rtol=2e-2, atol=1e-4)
+
+
+def test_constraints_share_an_abstract_base():
+    """``AbstractConstraint`` cannot be built without both directions; a user's own subclass is
+    accepted wherever a shipped constraint is, and round-trips."""
+    from hopjax.tune import AbstractConstraint, Positive, get_constraint
+
+    class Half(AbstractConstraint):  # only forward: still abstract
+        def forward(self, theta):
+            return theta
+
+    with pytest.raises(TypeError):
+        Half()
+
+    class Cube(AbstractConstraint):
+        def forward(self, theta):
+            return theta**3
+
+        def inverse(self, x):
+            return jnp.cbrt(jnp.asarray(x))
+
+    c = get_constraint(Cube())
+    assert float(c.forward(c.inverse(8.0))) == pytest.approx(8.0)
+    assert isinstance(Positive(), AbstractConstraint)
