@@ -3,7 +3,7 @@ the polynomial degree (Karuvally, Sejnowski & Siegelmann, ICML 2023).
 
 Per row (degree, alpha_c, K, hidden, seed): ``K`` random memories in one cycle ξ1→…→ξK→ξ1, cue ξ1,
 horizon ``max(t_min, t_per_memory · K)``, the reference parametrisation with ``β_d = 7`` (see
-``gsemm_episodes``), success by appendix C's criterion (:func:`hopjax.gsemm.run_episode`).
+``gsemm_episodes``), success by appendix C's criterion (:func:`hopjax.episodes.run_episode`).
 Metrics: ``success``, ``correct_steps``, ``n_retrieved``, ``finite`` (1 if every state stayed
 finite). Once all rows are done, ``results.csv`` gains ``capacity_at_alpha_c`` (the largest K
 retrieved at that α_c), ``capacity`` (per degree and seed: the largest K over all α_c, i.e. at
@@ -47,7 +47,8 @@ import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
-from hopjax.gsemm import DenseGSEMM, EpisodeJudge, EpisodeRun, SoftmaxGSEMM
+from hopjax.episodes import EpisodeJudge, EpisodeRun
+from hopjax.gsemm import DenseGSEMM, SoftmaxGSEMM
 from hopjax.patterns import random_bipolar
 from hopjax.sweep import ConfigError, Experiment, Row, RunContext, Stepper, SweepConfig
 from hopjax.sweep.stepper import run_row
@@ -220,7 +221,7 @@ def _result(p: dict[str, Any], run: EpisodeRun, xi: Array) -> dict[str, Array]:
 
 EPISODE = Stepper(_start, _advance, _decided, _result, slots=64)
 """One row (degree, α_c, K, seed): the K-cycle of the seed's memories, cue ξ1, RK4 in blocks
-of ``block`` saves until appendix C's verdict is known (:class:`hopjax.gsemm.EpisodeJudge`).
+of ``block`` saves until appendix C's verdict is known (:class:`hopjax.episodes.EpisodeJudge`).
 The rows of a seed run through a pool of ``slots`` slots that refill as rows are decided."""
 
 

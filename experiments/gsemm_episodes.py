@@ -13,7 +13,7 @@ the authors' second model instead (:class:`hopjax.gsemm.SoftmaxGSEMM`, their
 
 Per row (form, beta_d, seed): Dense GSEMM, ``N_f`` random memories ξ1…ξ7 in two episodes
 ξ1→ξ2→ξ3→ξ1 and ξ4→ξ5→ξ6→ξ7→ξ4, cue ξ5 (``V_f(0) = ξ5``, ``V_d(0) = 0``), RK4 at ``dt`` to
-``t1`` (:func:`hopjax.gsemm.run_episode`). Decoding (appendix B/C): the leading overlap
+``t1`` (:func:`hopjax.episodes.run_episode`). Decoding (appendix B/C): the leading overlap
 ``m_i = (1/N_f) Σ_j ξ_ij tanh(V_f)_j`` above ``threshold`` (0.8), recorded on change. Metrics:
 ``success`` (the cue's episode retrieved in order ≥ ``repeats`` times, no errors, never a memory
 of the other episode), ``n_retrieved`` (recorded memories), ``correct_steps`` (before the first
@@ -35,7 +35,8 @@ import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
-from hopjax.gsemm import DenseGSEMM, SoftmaxGSEMM, episodes_matrix, run_episode
+from hopjax.episodes import run_episode
+from hopjax.gsemm import DenseGSEMM, SoftmaxGSEMM, episodes_matrix
 from hopjax.measure import Episode
 from hopjax.patterns import random_bipolar
 from hopjax.solve import rk4_scan
@@ -151,7 +152,7 @@ def episodes_trajectory(p: dict[str, Any], key: PRNGKeyArray) -> tuple[Array, ..
 
 
 def episode(p: dict[str, Any], key: PRNGKeyArray) -> Episode:
-    """One Fig. 1 run from the cue ξ5, decoded and judged (:func:`hopjax.gsemm.run_episode`)."""
+    """One Fig. 1 run from the cue ξ5, decoded and judged (:func:`hopjax.episodes.run_episode`)."""
     model, xi = episodes_model(p, key)
     return run_episode(
         model,

@@ -7,7 +7,7 @@ delay gain β_d = 7 and Fig. 1's printed values as the start (α_s = 0.05, α_c 
 T_d = 20) — on which degree 2–3 networks with K = 6–12 stay on the cue or advance a step or two
 in the horizon (``t_per_memory · K``; measured on 3 seeds, see ``docs/notes/gsemm.md``). Success
 is appendix C's criterion (decoded sequence in order ≥ 3 times without error,
-:func:`hopjax.gsemm.run_episode`, leader saved every time unit) on the same horizon.
+:func:`hopjax.episodes.run_episode`, leader saved every time unit) on the same horizon.
 
 **Loss** (smooth in switching times): the soft leader ``p = softmax(β m)`` is integrated in the
 ODE (augmented state), giving each memory's soft lead time ``D_k`` in the first window
@@ -45,7 +45,8 @@ import optax
 from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
-from hopjax.gsemm import DenseGSEMM, cycle_matrix, run_episode
+from hopjax.episodes import run_episode
+from hopjax.gsemm import DenseGSEMM, cycle_matrix
 from hopjax.patterns import random_bipolar
 from hopjax.solve import simulate_fixed
 from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig

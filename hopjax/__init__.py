@@ -8,7 +8,8 @@ The library, layer by layer (each module imports only those above it):
   :mod:`hopjax.dense` (dense AM, modern Hopfield, Minerva2, universal Hopfield),
   :mod:`hopjax.sequence` and :mod:`hopjax.cycles` (asymmetric sequence networks, limit cycles),
   :mod:`hopjax.ags` (the replica-symmetric phase diagram of the Hebbian network);
-  continuous: :mod:`hopjax.idp` (+ :mod:`hopjax.idp_theory`) and :mod:`hopjax.gsemm`;
+  continuous: :mod:`hopjax.idp` (+ :mod:`hopjax.idp_theory`) and :mod:`hopjax.gsemm` (+
+  :mod:`hopjax.episodes`: integrate from a cue and judge the episode);
 * solvers and measurements — :mod:`hopjax.solve` (the continuous-model interface, diffrax and
   RK4 integrators), :mod:`hopjax.measure` (crossings, transitions, episode decoding);
 * around them — :mod:`hopjax.tune` (gradient-based tuning), :mod:`hopjax.nn` (equinox layers),
@@ -24,6 +25,7 @@ from hopjax import ags as ags
 from hopjax import classical as classical
 from hopjax import cycles as cycles
 from hopjax import dense as dense
+from hopjax import episodes as episodes
 from hopjax import gsemm as gsemm
 from hopjax import idp as idp
 from hopjax import idp_theory as idp_theory
@@ -48,7 +50,9 @@ from hopjax.dense import Minerva2 as Minerva2
 from hopjax.dense import ModernHopfield as ModernHopfield
 from hopjax.dense import UniversalHopfield as UniversalHopfield
 from hopjax.gsemm import GSEMM as GSEMM
+from hopjax.gsemm import AbstractGSEMM as AbstractGSEMM
 from hopjax.gsemm import DenseGSEMM as DenseGSEMM
+from hopjax.gsemm import SoftmaxGSEMM as SoftmaxGSEMM
 from hopjax.idp import IDPHopfield as IDPHopfield
 from hopjax.idp import Kleinfeld as Kleinfeld
 from hopjax.idp import Reasoning as Reasoning

@@ -26,15 +26,12 @@ along trajectories ``dE/dt = F + G`` with ``F = −[T_f V̇_fᵀ H(L_f) V̇_f + 
 Which parametrisation reproduces the paper's figures is measured in the ``gsemm_*`` experiments:
 Fig. 1 needs the reference form with ``β_d = 7`` (``docs/notes/gsemm.md``).
 
-:func:`run_episode` integrates a Dense GSEMM from a cue (RK4 at constant ``dt``, keeping only the
-leading memory at every save) and judges the retrieved episode by the paper's criterion
-(:func:`hopjax.measure.judge_episode`): the one "integrate and judge" of every GSEMM experiment.
+Integrating a model from a cue and judging the episode it retrieves: :mod:`hopjax.episodes`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
+import abc
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
@@ -47,34 +44,18 @@ from jaxtyping import Array, ArrayLike, Float
 
 from hopjax._checks import error_if, finite, float_array, is_concrete, nonnegative, positive
 from hopjax.activations import TANH, Activation, get_activation, polynomial
-from hopjax.measure import (
-    Episode,
-    EpisodeState,
-    cycle_lengths,
-    episode_update,
-    judge_episode,
-    leader,
-    successor,
-)
-from hopjax.solve import AbstractContinuousMemory, rk4_scan, rk4_step
+from hopjax.solve import AbstractContinuousMemory
 
 __all__ = [
     "GSEMM",
+    "AbstractGSEMM",
     "DenseGSEMM",
-    "EpisodeJudge",
-    "EpisodeRun",
     "SoftmaxGSEMM",
-    "Verdict",
     "cycle_matrix",
-    "decide_episode",
     "episodes_matrix",
-    "run_episode",
 ]
 
 Form = Literal["paper", "reference"]
-
-
-# ----------------------------------------------------------------------------- episodes
 
 
 def cycle_matrix(K: int, *, size: int | None = None, dtype: jnp.dtype = jnp.float32) -> Array:
@@ -290,7 +271,94 @@ def _spow(x: Array, n: Array, integer_degree: int | None = None) -> Array:
     return jnp.sign(x) * r
 
 
-class DenseGSEMM(AbstractContinuousMemory):
+class AbstractGSEMM(AbstractContinuousMemory):
+    """What the two ``T_h → 0`` GSEMMs share (:class:`DenseGSEMM`, :class:`SoftmaxGSEMM`): memories
+    ``xi`` ``(N_h, N_f)``, an episode matrix ``phi`` ``(N_h, N_h)``, the gains ``α_s``, ``α_c``,
+    ``β_d`` and timescales ``T_f``, ``T_d``; a state ``(x, V_d)`` of two ``N_f``-vectors (the
+    feature part ``x`` and the delay signal ``V_d``), integrated by the sweep engine's and
+    :mod:`hopjax.episodes`' drivers alike.
+
+    A subclass gives :meth:`hidden` (the hidden currents ``h(x, V_d)``) and :meth:`retrieve`
+    (the feature state the hidden layer drives ``x`` towards with ``V_d`` held, whose fixed
+    point :meth:`fixed_point` finds); :meth:`from_params` builds it from a mapping of its
+    keyword parameters (:attr:`PARAMS`).
+    """
+
+    xi: eqx.AbstractVar[Array]
+    phi: eqx.AbstractVar[Array]
+    alpha_s: eqx.AbstractVar[Array]
+    alpha_c: eqx.AbstractVar[Array]
+    T_f: eqx.AbstractVar[Array]
+    T_d: eqx.AbstractVar[Array]
+    beta_d: eqx.AbstractVar[Array]
+
+    PARAMS: ClassVar[tuple[str, ...]] = ("alpha_s", "alpha_c", "T_f", "T_d", "beta_d")
+    """The constructor's keyword parameters (what :meth:`from_params` picks from a mapping)."""
+
+    @classmethod
+    def from_params(
+        cls, xi: Float[ArrayLike, "Nh Nf"], phi: Float[ArrayLike, "Nh Nh"] | None, params: Mapping
+    ) -> AbstractGSEMM:
+        """The model with memories ``xi``, episode matrix ``phi`` and the parameters of
+        :data:`PARAMS` found in ``params`` (a sweep row's params, a layer's parameter dict;
+        missing ones take their defaults, other keys are ignored)."""
+        return cls(xi, phi, **{k: params[k] for k in cls.PARAMS if k in params})  # type: ignore[call-arg]
+
+    @property
+    def n_features(self) -> int:
+        """``N_f``."""
+        return self.xi.shape[1]
+
+    @abc.abstractmethod
+    def hidden(self, x: Array, V_d: Array) -> Float[Array, " Nh"]:
+        """The hidden currents from the feature state ``x`` and the delay signal ``V_d``."""
+
+    @abc.abstractmethod
+    def retrieve(self, x: Array, V_d: Array) -> Array:
+        """The feature state the hidden layer drives ``x`` towards (``V_d`` held): the fixed
+        points of the flow are those of ``x ↦ retrieve(x, V_d)``."""
+
+    def fixed_point(
+        self, x0: Array, V_d: Array, *, rtol: float = 1e-6, atol: float = 1e-9, max_steps: int = 256
+    ) -> Array:
+        """The fixed point of the instantaneous energy reached from ``x0`` with ``V_d`` frozen
+        (appendix B.2).
+
+        B.2 follows the energy gradient until nothing moves; here the end point is found as the
+        fixed point of ``x ↦ retrieve(x, V_d)`` — the stationarity condition of the flow — with
+        optimistix's fixed-point iteration. (Minimising ``E`` with a generic optimiser stalls:
+        ``E`` is flat wherever ``tanh`` saturates.) Returns the fixed point (not converged
+        within ``max_steps``: the last iterate).
+        """
+        sol = optx.fixed_point(
+            lambda x, args: self.retrieve(x, V_d),
+            optx.FixedPointIteration(rtol=rtol, atol=atol),
+            x0,
+            max_steps=max_steps,
+            throw=False,
+        )
+        return sol.value
+
+    def _set_gains(
+        self,
+        xi: ArrayLike,
+        phi: ArrayLike | None,
+        alpha_s: float | Array,
+        alpha_c: float | Array,
+        T_f: float | Array,
+        T_d: float | Array,
+        beta_d: float | Array,
+    ) -> None:
+        """The constructor checks both models share (called from their ``__init__``)."""
+        self.xi, self.phi = _params(xi, phi)
+        self.alpha_s = positive(alpha_s, "alpha_s")
+        self.alpha_c = nonnegative(alpha_c, "alpha_c")
+        self.T_f = positive(T_f, "T_f")
+        self.T_d = positive(T_d, "T_d")
+        self.beta_d = positive(beta_d, "beta_d")
+
+
+class DenseGSEMM(AbstractGSEMM):
     """Dense GSEMM: the ``T_h → 0`` limit (eq. (9)–(10)), ``σ_f = tanh``, ``σ_h(x) = sign(x)|x|^n``.
 
     ``T_f V̇_f = a_f Ξ σ_h(h) − V_f``, ``h = a_h Ξᵀ tanh(V_f) + α_c Φᵀ Ξᵀ V_d``,
@@ -352,7 +420,7 @@ class DenseGSEMM(AbstractContinuousMemory):
         sparse_phi: bool | None = None,
         integer_degree: int | None = None,
     ):
-        self.xi, self.phi = _params(xi, phi)
+        self._set_gains(xi, phi, alpha_s, alpha_c, T_f, T_d, beta_d)
         self.sparse_phi = _sparse_phi(phi, self.phi, sparse_phi)
         deg = jnp.asarray(degree, self.xi.dtype)
         if is_concrete(deg) and not bool(np.all(np.isfinite(deg) & (np.asarray(deg) >= 1))):
@@ -375,11 +443,6 @@ class DenseGSEMM(AbstractContinuousMemory):
             integer_degree = int(integer_degree)
         self.integer_degree = integer_degree
         self.degree = deg
-        self.alpha_s = positive(alpha_s, "alpha_s")
-        self.alpha_c = nonnegative(alpha_c, "alpha_c")
-        self.T_f = positive(T_f, "T_f")
-        self.T_d = positive(T_d, "T_d")
-        self.beta_d = positive(beta_d, "beta_d")
         _couplings(form, self.alpha_s)
         self.form = form
 
@@ -395,20 +458,6 @@ class DenseGSEMM(AbstractContinuousMemory):
         "integer_degree",
     )
     """The constructor's keyword parameters (what :meth:`from_params` picks from a mapping)."""
-
-    @classmethod
-    def from_params(
-        cls, xi: Float[ArrayLike, "Nh Nf"], phi: Float[ArrayLike, "Nh Nh"] | None, params: Mapping
-    ) -> DenseGSEMM:
-        """The model with memories ``xi``, episode matrix ``phi`` and the parameters of
-        :data:`PARAMS` found in ``params`` (a sweep row's params, a layer's parameter dict;
-        missing ones take their defaults, other keys are ignored)."""
-        return cls(xi, phi, **{k: params[k] for k in cls.PARAMS if k in params})
-
-    @property
-    def n_features(self) -> int:
-        """``N_f``."""
-        return self.xi.shape[1]
 
     @property
     def log_scale(self) -> Array:
@@ -489,31 +538,13 @@ class DenseGSEMM(AbstractContinuousMemory):
         cue = jnp.asarray(cue, self.xi.dtype)
         return cue * jnp.exp(-self.log_scale), jnp.zeros_like(cue)
 
-    def fixed_point(
-        self, U0: Array, V_d: Array, *, rtol: float = 1e-6, atol: float = 1e-9, max_steps: int = 256
-    ) -> Array:
-        """The fixed point of the instantaneous energy reached from ``U0`` with ``V_d`` frozen
-        (appendix B.2).
-
-        B.2 follows the energy gradient until nothing moves; here the end point is found as the
-        fixed point of ``U ↦ Ξ σ_h(h̃(U))`` — the stationarity condition of the flow, which
-        descends ``E`` with the metric ``H(L_f)`` — with optimistix's fixed-point iteration.
-        (Minimising ``E`` in ``U`` with a generic optimiser stalls: ``E`` is flat wherever
-        ``tanh`` saturates.) Returns ``U*`` (not converged within ``max_steps``: the last
-        iterate).
-        """
-        fn = lambda U, args: _spow(self.hidden(U, V_d), self.degree, self.integer_degree) @ self.xi  # noqa: E731
-        sol = optx.fixed_point(
-            fn,
-            optx.FixedPointIteration(rtol=rtol, atol=atol),
-            U0,
-            max_steps=max_steps,
-            throw=False,
-        )
-        return sol.value
+    def retrieve(self, U: Array, V_d: Array) -> Array:
+        """``Ξ σ_h(h̃(U, V_d))``: ``U``'s fixed points with ``V_d`` held (the flow
+        ``T_f U̇ = retrieve(U, V_d) − U`` descends ``E`` with the metric ``H(L_f)``)."""
+        return _spow(self.hidden(U, V_d), self.degree, self.integer_degree) @ self.xi
 
 
-class SoftmaxGSEMM(AbstractContinuousMemory):
+class SoftmaxGSEMM(AbstractGSEMM):
     """The GSEMM with a softmax (exponential) hidden layer — the authors' second model
     (``AdiabaticEpisodicExponential`` in github arjun23496/gsemm, their ``DSEM`` notebook):
 
@@ -552,28 +583,7 @@ class SoftmaxGSEMM(AbstractContinuousMemory):
         T_d: float | Array = 20.0,
         beta_d: float | Array = 7.0,
     ):
-        self.xi, self.phi = _params(xi, phi)
-        self.alpha_s = positive(alpha_s, "alpha_s")
-        self.alpha_c = nonnegative(alpha_c, "alpha_c")
-        self.T_f = positive(T_f, "T_f")
-        self.T_d = positive(T_d, "T_d")
-        self.beta_d = positive(beta_d, "beta_d")
-
-    PARAMS: ClassVar[tuple[str, ...]] = ("alpha_s", "alpha_c", "T_f", "T_d", "beta_d")
-    """The constructor's keyword parameters (what :meth:`from_params` picks from a mapping)."""
-
-    @classmethod
-    def from_params(
-        cls, xi: Float[ArrayLike, "Nh Nf"], phi: Float[ArrayLike, "Nh Nh"] | None, params: Mapping
-    ) -> SoftmaxGSEMM:
-        """As :meth:`DenseGSEMM.from_params`: the parameters of :data:`PARAMS` found in
-        ``params`` (missing ones take their defaults, other keys are ignored)."""
-        return cls(xi, phi, **{k: params[k] for k in cls.PARAMS if k in params})
-
-    @property
-    def n_features(self) -> int:
-        """``N_f``."""
-        return self.xi.shape[1]
+        self._set_gains(xi, phi, alpha_s, alpha_c, T_f, T_d, beta_d)
 
     def hidden(self, V: Array, V_d: Array) -> Float[Array, " Nh"]:
         """``h = √α_s Ξᵀ V + α_c Φᵀ Ξᵀ V_d``."""
@@ -609,218 +619,6 @@ class SoftmaxGSEMM(AbstractContinuousMemory):
         cue = jnp.asarray(cue, self.xi.dtype)
         return cue, jnp.zeros_like(cue)
 
-    def fixed_point(
-        self, V0: Array, V_d: Array, *, rtol: float = 1e-6, atol: float = 1e-9, max_steps: int = 256
-    ) -> Array:
-        """The fixed point ``V* = √α_s Ξ softmax(h(V*, V_d))`` of the instantaneous energy
-        reached from ``V0`` with ``V_d`` frozen (as :meth:`DenseGSEMM.fixed_point`)."""
-
-        def fn(V: Array, args: None) -> Array:
-            return jnp.sqrt(self.alpha_s) * (jax.nn.softmax(self.hidden(V, V_d)) @ self.xi)
-
-        sol = optx.fixed_point(
-            fn, optx.FixedPointIteration(rtol=rtol, atol=atol), V0, max_steps=max_steps, throw=False
-        )
-        return sol.value
-
-
-# ----------------------------------------------------------------------------- episodes
-
-
-def run_episode(
-    model: DenseGSEMM | GSEMM | SoftmaxGSEMM,
-    cue: Float[ArrayLike, " Nf"],
-    *,
-    t1: float,
-    dt: float = 0.01,
-    save_every: float = 1.0,
-    threshold: float = 0.8,
-    repeats: int = 3,
-    start: int | Array | None = 0,
-    max_len: int | None = None,
-) -> Episode:
-    """Integrate ``model`` from ``cue`` and judge the episode it retrieves.
-
-    RK4 at the constant step ``dt`` (:func:`hopjax.solve.rk4_scan`, the paper's integrator) for
-    ``ceil(t1 / save_every)`` saves of ``round(save_every / dt)`` steps each, keeping only the
-    leading memory and its overlap at every save; then the retrieved sequence is decoded (leader
-    above ``threshold``, recorded on change) and judged by appendix C's criterion against the
-    model's episode matrix (in order ≥ ``repeats`` times, no error, starting at memory
-    ``start``; :func:`hopjax.measure.judge_episode`). ``t1``, ``dt``, ``save_every`` and
-    ``max_len`` (default: one entry per save) are static. The returned :class:`Episode` carries
-    the leader trace and whether the final state stayed finite. Pure JAX: ``vmap`` over models
-    and cues runs a whole ensemble.
-    """
-    n_save = math.ceil(t1 / save_every)
-    per = round(save_every / dt)
-
-    def save(t: Array, y: Any, args: Any) -> tuple[Array, Array]:
-        return leader(model.overlaps(y[0]))
-
-    y_end, (lead, top) = rk4_scan(
-        model.vector_field,
-        model.initial_state(cue),
-        dt=dt,
-        n_save=n_save,
-        steps_per_save=per,
-        save_fn=save,
-    )
-    ep = judge_episode(
-        lead,
-        top,
-        successor(model.phi),
-        threshold=threshold,
-        repeats=repeats,
-        start=start,
-        max_len=n_save if max_len is None else max_len,
-    )
-    finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in jax.tree.leaves(y_end)]))
-    return dataclasses.replace(ep, finite=finite)
-
-
-class Verdict(eqx.Module):
-    """What :func:`decide_episode` returns: ``success``, ``correct_steps`` and ``n_retrieved``
-    at the decision, the time ``decided_at`` (``t1`` when the horizon decided), ``finite`` (the
-    state stayed finite) and ``rk4_steps`` (steps integrated: the work done)."""
-
-    success: Array
-    correct_steps: Array
-    n_retrieved: Array
-    decided_at: Array
-    finite: Array
-    rk4_steps: Array
-
-
-class EpisodeRun(eqx.Module):
-    """An episode being judged online (:class:`EpisodeJudge`): the state ``y``, the saves
-    integrated ``k`` and the judgement so far ``state``."""
-
-    y: Any
-    k: Array
-    state: EpisodeState
-
-
-class EpisodeJudge(eqx.Module):
-    """Appendix C's verdict (the first ``repeats`` passes in order, no error) judged while the
-    episode is integrated, so integration stops once the verdict is known.
-
-    ``start(model, cue)`` → :class:`EpisodeRun`; ``advance(model, run)`` integrates one block of
-    ``block`` saves (RK4 at ``dt``, ``round(save_every / dt)`` steps per save) and updates the
-    judgement at every save (:func:`hopjax.measure.episode_update`): a wrong record decides
-    failure, ``repeats · L`` correct steps decide success, and — the one rule of its own — no
-    record for ``stall_time`` decides failure (a run stalled in a mixed state); ``t1`` decides
-    what is left open. ``decided(run)`` says whether the verdict is known; ``verdict(model,
-    run)`` reads it. The judgement is frozen once decided, so integrating further changes
-    nothing: a block-wise run (:func:`decide_episode`, a sweep's pool of slots) gives the
-    verdict of the full-horizon run. All fields are static (they fix the program).
-    """
-
-    t1: float = eqx.field(static=True)
-    dt: float = eqx.field(static=True, default=0.01)
-    save_every: float = eqx.field(static=True, default=1.0)
-    threshold: float = eqx.field(static=True, default=0.8)
-    repeats: int = eqx.field(static=True, default=3)
-    start_memory: int | None = eqx.field(static=True, default=0)
-    stall_time: float = eqx.field(static=True, default=float("inf"))
-    block: int = eqx.field(static=True, default=10)
-
-    def __check_init__(self) -> None:
-        if not self.t1 > 0 or not self.dt > 0 or not self.save_every >= self.dt:
-            raise ValueError(
-                f"need t1 > 0 and save_every >= dt > 0; got t1={self.t1}, dt={self.dt}, "
-                f"save_every={self.save_every}."
-            )
-        if self.repeats < 1 or self.block < 1:
-            raise ValueError(f"repeats and block must be >= 1; got {self.repeats}, {self.block}.")
-        if not self.stall_time > 0:
-            raise ValueError(f"stall_time must be > 0; got {self.stall_time}.")
-
-    @property
-    def n_save(self) -> int:
-        """Saves up to the horizon: ``ceil(t1 / save_every)``."""
-        return math.ceil(self.t1 / self.save_every)
-
-    @property
-    def per_save(self) -> int:
-        """RK4 steps per save: ``round(save_every / dt)``."""
-        return round(self.save_every / self.dt)
-
-    def start(self, model: DenseGSEMM | GSEMM, cue: Float[ArrayLike, " Nf"]) -> EpisodeRun:
-        """The run at ``t = 0`` from ``cue``."""
-        y = model.initial_state(cue)
-        return EpisodeRun(y, jnp.asarray(0, jnp.int32), EpisodeState.initial(model.xi.dtype))
-
-    def advance(self, model: DenseGSEMM | GSEMM, run: EpisodeRun) -> EpisodeRun:
-        """``block`` more saves (nothing changes past ``t1`` or once decided)."""
-        per, n_save = self.per_save, self.n_save
-        succ = successor(model.phi)
-        need = self.repeats * cycle_lengths(succ)
-        dt = jnp.asarray(self.dt, model.xi.dtype)
-
-        def save_step(run: EpisodeRun, _: None) -> tuple[EpisodeRun, None]:
-            t0 = run.k * per * dt
-            y = jax.lax.fori_loop(
-                0, per, lambda i, y: rk4_step(model.vector_field, t0 + i * dt, y, dt), run.y
-            )
-            lead, top = leader(model.overlaps(y[0]))
-            new = episode_update(
-                run.state,
-                (run.k + 1) * per * dt,
-                lead,
-                top,
-                succ,
-                need,
-                threshold=self.threshold,
-                start=self.start_memory,
-                stall_time=self.stall_time,
-            )
-            state = jax.tree.map(lambda a, b: jnp.where(run.k < n_save, a, b), new, run.state)
-            return EpisodeRun(y, run.k + 1, state), None
-
-        return jax.lax.scan(save_step, run, None, length=self.block)[0]
-
-    def decided(self, run: EpisodeRun) -> Array:
-        """The verdict is known (or the horizon is reached)."""
-        return run.state.decided | (run.k >= self.n_save)
-
-    def verdict(self, model: DenseGSEMM | GSEMM, run: EpisodeRun) -> Verdict:
-        """The :class:`Verdict` of ``run`` (``decided_at = t1`` when the horizon decided)."""
-        leaves = jax.tree.leaves(run.y)
-        finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in leaves]))
-        t_end = jnp.asarray(self.n_save * self.per_save * self.dt, model.xi.dtype)
-        return Verdict(
-            success=run.state.success,
-            correct_steps=run.state.correct,
-            n_retrieved=run.state.count,
-            decided_at=jnp.where(run.state.decided, run.state.t_decided, t_end),
-            finite=finite,
-            rk4_steps=run.k * self.per_save,
-        )
-
-
-def decide_episode(
-    model: DenseGSEMM | GSEMM,
-    cue: Float[ArrayLike, " Nf"],
-    *,
-    t1: float,
-    dt: float = 0.01,
-    save_every: float = 1.0,
-    threshold: float = 0.8,
-    repeats: int = 3,
-    start: int | None = 0,
-    stall_time: float = float("inf"),
-    block: int = 10,
-    early: bool = True,
-) -> Verdict:
-    """Integrate ``model`` from ``cue`` only as long as the episode's verdict is open.
-
-    :class:`EpisodeJudge` in a ``lax.while_loop``: blocks of ``block`` saves until the verdict
-    is known (``early``) or ``t1``; under ``vmap`` the loop runs until every member is decided.
-    With ``early=False`` the integration runs to ``t1`` and gives the same verdict (the
-    judgement is frozen once decided).
-    """
-    judge = EpisodeJudge(t1, dt, save_every, threshold, repeats, start, stall_time, block)
-    horizon = lambda run: run.k < judge.n_save  # noqa: E731
-    cond = (lambda run: ~judge.decided(run)) if early else horizon
-    run = jax.lax.while_loop(cond, lambda run: judge.advance(model, run), judge.start(model, cue))
-    return judge.verdict(model, run)
+    def retrieve(self, V: Array, V_d: Array) -> Array:
+        """``√α_s Ξ softmax(h(V, V_d))``: ``V``'s fixed points with ``V_d`` held."""
+        return jnp.sqrt(self.alpha_s) * (jax.nn.softmax(self.hidden(V, V_d)) @ self.xi)

@@ -510,7 +510,7 @@ class Episode(eqx.Module):
     memories recorded; ``seq``: the decoded sequence (``seq[:n_retrieved]``, capped; unused
     entries −1); ``lead`` / ``top``: the leader and its overlap at every save; ``finite``: the
     final state was finite (set by the integrating caller, e.g.
-    :func:`hopjax.gsemm.run_episode`; ``None`` otherwise).
+    :func:`hopjax.episodes.run_episode`; ``None`` otherwise).
     """
 
     success: Array

@@ -7,15 +7,8 @@ import numpy as np
 import pytest
 
 from hopjax.activations import polynomial
-from hopjax.gsemm import (
-    GSEMM,
-    DenseGSEMM,
-    EpisodeJudge,
-    cycle_matrix,
-    decide_episode,
-    episodes_matrix,
-    run_episode,
-)
+from hopjax.episodes import EpisodeJudge, decide_episode, run_episode
+from hopjax.gsemm import GSEMM, DenseGSEMM, cycle_matrix, episodes_matrix
 from hopjax.measure import decode_sequence, episode_success, successor
 from hopjax.patterns import random_bipolar
 from hopjax.solve import rk4_scan, simulate, simulate_fixed
@@ -419,3 +412,21 @@ def test_integer_degree_refuses_what_it_cannot_evaluate():
     with pytest.raises(ValueError, match="integer_degree must be an int >= 1"):
         DenseGSEMM(xi, degree=1, integer_degree=0)
     assert DenseGSEMM(xi, degree=3, integer_degree=3).integer_degree == 3
+
+
+def test_dense_and_softmax_gsemm_share_one_base():
+    """DenseGSEMM and SoftmaxGSEMM are AbstractGSEMMs: the same gains, constructor checks,
+    ``from_params`` and ``fixed_point`` (a fixed point of their own ``retrieve``)."""
+    from hopjax.gsemm import AbstractGSEMM, SoftmaxGSEMM
+
+    xi = random_bipolar(jax.random.PRNGKey(2), 4, 32)
+    for cls in (DenseGSEMM, SoftmaxGSEMM):
+        model = cls.from_params(xi, None, {"alpha_c": 0.0, "T_d": 5.0, "unused": 1})
+        assert isinstance(model, AbstractGSEMM) and model.n_features == 32
+        assert float(model.T_d) == 5.0 and float(model.alpha_c) == 0.0
+        x0, V_d = model.initial_state(0.9 * xi[1])
+        x = model.fixed_point(x0, V_d)
+        np.testing.assert_allclose(model.retrieve(x, V_d), x, rtol=1e-4, atol=1e-6)
+        assert int(jnp.argmax(model.overlaps(x))) == 1
+        with pytest.raises(ValueError, match="T_f"):
+            cls(xi, T_f=-1.0)
