@@ -27,7 +27,7 @@ from hopjax import plot as hplot
 from hopjax.cycles import PrimeRings, census_stats
 from hopjax.patterns import random_bipolar
 from hopjax.sequence import SequenceHebbian, gaussian_couplings
-from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
+from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
 
 NAN = float("nan")
 
@@ -80,6 +80,14 @@ class CyclesCensusConfig(SweepConfig):
         super().check()
         for spec in self.network:
             parse_network(spec)
+
+    def row_bytes(self, p: Params) -> int:
+        """Memory of one row of a static group (chunk sizing)."""
+        return 64 << _census_n(p["network"])
+
+    def include(self, row: Row) -> bool:
+        """Whether the grid point ``row`` applies."""
+        return not row["network"].startswith("rings") or row["seed"] == self.base_seed
 
 
 def _census_n(spec: str) -> int:
@@ -186,9 +194,7 @@ EXPERIMENT = Experiment(
     static=("network",),
     metrics=CENSUS_METRICS,
     description="exhaustive cycle census: prime rings vs closed forms, random/sequence nets",
-    include=lambda cfg, r: not r["network"].startswith("rings") or r["seed"] == cfg.base_seed,
-    row_bytes=lambda cfg, s: 64 << _census_n(s["network"]),
-    summarize=summarize,
-    plot=plot,
-    headline=("closed_forms_match", "symmetric_max_period"),
+    report=Report(
+        summarize=summarize, plot=plot, headline=("closed_forms_match", "symmetric_max_period")
+    ),
 )

@@ -33,7 +33,7 @@ from hopjax.cycles import PrimeRings, noisy_survival
 from hopjax.measure import crossing
 from hopjax.patterns import random_bipolar
 from hopjax.sequence import DenseSequence, SequenceHebbian, recall_overlaps
-from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
+from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
 
 NAN = float("nan")
 Z99 = 2.5758293035489004  # two-sided 99% normal quantile
@@ -83,6 +83,17 @@ class CyclesRobustnessConfig(SweepConfig):
             raise ConfigError("'load', 'degree' and 'sharpness' must be > 0.")
         if not 0 < self.min_overlap <= 1:
             raise ConfigError(f"'min_overlap' must lie in (0, 1]; got {self.min_overlap}.")
+
+    def row_bytes(self, p: Params) -> int:
+        """Memory of one row of a static group (chunk sizing)."""
+        return self.trials * p["m"] * p["m"] * sum(self.primes) * 16 + (1 << 16)
+
+    def include(self, r: Row) -> bool:
+        """Whether the grid point ``row`` applies."""
+        perturbed = (r["rho"] != 1.0, r["beta"] != 0.0)
+        if r["model"] != "prime_rings":
+            return not any(perturbed)
+        return not all(perturbed)
 
 
 def _exact_survival(m: int, C: int, eps: Array, beta: Array, T: int) -> Array:
@@ -147,13 +158,6 @@ def cycles_robustness_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, A
         "within_ci": within,
         "n_units": jnp.asarray(n, jnp.float32),
     }
-
-
-def _robustness_include(cfg: CyclesRobustnessConfig, r: Row) -> bool:
-    perturbed = (r["rho"] != 1.0, r["beta"] != 0.0)
-    if r["model"] != "prime_rings":
-        return not any(perturbed)
-    return not all(perturbed)
 
 
 def tolerated_eps(m: int, C: int, T: int, level: float = 0.5) -> float:
@@ -282,9 +286,5 @@ EXPERIMENT = Experiment(
     static=("model", "m"),
     metrics=("survival", "ci_low", "ci_high", "survival_exact", "within_ci", "n_units"),
     description="survival of prime-ring cycles under flips, sparsification and adversaries",
-    include=_robustness_include,
-    row_bytes=lambda cfg, s: cfg.trials * s["m"] * s["m"] * sum(cfg.primes) * 16 + (1 << 16),
-    summarize=summarize,
-    plot=plot,
-    headline=("within_ci_fraction", "eps_tolerated"),
+    report=Report(summarize=summarize, plot=plot, headline=("within_ci_fraction", "eps_tolerated")),
 )

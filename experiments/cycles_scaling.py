@@ -35,7 +35,7 @@ from hopjax.cycles import PrimeRings, design, find_cycle
 from hopjax.dense import polynomial_capacity
 from hopjax.patterns import random_bipolar
 from hopjax.sequence import DenseSequence, SequenceHebbian, recall_overlaps
-from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
+from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
 
 NAN = float("nan")
 
@@ -110,6 +110,27 @@ class CyclesScalingConfig(SweepConfig):
                     except ValueError as err:
                         raise ConfigError(f"'n' = {n}: {err}") from None
 
+    def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
+        """Values derived once per static group (added to its rows' params)."""
+        c, n = static["construction"], static["n"]
+        if c in RING_CONSTRUCTIONS:
+            return {
+                "net": design(
+                    n, self.eps, self.horizon, self.fail_prob, objective=RING_CONSTRUCTIONS[c]
+                )
+            }
+        P_th = theory_capacity(c, n, self.degree)
+        lengths = sorted({max(2, round(f * P_th)) for f in self.ladder})
+        return {"lengths": lengths, "P_theory": P_th}
+
+    def row_bytes(self, p: Params) -> int:
+        """Memory of one row of a static group (chunk sizing)."""
+        return 8 * p["n"] * (64 + 4 * p["n"]) * self.trials
+
+    def include(self, row: Row) -> bool:
+        """Whether the grid point ``row`` applies."""
+        return row["construction"] in RING_CONSTRUCTIONS or row["n"] <= self.baseline_max_n
+
 
 def theory_capacity(kind: str, n: int, degree: int = 2) -> float:
     """Literature sequence capacity: ``0.269 n`` (sequence Hebbian, parallel dynamics; Düring,
@@ -118,17 +139,6 @@ def theory_capacity(kind: str, n: int, degree: int = 2) -> float:
     if kind == "sequence_hebbian":
         return 0.269 * n
     return polynomial_capacity(n, degree)
-
-
-def _scaling_prepare(cfg: CyclesScalingConfig, static: dict[str, Any]) -> dict[str, Any]:
-    c, n = static["construction"], static["n"]
-    if c in RING_CONSTRUCTIONS:
-        return {
-            "net": design(n, cfg.eps, cfg.horizon, cfg.fail_prob, objective=RING_CONSTRUCTIONS[c])
-        }
-    P_th = theory_capacity(c, n, cfg.degree)
-    lengths = sorted({max(2, round(f * P_th)) for f in cfg.ladder})
-    return {"lengths": lengths, "P_theory": P_th}
 
 
 def _aperiodic_words(net: PrimeRings, key: PRNGKeyArray) -> Array:
@@ -265,10 +275,5 @@ EXPERIMENT = Experiment(
     static=("construction", "n"),
     metrics=SCALING_METRICS,
     description="log #cycles and log period vs n: designed prime rings vs baselines",
-    prepare=_scaling_prepare,
-    include=lambda cfg, r: r["construction"] in RING_CONSTRUCTIONS or r["n"] <= cfg.baseline_max_n,
-    row_bytes=lambda cfg, s: 8 * s["n"] * (64 + 4 * s["n"]) * cfg.trials,
-    summarize=summarize,
-    plot=plot,
-    headline=("design_cycles", "design_period"),
+    report=Report(summarize=summarize, plot=plot, headline=("design_cycles", "design_period")),
 )

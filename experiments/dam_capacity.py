@@ -32,7 +32,7 @@ from hopjax import plot as hplot
 from hopjax.classical import run
 from hopjax.dense import DenseAM, polynomial_capacity
 from hopjax.patterns import flip, random_bipolar
-from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
+from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
 
 Model = Literal["poly2", "poly3", "poly4", "exp"]
 
@@ -82,15 +82,27 @@ class DamCapacityConfig(SweepConfig):
         if not 0 < self.level < 1:
             raise ConfigError(f"'level' must lie in (0, 1); got {self.level}.")
 
+    def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
+        """Values derived once per static group (added to its rows' params)."""
+        return {"loads": _loads(self, static["model"], static["N"])}
+
+    def row_bytes(self, p: Params) -> int:
+        """Memory of one row of a static group (chunk sizing)."""
+        return 4 * max(_loads(self, p["model"], p["N"])) * p["N"] * self.cues
+
+    def include(self, r: Row) -> bool:
+        """Whether the grid point ``row`` applies."""
+        if r["model"] == "exp":
+            return r["N"] <= self.exp_max_n
+        n = int(r["model"][-1])
+        top = self.poly_max_n[n - 2] if n - 2 < len(self.poly_max_n) else max(self.N)
+        return self.poly_min_n <= r["N"] <= top
+
 
 def _loads(cfg: DamCapacityConfig | dict, model: str, N: int) -> list[int]:
     ladder = cfg["ladder"] if isinstance(cfg, dict) else cfg.ladder
     g = guide_capacity(model, N)
     return sorted({max(2, round(f * g)) for f in ladder})
-
-
-def _prepare(cfg: DamCapacityConfig, static: dict[str, Any]) -> dict[str, Any]:
-    return {"loads": _loads(cfg, static["model"], static["N"])}
 
 
 def dam_capacity_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
@@ -128,14 +140,6 @@ def dam_capacity_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]
         "frac_at_min_load": frac[0],
         "frac_at_max_load": frac[-1],
     }
-
-
-def _include(cfg: DamCapacityConfig, r: Row) -> bool:
-    if r["model"] == "exp":
-        return r["N"] <= cfg.exp_max_n
-    n = int(r["model"][-1])
-    top = cfg.poly_max_n[n - 2] if n - 2 < len(cfg.poly_max_n) else max(cfg.N)
-    return cfg.poly_min_n <= r["N"] <= top
 
 
 def _by_model(cfg: DamCapacityConfig, rows: list[Row]) -> dict[str, tuple[list, list]]:
@@ -191,10 +195,5 @@ EXPERIMENT = Experiment(
     static=("model", "N"),
     metrics=("capacity", "guide", "frac_at_min_load", "frac_at_max_load"),
     description="dense associative memory capacity vs N: slopes n - 1, exponential growth",
-    prepare=_prepare,
-    include=_include,
-    row_bytes=lambda cfg, s: 4 * max(_loads(cfg, s["model"], s["N"])) * s["N"] * cfg.cues,
-    summarize=summarize,
-    plot=plot,
-    headline=("slope", "slope_theory"),
+    report=Report(summarize=summarize, plot=plot, headline=("slope", "slope_theory")),
 )

@@ -40,7 +40,7 @@ from hopjax import plot as hplot
 from hopjax.classical import run
 from hopjax.dense import DenseAM
 from hopjax.patterns import random_bipolar
-from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
+from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
 
 Model = Literal["poly2", "poly3", "poly4", "exp"]
 
@@ -69,9 +69,13 @@ class DamGeneralisationConfig(SweepConfig):
         if self.max_steps < 1 or not 0 < self.threshold <= 1:
             raise ConfigError("'max_steps' must be >= 1 and 'threshold' in (0, 1].")
 
+    def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
+        """Values derived once per static group (added to its rows' params)."""
+        return {"M_max": max(self.M)}
 
-def _prepare(cfg: DamGeneralisationConfig, static: dict[str, Any]) -> dict[str, Any]:
-    return {"M_max": max(cfg.M)}
+    def row_bytes(self, p: Params) -> int:
+        """Memory of one row of a static group (chunk sizing)."""
+        return 4 * (4 * p["M_max"] * self.K * p["N"] + 16 * p["N"])
 
 
 def draws(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
@@ -183,9 +187,5 @@ EXPERIMENT = Experiment(
     metrics=("m_example", "m_prototype", "memorised", "generalised", "unseen_prototype"),
     description="dense memories of noisy examples: attractors move from examples to prototypes",
     key_exclude=("model", "M"),
-    prepare=_prepare,
-    row_bytes=lambda cfg, p: 4 * (4 * p["M_max"] * cfg.K * p["N"] + 16 * p["N"]),
-    summarize=summarize,
-    plot=plot,
-    headline=("transition",),
+    report=Report(summarize=summarize, plot=plot, headline=("transition",)),
 )

@@ -23,7 +23,7 @@ import optax
 from jaxtyping import Array, PRNGKeyArray
 
 from hopjax.nn import HopfieldPooling
-from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
+from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
 
 
 @functools.lru_cache(maxsize=1)
@@ -78,10 +78,14 @@ class DigitsPoolingConfig(SweepConfig):
         if self.batch > n_train:
             raise ConfigError(f"'batch' = {self.batch} exceeds the {n_train} training images.")
 
+    def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
+        """Values derived once per static group (added to its rows' params)."""
+        X, y = tokens()
+        return {"X": X, "y": y, "n_test": round(self.test_fraction * len(X))}
 
-def _prepare(cfg: DigitsPoolingConfig, static: dict[str, Any]) -> dict[str, Any]:
-    X, y = tokens()
-    return {"X": X, "y": y, "n_test": round(cfg.test_fraction * len(X))}
+    def row_bytes(self, p: Params) -> int:
+        """Memory of one row of a static group (chunk sizing)."""
+        return 64 << 20
 
 
 def digits_pooling_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
@@ -139,8 +143,8 @@ EXPERIMENT = Experiment(
     static=(),
     metrics=("test_accuracy", "first_loss", "final_loss"),
     description="digits as token sets: HopfieldPooling + MLP classifier trained with optax",
-    prepare=_prepare,
-    row_bytes=lambda cfg, p: 64 << 20,
-    summarize=summarize,
-    headline=("test_accuracy_mean", "test_accuracy_min", "test_accuracy_max"),
+    report=Report(
+        summarize=summarize,
+        headline=("test_accuracy_mean", "test_accuracy_min", "test_accuracy_max"),
+    ),
 )

@@ -50,7 +50,17 @@ from hopjax import plot as hplot
 from hopjax.episodes import EpisodeJudge, EpisodeRun
 from hopjax.gsemm import DenseGSEMM, SoftmaxGSEMM
 from hopjax.patterns import random_bipolar
-from hopjax.sweep import ConfigError, Experiment, Row, RunContext, Stepper, SweepConfig
+from hopjax.sweep import (
+    ConfigError,
+    Decision,
+    Experiment,
+    Params,
+    Report,
+    Row,
+    RunContext,
+    Stepper,
+    SweepConfig,
+)
 from hopjax.sweep.stepper import run_row
 
 from .gsemm_episodes import check_gsemm_config
@@ -149,6 +159,18 @@ class GSEMMCapacityConfig(SweepConfig):
             raise ConfigError(f"'K' must be integers >= 2; got {self.K}.")
         if self.t_min <= 0 or self.t_per_memory <= 0:
             raise ConfigError("'t_min' and 't_per_memory' must be > 0.")
+
+    def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
+        """Values derived once per static group (added to its rows' params)."""
+        return _prepare(self, static)
+
+    def row_bytes(self, p: Params) -> int:
+        """Memory of one row of a static group (chunk sizing)."""
+        return 4 * (64 * self.N_f + 16 * p["K"]) + 4096
+
+    def include(self, row: Row) -> bool:
+        """Whether the grid point ``row`` applies."""
+        return row["hidden"] == "polynomial" or row["degree"] == min(self.degree)
 
 
 def _prepare(cfg: GSEMMCapacityConfig, static: dict[str, Any]) -> dict[str, Any]:
@@ -274,9 +296,16 @@ def _ladder(cfg: GSEMMCapacityConfig, won: set, open_: set) -> tuple[int | None,
     return (todo[0] if todo else None), lo, hi
 
 
-def _plan(ctx: RunContext, done: list[Row], pending: list[Row]) -> tuple[list[Row], list[Row]]:
-    """The rows not to run (pruned) and the rows to hold back, per (degree, seed) from its
-    finished and pending rows (the module docstring's ladder rules)."""
+def schedule(ctx: RunContext, done: list[Row], pending: list[Row]) -> Decision:
+    """The ladder rules, per (degree, seed) from its finished and pending rows (module
+    docstring). Pruned (not needed): a (degree, seed) whose capacity is settled; with
+    ``alpha_c_search = "incumbent"`` a K already retrieved at another α_c; with ``ladder_search
+    = "gallop"`` a K below the largest retrieved or above one retrieved at no α_c. (Dropping
+    single α_c after failures was tried and lost capacity: at degree 1 an α_c that failed at
+    K = 4–8 retrieved K = 10.) Held back (the ladder order): a (degree, seed) runs one K at a
+    time (its target, :func:`_ladder`) and there, with ``alpha_c_search = "incumbent"``, first
+    the α_c that succeeded fastest at the largest K it retrieved so far; its other α_c wait for
+    that verdict."""
     cfg = ctx.cfg
     incumbent = cfg.alpha_c_search == "incumbent"
     gallop = cfg.ladder_search == "gallop"
@@ -302,28 +331,7 @@ def _plan(ctx: RunContext, done: list[Row], pending: list[Row]) -> tuple[list[Ro
                 prune.append(r)  # settled; retrieved already; below the largest retrieved
             elif k != target or (inc is not None and inc != r["alpha_c"] and inc in waiting):
                 hold.append(r)  # another K first; the incumbent α_c first
-    return prune, hold
-
-
-def prune(ctx: RunContext, done: list[Row], pending: list[Row]) -> list[Row]:
-    """The ladder rules (rows not needed): a (degree, seed) whose capacity is settled; with
-    ``alpha_c_search = "incumbent"`` a K already retrieved at another α_c; with ``ladder_search
-    = "gallop"`` a K below the largest retrieved or above one retrieved at no α_c. (Dropping
-    single α_c after failures was tried and lost capacity: at degree 1 an α_c that failed at
-    K = 4–8 retrieved K = 10.)"""
-    return _plan(ctx, done, pending)[0]
-
-
-def defer(ctx: RunContext, done: list[Row], pending: list[Row]) -> list[Row]:
-    """The ladder order: a (degree, seed) runs one K at a time (its target, see ``_target``)
-    and there, with ``alpha_c_search = "incumbent"``, first the α_c that succeeded fastest at
-    the largest K it retrieved so far; its other α_c wait for that verdict."""
-    return _plan(ctx, done, pending)[1]
-
-
-def _row_bytes(cfg: GSEMMCapacityConfig, p: dict[str, Any]) -> int:
-    # the state, RK4 stages and their temporaries (the memories are shared by a seed's rows)
-    return 4 * (64 * cfg.N_f + 16 * p["K"]) + 4096
+    return Decision(prune, hold)
 
 
 def derive(ctx: RunContext, rows: list[Row]) -> tuple[list[str], list[Row]]:
@@ -445,20 +453,17 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
 EXPERIMENT = Experiment(
     name="gsemm_capacity",
     config=GSEMMCapacityConfig,
-    fn=gsemm_capacity_point,
-    stepper=EPISODE,
+    fn=EPISODE,
     shared=memories,
-    prune=prune,
-    defer=defer,
+    schedule=schedule,
     static=("K", "hidden"),
     metrics=("success", "correct_steps", "n_retrieved", "finite", "decided_at", "rk4_steps"),
     description="Dense GSEMM Fig. 3: sequence capacity vs polynomial degree.",
     key_exclude=("degree", "alpha_c", "K", "hidden"),
-    include=lambda cfg, r: r["hidden"] == "polynomial" or r["degree"] == min(cfg.degree),
-    prepare=_prepare,
-    row_bytes=_row_bytes,
-    summarize=summarize,
-    plot=plot,
-    derive=derive,
-    headline=("baseline", "capacity", "all_finite"),
+    report=Report(
+        summarize=summarize,
+        plot=plot,
+        derive=derive,
+        headline=("baseline", "capacity", "all_finite"),
+    ),
 )

@@ -40,7 +40,7 @@ from hopjax.gsemm import DenseGSEMM, SoftmaxGSEMM, episodes_matrix
 from hopjax.measure import Episode
 from hopjax.patterns import random_bipolar
 from hopjax.solve import rk4_scan
-from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
+from hopjax.sweep import ConfigError, Experiment, Report, Row, RunContext, SweepConfig
 
 
 def check_gsemm_config(cfg: Any) -> None:
@@ -264,7 +264,5 @@ EXPERIMENT = Experiment(
     ),
     description="Dense GSEMM Fig. 1/2: two episodes, cue ξ5, retrieve 5→6→7→4.",
     key_exclude=("form", "beta_d"),
-    summarize=summarize,
-    plot=plot,
-    headline=("retrieved_order", "settings"),
+    report=Report(summarize=summarize, plot=plot, headline=("retrieved_order", "settings")),
 )

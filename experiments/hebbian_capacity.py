@@ -61,7 +61,7 @@ from hopjax.classical import Hopfield, run
 from hopjax.measure import crossing
 from hopjax.patterns import flip, random_bipolar
 from hopjax.rules import HebbianCoefficients, expanded_hebbian
-from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
+from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
 
 Rule = Literal["activity_product", "oja", "covariance", "forgetting", "expanded"]
 RULES: tuple[str, ...] = typing.get_args(Rule)
@@ -123,6 +123,15 @@ class HebbianCapacityConfig(SweepConfig):
         if not 0 < self.threshold <= 1:
             raise ConfigError(f"'threshold' must lie in (0, 1]; got {self.threshold}.")
 
+    def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
+        """Values derived once per static group (added to its rows' params)."""
+        loads = sorted({round(a * static["N"]) for a in self.alpha})
+        return {"P_max": loads[-1], "n_cues": min(self.cues, loads[-1]), "loads": loads}
+
+    def row_bytes(self, p: Params) -> int:
+        """Memory of one row of a static group (chunk sizing)."""
+        return 4 * (3 * p["N"] ** 2 + 4 * p["P_max"] * p["N"])
+
 
 def coefficients(p: dict[str, Any]) -> HebbianCoefficients:
     """The row's expanded-rule coefficients (``rule`` is the traced index of a corner)."""
@@ -164,11 +173,6 @@ def closed_form(c: HebbianCoefficients, xi: Array, P: Array | int) -> Array:
         + const(c.c1_post) * jnp.outer(s, ones)
         + const(c.c2_corr) * (xi.T * wts) @ xi
     )
-
-
-def _prepare(cfg: HebbianCapacityConfig, static: dict[str, Any]) -> dict[str, Any]:
-    loads = sorted({round(a * static["N"]) for a in cfg.alpha})
-    return {"P_max": loads[-1], "n_cues": min(cfg.cues, loads[-1]), "loads": loads}
 
 
 def draws(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
@@ -408,9 +412,7 @@ EXPERIMENT = Experiment(
     ),
     description="capacity of Hebbian rules over the expanded rule's coefficients; palimpsests",
     key_exclude=("rule", "alpha", "eta", "decay", *COEFFS, *W_COEFFS),
-    prepare=_prepare,
-    row_bytes=lambda cfg, p: 4 * (3 * p["N"] ** 2 + 4 * p["P_max"] * p["N"]),
-    summarize=summarize,
-    plot=plot,
-    headline=("alpha_c", "alpha_c_per_N", "palimpsest"),
+    report=Report(
+        summarize=summarize, plot=plot, headline=("alpha_c", "alpha_c_per_N", "palimpsest")
+    ),
 )

@@ -29,7 +29,7 @@ from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
 from hopjax import rules
-from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
+from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
 
 Rule = Literal["activity_product", "oja", "expanded_activity", "expanded_oja"]
 
@@ -55,6 +55,10 @@ class HebbianRulesConfig(SweepConfig):
             raise ConfigError(f"'eta' must be > 0; got {self.eta}.")
         if not 0 < self.spectrum_decay < 1:
             raise ConfigError(f"'spectrum_decay' must lie in (0, 1); got {self.spectrum_decay}.")
+
+    def row_bytes(self, p: Params) -> int:
+        """Memory of one row of a static group (chunk sizing)."""
+        return 8 * self.T * self.dim + (1 << 16)
 
 
 def covariance(key: PRNGKeyArray, dim: int, decay: float) -> tuple[Array, Array]:
@@ -173,8 +177,5 @@ EXPERIMENT = Experiment(
     key_exclude=("rule",),  # every rule sees the same data stream
     metrics=("alignment", "final_norm", "diverged", "diverge_step", "log10_norm_mid"),
     description="local Hebbian rules, streamed data: Oja finds PC1, activity product diverges",
-    row_bytes=lambda cfg, s: 8 * cfg.T * cfg.dim + (1 << 16),
-    summarize=summarize,
-    plot=plot,
-    headline=("rules",),
+    report=Report(summarize=summarize, plot=plot, headline=("rules",)),
 )

@@ -44,7 +44,7 @@ from hopjax import rules
 from hopjax.classical import Hopfield, run, run_async_pool
 from hopjax.measure import crossing
 from hopjax.patterns import flip, random_bipolar
-from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
+from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
 
 ALPHA_THEORY = 0.138
 """Critical load of the Hebbian network for N → ∞ (Amit, Gutfreund and Sompolinsky 1985)."""
@@ -93,18 +93,18 @@ class HopfieldCapacityConfig(SweepConfig):
         if self.bootstrap < 0:
             raise ConfigError(f"'bootstrap' must be >= 0; got {self.bootstrap}.")
 
+    def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
+        """Values derived once per static group (added to its rows' params)."""
+        loads = sorted({round(a * static["N"]) for a in self.alpha})
+        return {"P_max": loads[-1], "n_cues": min(self.cues, loads[-1]), "loads": loads}
 
-def _prepare(cfg: HopfieldCapacityConfig, static: dict[str, Any]) -> dict[str, Any]:
-    loads = sorted({round(a * static["N"]) for a in cfg.alpha})
-    return {"P_max": loads[-1], "n_cues": min(cfg.cues, loads[-1]), "loads": loads}
-
-
-def _row_bytes(cfg: HopfieldCapacityConfig, p: dict[str, Any]) -> int:
-    n, p_max, c = p["N"], p["P_max"], p["n_cues"]
-    # a row's weights and their share of the stream's pass over the patterns; the retrieval
-    matrices = 3 if p["rule"] != "pseudo_inverse" else 5
-    orders = 2 * c * p["max_steps"] * n // len(p["loads"]) if p["update"] == "async" else 0
-    return 4 * (matrices * n * n + 3 * p_max * n + 8 * c * n + orders)
+    def row_bytes(self, p: Params) -> int:
+        """Memory of one row of a static group (chunk sizing)."""
+        n, p_max, c = p["N"], p["P_max"], p["n_cues"]
+        # a row's weights and their share of the stream's pass over the patterns; the retrieval
+        matrices = 3 if p["rule"] != "pseudo_inverse" else 5
+        orders = 2 * c * p["max_steps"] * n // len(p["loads"]) if p["update"] == "async" else 0
+        return 4 * (matrices * n * n + 3 * p_max * n + 8 * c * n + orders)
 
 
 def draws(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
@@ -352,9 +352,9 @@ EXPERIMENT = Experiment(
     metrics=("overlap_mean", "retrieved_frac", "steps_mean", "converged_frac", "P"),
     description="Classical Hopfield retrieval vs load (rules × update modes × N × α × flip).",
     key_exclude=("rule", "update", "alpha"),
-    prepare=_prepare,
-    row_bytes=_row_bytes,
-    summarize=summarize,
-    plot=plot,
-    headline=("hebbian_alpha_inf", "hebbian_alpha_inf_err", "alpha_c"),
+    report=Report(
+        summarize=summarize,
+        plot=plot,
+        headline=("hebbian_alpha_inf", "hebbian_alpha_inf_err", "alpha_c"),
+    ),
 )

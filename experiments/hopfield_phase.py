@@ -35,7 +35,7 @@ from hopjax import plot as hplot
 from hopjax.classical import Hopfield, run
 from hopjax.patterns import random_bipolar
 from hopjax.rules import hebbian
-from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
+from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
 
 
 @dataclasses.dataclass
@@ -70,6 +70,14 @@ class HopfieldPhaseConfig(SweepConfig):
             raise ConfigError(f"'measure' must lie in [1, sweeps = {self.sweeps}].")
         if not 0 < self.level < 1:
             raise ConfigError(f"'level' must lie in (0, 1); got {self.level}.")
+
+    def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
+        """Values derived once per static group (added to its rows' params)."""
+        return {"p_max": _p_max(self, static["N"])}
+
+    def row_bytes(self, p: Params) -> int:
+        """Memory of one row of a static group (chunk sizing)."""
+        return 4 * p["N"] * (p["N"] + 2 * _p_max(self, p["N"])) * 2
 
 
 def _p_max(cfg: HopfieldPhaseConfig | dict, N: int) -> int:
@@ -180,9 +188,5 @@ EXPERIMENT = Experiment(
     static=("N",),
     metrics=("m", "retrieved"),
     description="Amit-Gutfreund-Sompolinsky (alpha, T) phase diagram: Glauber Monte Carlo vs RS",
-    prepare=lambda cfg, s: {"p_max": _p_max(cfg, s["N"])},
-    row_bytes=lambda cfg, s: 4 * s["N"] * (s["N"] + 2 * _p_max(cfg, s["N"])) * 2,
-    summarize=summarize,
-    plot=plot,
-    headline=("alpha_c_T0", "alpha_measured"),
+    report=Report(summarize=summarize, plot=plot, headline=("alpha_c_T0", "alpha_measured")),
 )

@@ -36,7 +36,7 @@ from hopjax.idp import Reasoning
 from hopjax.measure import measure_transitions
 from hopjax.patterns import memories
 from hopjax.solve import simulate
-from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
+from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
 
 METRICS = (
     "sustained",
@@ -116,6 +116,10 @@ class IDPReasoningConfig(SweepConfig):
         if self.rtol <= 0 or self.atol <= 0:
             raise ConfigError("'rtol' and 'atol' must be > 0.")
 
+    def row_bytes(self, p: Params) -> int:
+        """Memory of one row of a static group (chunk sizing)."""
+        return 4 * (12 * p["n_save"] * p["P"] + 64 * p["N"] + 8 * self.max_transitions) + 4096
+
 
 def trajectory(p: dict[str, Any], key: PRNGKeyArray) -> tuple[Array, Array, Array, Array]:
     """Simulate one row: ``(ts, m, α, num_steps)`` with ``m`` and ``α`` of shape ``(n_save, P)``."""
@@ -167,11 +171,6 @@ def reasoning_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
         "a_plus": th.a_plus(p["gamma"]),
         "num_steps": steps.astype(jnp.float32),
     }
-
-
-def _row_bytes(cfg: IDPReasoningConfig, p: dict[str, Any]) -> int:
-    # saves (m, α, the measurement's temporaries) and the solver state; tiny per row
-    return 4 * (12 * p["n_save"] * p["P"] + 64 * p["N"] + 8 * cfg.max_transitions) + 4096
 
 
 # ----------------------------------------------------------------------------- summaries
@@ -321,12 +320,13 @@ EXPERIMENT = Experiment(
     metrics=METRICS,
     description="Two-timescale IDP reasoning model: sustained cycling, period vs theory.",
     key_exclude=("gamma", "tau_alpha", "eps"),
-    row_bytes=_row_bytes,
-    summarize=summarize,
-    plot=plot,
-    headline=(
-        "max_abs_ratio_error_gamma_ge_5",
-        "max_abs_ratio_reduced_error_gamma_ge_5",
-        "sustained_below_4",
+    report=Report(
+        summarize=summarize,
+        plot=plot,
+        headline=(
+            "max_abs_ratio_error_gamma_ge_5",
+            "max_abs_ratio_reduced_error_gamma_ge_5",
+            "sustained_below_4",
+        ),
     ),
 )

@@ -33,7 +33,7 @@ from hopjax.idp import IDPHopfield
 from hopjax.patterns import flip as flip_bits
 from hopjax.patterns import memories
 from hopjax.solve import simulate
-from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
+from hopjax.sweep import ConfigError, Experiment, Report, Row, RunContext, SweepConfig
 
 RETRIEVAL_METRICS = (
     "overlap",
@@ -185,7 +185,5 @@ EXPERIMENT = Experiment(
     metrics=RETRIEVAL_METRICS,
     description="IDP memories α_μ ξ^μ: existence/stability and cued retrieval vs classical.",
     key_exclude=("method", "gain"),
-    summarize=summarize,
-    plot=plot,
-    headline=("flips", "retrieved_frac"),
+    report=Report(summarize=summarize, plot=plot, headline=("flips", "retrieved_frac")),
 )

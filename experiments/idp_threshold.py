@@ -20,14 +20,13 @@ import numpy as np
 from hopjax import idp_theory as th
 from hopjax import plot as hplot
 from hopjax.measure import crossing
-from hopjax.sweep import Experiment, Row, RunContext
+from hopjax.sweep import Experiment, Report, Row, RunContext
 
 from .idp_reasoning import (
     METRICS,
     IDPReasoningConfig,
     _groups,
     _num,
-    _row_bytes,
     reasoning_point,
 )
 
@@ -116,8 +115,5 @@ EXPERIMENT = Experiment(
     metrics=METRICS,
     description="Measured gain threshold γ_c(τ_α/τ_x) of the reasoning model (theory: 4).",
     key_exclude=("gamma", "tau_alpha", "eps"),
-    row_bytes=_row_bytes,
-    summarize=summarize,
-    plot=plot,
-    headline=("gamma_c", "reduced_threshold"),
+    report=Report(summarize=summarize, plot=plot, headline=("gamma_c", "reduced_threshold")),
 )

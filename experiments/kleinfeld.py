@@ -27,7 +27,7 @@ from hopjax.idp import Kleinfeld, Reasoning
 from hopjax.measure import measure_transitions
 from hopjax.patterns import memories
 from hopjax.solve import simulate
-from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
+from hopjax.sweep import ConfigError, Experiment, Report, Row, RunContext, SweepConfig
 
 from .idp_retrieval import check_patterns
 
@@ -229,7 +229,5 @@ EXPERIMENT = Experiment(
     metrics=KLEINFELD_METRICS,
     description="Kleinfeld one-timescale sequence model vs the two-timescale reasoning model.",
     key_exclude=("model", "gamma"),
-    summarize=summarize,
-    plot=plot,
-    headline=("regimes_seen",),
+    report=Report(summarize=summarize, plot=plot, headline=("regimes_seen",)),
 )

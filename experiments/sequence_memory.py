@@ -32,7 +32,7 @@ from hopjax import plot as hplot
 from hopjax.gsemm import cycle_matrix
 from hopjax.nn import ODEMemory
 from hopjax.patterns import flip, orthogonal_patterns, random_bipolar
-from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
+from hopjax.sweep import ConfigError, Experiment, Report, Row, RunContext, SweepConfig
 
 
 @dataclasses.dataclass
@@ -158,7 +158,5 @@ EXPERIMENT = Experiment(
     static=("kind",),
     metrics=("success_rate", "correct_min", "correct_mean", "first_steps"),
     description="ODEMemory layers (Dense GSEMM, IDP reasoning) replay a sequence from noisy cues",
-    summarize=summarize,
-    plot=plot,
-    headline=("kinds",),
+    report=Report(summarize=summarize, plot=plot, headline=("kinds",)),
 )

@@ -49,7 +49,7 @@ from hopjax.episodes import run_episode
 from hopjax.gsemm import DenseGSEMM, cycle_matrix
 from hopjax.patterns import random_bipolar
 from hopjax.solve import simulate_fixed
-from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
+from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
 from hopjax.tune import Log, tune
 
 __all__ = ["TuneGSEMMConfig", "episode_loss", "retrieval"]
@@ -102,6 +102,15 @@ class TuneGSEMMConfig(SweepConfig):
             raise ConfigError("need repeats, steps, samples >= 1 and sigma > 0.")
         if self.N_f < 2:
             raise ConfigError(f"'N_f' must be >= 2; got {self.N_f}.")
+
+    def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
+        """Values derived once per static group (added to its rows' params)."""
+        return {"t1": self.t_per_memory * static["K"]}
+
+    def row_bytes(self, static: Params) -> int:
+        """Memory of one row of a static group (chunk sizing)."""
+        steps = math.ceil(self.t_per_memory * static["K"] / self.dt)
+        return 4 * steps * 2 * self.N_f * 6 * (2 * self.samples + 1) + (1 << 20)
 
 
 class _Augmented(eqx.Module):
@@ -209,15 +218,6 @@ METRICS = (
 )
 
 
-def _prepare(cfg: TuneGSEMMConfig, static: dict[str, Any]) -> dict[str, Any]:
-    return {"t1": cfg.t_per_memory * static["K"]}
-
-
-def _row_bytes(cfg: TuneGSEMMConfig, static: dict[str, Any]) -> int:
-    steps = math.ceil(cfg.t_per_memory * static["K"] / cfg.dt)
-    return 4 * steps * 2 * cfg.N_f * 6 * (2 * cfg.samples + 1) + (1 << 20)
-
-
 def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
     """Success rates before and after tuning, and the tuned parameters per run."""
     n = len(rows)
@@ -305,10 +305,6 @@ EXPERIMENT = Experiment(
     metrics=METRICS,
     description="tune α_c, T_d of a Dense GSEMM until it retrieves an episode it fails on "
     "at the paper's defaults (smoothed gradients; batched over seeds)",
-    prepare=_prepare,
-    row_bytes=_row_bytes,
-    summarize=summarize,
-    plot=plot,
     history=("h_loss", "h_alpha_c", "h_T_d", "h_quality"),
-    headline=("success_before", "success_after"),
+    report=Report(summarize=summarize, plot=plot, headline=("success_before", "success_after")),
 )

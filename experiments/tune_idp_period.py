@@ -48,7 +48,7 @@ from hopjax import plot as hplot
 from hopjax.idp import Reasoning, reasoning_period
 from hopjax.patterns import orthogonal_patterns
 from hopjax.solve import simulate
-from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
+from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
 from hopjax.tune import Log, Positive, tune
 
 
@@ -91,6 +91,15 @@ class TuneIDPConfig(SweepConfig):
             raise ConfigError(f"'target_period' must be > 0; got {self.target_period}.")
         if self.steps < 1 or self.saves < 16:
             raise ConfigError("need steps >= 1 and saves >= 16.")
+
+    def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
+        """Values derived once per static group (added to its rows' params)."""
+        return {"t1": _horizon(self)}
+
+    def row_bytes(self, static: Params) -> int:
+        """Memory of one row of a static group (chunk sizing)."""
+        steps = math.ceil(_horizon(self) / self.dt)
+        return 4 * steps * (self.N + self.P) * 6 + (1 << 20)
 
 
 def _horizon(cfg: TuneIDPConfig) -> float:
@@ -180,15 +189,6 @@ METRICS = (
     "steps_to_tol",
     "final_loss",
 )
-
-
-def _prepare(cfg: TuneIDPConfig, static: dict[str, Any]) -> dict[str, Any]:
-    return {"t1": _horizon(cfg)}
-
-
-def _row_bytes(cfg: TuneIDPConfig, static: dict[str, Any]) -> int:
-    steps = math.ceil(_horizon(cfg) / cfg.dt)
-    return 4 * steps * (cfg.N + cfg.P) * 6 + (1 << 20)
 
 
 def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
@@ -291,10 +291,10 @@ EXPERIMENT = Experiment(
     metrics=METRICS,
     description="tune γ / τ_α of the IDP reasoning model to a target period (gradients "
     "through diffrax); batched over targets",
-    prepare=_prepare,
-    row_bytes=_row_bytes,
-    summarize=summarize,
-    plot=plot,
     history=("h_loss", "h_period", "h_gamma", "h_tau_alpha"),
-    headline=("max_rel_error", "tuned", "max_abs_theory_rel_diff"),
+    report=Report(
+        summarize=summarize,
+        plot=plot,
+        headline=("max_rel_error", "tuned", "max_abs_theory_rel_diff"),
+    ),
 )

@@ -30,7 +30,7 @@ from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
 from hopjax.dense import UniversalHopfield
-from hopjax.sweep import ConfigError, Experiment, Row, RunContext, SweepConfig
+from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
 
 Similarity = Literal["dot", "euclidean", "manhattan", "cosine"]
 Separation = Literal["identity", "polynomial", "softmax", "max", "topk"]
@@ -80,9 +80,13 @@ class UHNImagesConfig(SweepConfig):
         if not 0 < self.threshold <= 1:
             raise ConfigError(f"'threshold' must lie in (0, 1]; got {self.threshold}.")
 
+    def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
+        """Values derived once per static group (added to its rows' params)."""
+        return {"images": jnp.asarray(digits()[: static["P"]])}
 
-def _prepare(cfg: UHNImagesConfig, static: dict[str, Any]) -> dict[str, Any]:
-    return {"images": jnp.asarray(digits()[: static["P"]])}
+    def row_bytes(self, p: Params) -> int:
+        """Memory of one row of a static group (chunk sizing)."""
+        return 4 * self.cues * p["P"] * 64 * 3 + (1 << 16)
 
 
 SIMILARITIES: tuple[str, ...] = typing.get_args(Similarity)
@@ -209,9 +213,5 @@ EXPERIMENT = Experiment(
     key_exclude=("similarity", "separation"),  # every pair sees the same cues
     metrics=("retrieved", "cosine"),
     description="universal Hopfield networks on digits images: similarity × separation",
-    prepare=_prepare,
-    row_bytes=lambda cfg, s: 4 * cfg.cues * s["P"] * 64 * 3 + (1 << 16),
-    summarize=summarize,
-    plot=plot,
-    headline=("best", "retrieved"),
+    report=Report(summarize=summarize, plot=plot, headline=("best", "retrieved")),
 )

@@ -300,7 +300,7 @@ def run(
         highlight=False,
     )
     if result.summary:
-        console.print(headline_table(result.summary, out / "summary.json", exp.headline))
+        console.print(headline_table(result.summary, out / "summary.json", exp.report.headline))
     for p in result.plots:
         console.print(f"plot: {p}", highlight=False)
 
@@ -325,8 +325,8 @@ def plan_table(exp: Any, cfg: Any, out: Path | None) -> Table:
             per_row = None
     rows = plan.rows
     title = f"{exp.name}: {len(rows):,} rows, {len(done):,} done"
-    if exp.prune is not None:
-        title += " (adaptive: most rows not yet run will be pruned, not run)"
+    if exp.schedule is not None:
+        title += " (scheduled: rows not yet run may be pruned, not run)"
     table = Table(title=title, title_justify="left")
     for col in ("group", "rows", "to run", "rows per chunk", "MB per chunk"):
         table.add_column(col, justify="left" if col == "group" else "right")

@@ -263,12 +263,12 @@ def test_stepped_rows_pool_equals_row_by_row(tmp_path):
     assert len(counts) > 3 and max(counts) > 3  # rows are decided at different blocks
     for slots, chunk in ((1, 5), (3, 1), (64, 0)):  # every pool size, every chunk size
         stepper = dataclasses.replace(STEPPED.stepper, slots=slots)
-        exp = dataclasses.replace(STEPPED, stepper=stepper)
+        exp = dataclasses.replace(STEPPED, fn=stepper)
         out = tmp_path / f"s{slots}c{chunk}"
         run_sweep(toy(chunk_size=chunk), out, exp=exp, progress=False)
         assert (out / "results.csv").read_bytes() == want, (slots, chunk)
-    with pytest.raises(ValueError, match="give fn or a stepper"):
-        dataclasses.replace(STEPPED, fn=None, stepper=None)
+    with pytest.raises(ValueError, match="row function or a Stepper"):
+        dataclasses.replace(STEPPED, fn=None)
     assert isinstance(STEPPED.stepper, Stepper)
 
 

@@ -2,9 +2,10 @@
 
 Grid: a static string key ``kind``, a static shape key ``n``, traced keys ``scale`` (float) and
 ``shift`` (int); ``key_exclude = (kind, scale)``: rows differing only in those share their draws.
-``prepare`` adds ``width``; ``include`` drops (``b``, 8, shift 3); ``derive`` adds the per-seed
-total count; ``history`` records three steps. Every metric is exact (no reduction whose order a
-batch size could change), so results must be byte-identical however the rows are chunked.
+the config's ``prepare`` adds ``width`` and its ``include`` drops (``b``, 8, shift 3); ``derive``
+adds the per-seed total count; ``history`` records three steps. Every metric is exact (no
+reduction whose order a batch size could change), so results must be byte-identical however the
+rows are chunked.
 """
 
 from __future__ import annotations
@@ -16,22 +17,36 @@ from typing import Any, Literal
 import jax
 import jax.numpy as jnp
 
-from hopjax.sweep import ConfigError, Experiment, Row, RunContext, Stepper, SweepConfig
+from hopjax.sweep import (
+    Decision,
+    Experiment,
+    Params,
+    Report,
+    Row,
+    RunContext,
+    Stepper,
+    SweepConfig,
+    param,
+)
 
 
 @dataclasses.dataclass
 class ToyConfig(SweepConfig):
-    kind: list[Literal["a", "b"]] = dataclasses.field(default_factory=lambda: ["a", "b"])
-    n: list[int] = dataclasses.field(default_factory=lambda: [4, 8])
-    scale: list[float] = dataclasses.field(default_factory=lambda: [1.0, 2.0])
-    shift: list[int] = dataclasses.field(default_factory=lambda: [0, 3])
+    kind: list[Literal["a", "b"]] = param(["a", "b"])
+    n: list[int] = param([4, 8], ge=1)
+    scale: list[float] = param([1.0, 2.0])
+    shift: list[int] = param([0, 3])
     seeds: int = 3
     offset: float = 0.5
 
-    def check(self) -> None:
-        super().check()
-        if min(self.n) < 1:
-            raise ConfigError(f"'n' must be >= 1; got {self.n}.")
+    def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
+        return {"width": static["n"] / 2}
+
+    def row_bytes(self, p: Params) -> int:
+        return 1 << 10
+
+    def include(self, r: Row) -> bool:
+        return not (r["kind"] == "b" and r["n"] == 8 and r["shift"] == 3)
 
 
 def toy_point(p: dict[str, Any], key: jax.Array) -> dict[str, jax.Array]:
@@ -72,13 +87,8 @@ EXPERIMENT = Experiment(
     metrics=("value", "count", "shifted"),
     description="engine test toy",
     key_exclude=("kind", "scale"),
-    prepare=lambda cfg, static: {"width": static["n"] / 2},
-    row_bytes=lambda cfg, p: 1 << 10,
-    include=lambda cfg, r: not (r["kind"] == "b" and r["n"] == 8 and r["shift"] == 3),
-    derive=derive,
-    summarize=summarize,
-    plot=plot,
     history=("h",),
+    report=Report(summarize=summarize, plot=plot, derive=derive),
 )
 
 
@@ -105,13 +115,13 @@ SHARED = dataclasses.replace(EXPERIMENT, fn=toy_point_shared, shared=toy_draw)
 """The toy with its draws computed once per PRNG stream (rows differing in scale share them)."""
 
 
-def prune_negative_seeds(ctx: RunContext, done: list[Row], pending: list[Row]) -> list[Row]:
+def prune_negative_seeds(ctx: RunContext, done: list[Row], pending: list[Row]) -> Decision:
     """Skip a pending row once a finished row of its seed had value < -1 (a toy rule)."""
     bad = {r["seed"] for r in done if r["status"] == "done" and r["value"] < -1.0}
-    return [r for r in pending if r["seed"] in bad]
+    return Decision(prune=[r for r in pending if r["seed"] in bad])
 
 
-PRUNED = dataclasses.replace(EXPERIMENT, prune=prune_negative_seeds)
+PRUNED = dataclasses.replace(EXPERIMENT, schedule=prune_negative_seeds)
 
 
 def _step_init(p: dict[str, Any], key: jax.Array, x: jax.Array) -> dict[str, jax.Array]:
@@ -137,7 +147,7 @@ def _step_result(p: dict[str, Any], st: dict, x: jax.Array) -> dict[str, jax.Arr
 
 
 STEPPER = Stepper(_step_init, _step_advance, _step_decided, _step_result, slots=3)
-STEPPED = dataclasses.replace(SHARED, fn=None, stepper=STEPPER)
+STEPPED = dataclasses.replace(SHARED, fn=STEPPER)
 """The toy as a stepped experiment: a row adds ``scale·|x0| + 1/4`` per block until it reaches
 ``width`` (rows take 1 to 16 blocks), through pools of 3 slots per stream."""
 
@@ -158,5 +168,9 @@ def prune_after_positive(ctx: RunContext, done: list[Row], pending: list[Row]) -
     return [r for r in pending if r["scale"] == 2.0 and _partner(r) in good]
 
 
-ROUNDS = dataclasses.replace(EXPERIMENT, prune=prune_after_positive, defer=defer_scale_two)
+def two_rounds(ctx: RunContext, done: list[Row], pending: list[Row]) -> Decision:
+    return Decision(prune_after_positive(ctx, done, pending), defer_scale_two(ctx, done, pending))
+
+
+ROUNDS = dataclasses.replace(EXPERIMENT, schedule=two_rounds)
 """The toy in two rounds per group: scale 1 first; scale 2 only where scale 1 gave value <= 0."""

@@ -1,8 +1,8 @@
 """The ensemble sweep engine: grid × seeds → vectorised, sharded, chunked, resumable evaluation.
 
-An :class:`Experiment` is a pure function ``fn(params, key) -> {metric: scalar}`` plus its config
-dataclass (a module of ``experiments/`` exports one; a config names it, :mod:`.discover`
-resolves the name). :func:`run_sweep`
+An :class:`Experiment` is a pure function ``fn(p, key) -> {metric: scalar}`` (``p``: the row's
+:class:`Params`) plus its config dataclass (a module of ``experiments/`` exports one; a config
+names it, :mod:`.discover` resolves the name). :func:`run_sweep`
 
 1. expands the grid — the product of the config's list-valued keys — times the seeds
    (:mod:`.plan`: a :class:`Plan` owns the rows, groups, row ids, params and keys);
@@ -19,11 +19,12 @@ resolves the name). :func:`run_sweep`
    Per-step arrays (``history``) go to ``history.csv`` just before their row; a rerun first
    drops history rows whose results row is missing, so neither file holds duplicates;
 5. once every row is done, hands a :class:`RunContext` (:mod:`.context`) to the experiment's
-   ``derive``, ``summarize`` and ``plot``, which can re-run any row with the engine's own params
-   and key.
+   :class:`Report` (``derive``, ``summarize``, ``plot``), which can re-run any row with the
+   engine's own params and key.
 
 Experiments may share random draws between the rows of a PRNG stream (``Experiment.shared``:
-one draw, the rows an inner ``vmap`` over it) and prune rows not yet run (``Experiment.prune``).
+one draw, the rows an inner ``vmap`` over it) and schedule their rows — prune rows not yet run,
+hold rows back for a later round (``Experiment.schedule`` → :class:`Decision`).
 :func:`enable_compilation_cache` (:mod:`.cache`) keeps compiled programs across processes.
 Started as several processes (:func:`init_distributed`, JAX's ``jax.distributed``), the same
 loop runs every chunk as one SPMD program over the devices of all processes, and process 0
@@ -37,13 +38,17 @@ from hopjax.sweep.cluster import init_distributed as init_distributed
 from hopjax.sweep.config import ConfigError as ConfigError
 from hopjax.sweep.config import PlotConfig as PlotConfig
 from hopjax.sweep.config import SweepConfig as SweepConfig
+from hopjax.sweep.config import param as param
 from hopjax.sweep.context import RunContext as RunContext
 from hopjax.sweep.discover import list_experiments as list_experiments
 from hopjax.sweep.discover import load_config as load_config
 from hopjax.sweep.discover import load_experiment_config as load_experiment_config
 from hopjax.sweep.discover import resolve_experiment as resolve_experiment
 from hopjax.sweep.errors import RunError as RunError
+from hopjax.sweep.experiment import Decision as Decision
 from hopjax.sweep.experiment import Experiment as Experiment
+from hopjax.sweep.experiment import Params as Params
+from hopjax.sweep.experiment import Report as Report
 from hopjax.sweep.experiment import Row as Row
 from hopjax.sweep.folder import Run as Run
 from hopjax.sweep.folder import load_run as load_run
@@ -60,9 +65,12 @@ from hopjax.sweep.stepper import Stepper as Stepper
 __all__ = [
     "Cluster",
     "ConfigError",
+    "Decision",
     "Experiment",
+    "Params",
     "Plan",
     "PlotConfig",
+    "Report",
     "Row",
     "Run",
     "RunContext",
@@ -79,6 +87,7 @@ __all__ = [
     "load_config",
     "load_experiment_config",
     "load_run",
+    "param",
     "read_history",
     "read_results",
     "resolve_experiment",

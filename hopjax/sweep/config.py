@@ -35,6 +35,7 @@ __all__ = [
     "dump_config",
     "grid_keys",
     "grid_types",
+    "param",
     "parse_config",
 ]
 
@@ -83,14 +84,36 @@ class SweepConfig:
     a folder needs that value (a different one is a changed config), so old and new rows never
     mix."""
 
-    def check(self) -> None:
-        """Value checks beyond types; subclasses extend (and call ``super().check()``).
+    # -- the grid an experiment's config describes (override in a subclass) -------------
+    def include(self, row: dict[str, Any]) -> bool:
+        """Whether the grid point ``row`` (its grid values and ``seed``) applies: the grid need
+        not be a full product. Default: every point."""
+        return True
 
-        Here, for every experiment: no NaN (and no ``inf`` outside :attr:`ALLOW_INF`) in any
-        float key or list, no empty or duplicated list, seeds within the PRNG's range."""
+    def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
+        """Values derived once per static group (``static``: its static grid values), added to
+        the params every row of the group sees (e.g. a horizon computed from ``K``). Default:
+        none."""
+        return {}
+
+    def row_bytes(self, params: Mapping[str, Any]) -> int | None:
+        """Memory one row of a static group needs (``params``: the group's static params), for
+        chunk sizing and the size check; ``None`` (default): unknown, chunks are sized at 1 MiB
+        a row."""
+        return None
+
+    # -- validation -------------------------------------------------------------------------
+    def check(self) -> None:
+        """Value checks beyond types; subclasses extend (and call ``super().check()``) with
+        relations between keys — bounds on one key are declared with :func:`param`.
+
+        Here, for every experiment: each key's declared bounds (:func:`param`), no NaN (and no
+        ``inf`` outside :attr:`ALLOW_INF`) in any float key or list, no empty or duplicated
+        list, seeds within the PRNG's range."""
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             items = value if isinstance(value, list) else [value]
+            _check_bounds(f, value, items)
             if isinstance(value, list):
                 if not value:
                     raise ConfigError(f"'{f.name}' must not be empty.")
@@ -121,6 +144,55 @@ class SweepConfig:
 
 EXECUTION_KEYS = frozenset({"memory_mb", "chunk_size", "share_draws"})
 """Keys that change how a sweep runs but not its results (ignored when resuming)."""
+
+
+def param(
+    default: Any = dataclasses.MISSING,
+    *,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+    grid: bool = True,
+) -> Any:
+    """A config key with declared bounds, checked by :meth:`SweepConfig.check` with an error
+    naming the key: ``alpha: list[float] = param([0.1], gt=0, lt=1)`` (every value of a list).
+    A list default is copied per instance; ``grid=False`` makes a list-valued key a plain
+    option instead of a grid axis (see :func:`grid_keys`)."""
+    meta: dict[str, Any] = {"bounds": (ge, gt, le, lt)} if (ge, gt, le, lt) != (None,) * 4 else {}
+    if not grid:
+        meta["grid"] = False
+    if isinstance(default, list):
+        values = list(default)
+        return dataclasses.field(default_factory=lambda: list(values), metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def bounds_text(ge: Any, gt: Any, le: Any, lt: Any) -> str:
+    """``"lie in (0, 1]"``, ``"be >= 2"``… — what :func:`param`'s bounds require, in words."""
+    low = f"[{ge}" if ge is not None else f"({gt}" if gt is not None else None
+    high = f"{le}]" if le is not None else f"{lt})" if lt is not None else None
+    if low and high:
+        return f"lie in {low}, {high}"
+    if low:
+        return f"be >= {ge}" if ge is not None else f"be > {gt}"
+    return f"be <= {le}" if le is not None else f"be < {lt}"
+
+
+def _check_bounds(f: dataclasses.Field, value: Any, items: list[Any]) -> None:
+    if "bounds" not in f.metadata:
+        return
+    ge, gt, le, lt = f.metadata["bounds"]
+    for v in items:
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            continue
+        if (
+            (ge is not None and not v >= ge)
+            or (gt is not None and not v > gt)
+            or (le is not None and not v <= le)
+            or (lt is not None and not v < lt)
+        ):
+            raise ConfigError(f"'{f.name}' must {bounds_text(ge, gt, le, lt)}; got {value}.")
 
 
 def grid_keys(cls: type[SweepConfig]) -> list[str]:

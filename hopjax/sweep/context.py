@@ -15,7 +15,7 @@ import numpy as np
 from jaxtyping import PRNGKeyArray
 
 from hopjax.sweep.config import SweepConfig
-from hopjax.sweep.experiment import Experiment, Row
+from hopjax.sweep.experiment import Experiment, Params, Row
 from hopjax.sweep.plan import Plan
 from hopjax.sweep.results import read_history
 
@@ -48,7 +48,7 @@ class RunContext:
         """The params shared by one static group (:meth:`Plan.static_params`)."""
         return self.plan.static_params(static)
 
-    def params(self, row: Row) -> dict[str, Any]:
+    def params(self, row: Row) -> Params:
         """The params ``exp.fn`` received for ``row`` (traced grid values as 0-d arrays)."""
         return self.plan.params(row)
 
@@ -63,11 +63,11 @@ class RunContext:
     def rerun(
         self,
         rows: list[Row],
-        fn: Callable[[dict[str, Any], PRNGKeyArray], Any] | None = None,
+        fn: Callable[[Params, PRNGKeyArray], Any] | None = None,
     ) -> list[Any]:
-        """``fn(params, key)`` for every row (default ``exp.fn``), batched per static group;
-        outputs as numpy pytrees, in the order of ``rows``."""
-        fn = self.exp.fn if fn is None else fn
+        """``fn(params, key)`` for every row (default the experiment's row function), batched
+        per static group; outputs as numpy pytrees, in the order of ``rows``."""
+        fn = self.exp.row_fn if fn is None else fn
         plan = self.plan
         out: list[Any] = [None] * len(rows)
         positions: dict[tuple[Any, ...], list[int]] = {}
@@ -78,7 +78,7 @@ class RunContext:
             group = [rows[i] for i in idx]
 
             def point(dyn: dict[str, Any], key: PRNGKeyArray, _p: dict = p_static) -> Any:
-                return fn({**_p, **dyn}, key)
+                return fn(Params({**_p, **dyn}), key)
 
             res = jax.device_get(jax.jit(jax.vmap(point))(plan.arrays(group), plan.keys(group)))
             for j, i in enumerate(idx):

@@ -19,7 +19,7 @@ import numpy as np
 from jaxtyping import PRNGKeyArray
 
 from hopjax.sweep.config import ConfigError, SweepConfig, grid_keys, grid_types
-from hopjax.sweep.experiment import Experiment, Row, choices
+from hopjax.sweep.experiment import Experiment, Params, Row, choices
 from hopjax.sweep.keys import row_keys
 
 __all__ = ["MAX_ROWS", "Plan", "expand_grid", "group_rows"]
@@ -31,7 +31,8 @@ dict per row, a CSV line per row) outgrows a workstation."""
 
 def expand_grid(cfg: SweepConfig, exp: Experiment | None = None) -> list[Row]:
     """All rows: the product of the grid keys' values (declaration order) × seeds (innermost),
-    less the points ``exp.include`` rejects."""
+    less the points the config's :meth:`~hopjax.sweep.config.SweepConfig.include` rejects
+    (``exp`` is not needed; accepted for symmetry with :class:`Plan`)."""
     keys = grid_keys(type(cfg))
     seeds = range(cfg.base_seed, cfg.base_seed + cfg.seeds)
     rows = [
@@ -39,8 +40,8 @@ def expand_grid(cfg: SweepConfig, exp: Experiment | None = None) -> list[Row]:
         for combo in itertools.product(*(getattr(cfg, k) for k in keys))
         for s in seeds
     ]
-    if exp is not None and exp.include is not None:
-        rows = [r for r in rows if exp.include(cfg, r)]
+    if type(cfg).include is not SweepConfig.include:
+        rows = [r for r in rows if cfg.include(r)]
     return rows
 
 
@@ -56,7 +57,7 @@ def group_rows(rows: Iterable[Row], static: Iterable[str]) -> dict[tuple[Any, ..
 class Plan:
     """The grid of ``cfg`` as ``exp`` runs it.
 
-    ``plan.rows`` are every row (grid points × seeds, less ``exp.include``'s exclusions) in grid
+    ``plan.rows`` are every row (grid points × seeds, less ``cfg.include``'s exclusions) in grid
     order; ``plan.id(row)`` is a row's identity (grid values and seed); ``plan.groups(rows)``
     groups rows by their static values (one compiled program each). What a row is evaluated
     with: ``plan.static_params(static)`` (the non-grid config values, the static grid values and
@@ -77,7 +78,7 @@ class Plan:
     # -- rows and groups --------------------------------------------------------------------
     @property
     def size(self) -> int:
-        """Rows of the full product (before ``exp.include``), without building them."""
+        """Rows of the full product (before ``cfg.include``), without building them."""
         return self.cfg.seeds * math.prod(len(getattr(self.cfg, k)) for k in self.grid_keys)
 
     @property
@@ -124,12 +125,11 @@ class Plan:
 
     def static_params(self, static: dict[str, Any]) -> dict[str, Any]:
         """The params shared by one static group: the non-grid config values, the static grid
-        values and ``prepare``'s derived values (computed once per group)."""
+        values and the config's ``prepare`` values (computed once per group)."""
         ident = tuple(static[k] for k in self.static)
         if ident not in self._prepared:
             params = {**self.fixed_params(), **static}
-            if self.exp.prepare is not None:
-                params.update(self.exp.prepare(self.cfg, static))
+            params.update(self.cfg.prepare(static))
             self._prepared[ident] = params
         return self._prepared[ident]
 
@@ -149,25 +149,24 @@ class Plan:
             out[k] = np.asarray([r[k] for r in rows], dtype)
         return out
 
-    def params(self, row: Row) -> dict[str, Any]:
+    def params(self, row: Row) -> Params:
         """The params ``exp.fn`` received for ``row`` (traced grid values as 0-d arrays)."""
         dyn = {k: v[0] for k, v in self.arrays([row]).items()}
-        return {**self.static_params(self.static_dict(self.group_of(row))), **dyn}
+        return Params({**self.static_params(self.static_dict(self.group_of(row))), **dyn})
 
     def keys(self, rows: list[Row]) -> PRNGKeyArray:
         """The PRNG keys of ``rows`` (stacked; :mod:`hopjax.sweep.keys`)."""
         return row_keys(self.cfg, self.exp, rows)
 
     def row_bytes(self, static_params: dict[str, Any]) -> int:
-        """The experiment's memory estimate of one row of a group (1 MiB when it gives none)."""
-        if self.exp.row_bytes is None:
-            return 1 << 20
-        return self.exp.row_bytes(self.cfg, static_params)
+        """The config's memory estimate of one row of a group (1 MiB when it gives none)."""
+        need = self.cfg.row_bytes(Params(static_params))
+        return 1 << 20 if need is None else need
 
     # -- refusing what cannot run -----------------------------------------------------------
     def check_sizes(self, machine_bytes: int | None = None) -> None:
         """Refuse, before any allocation, a sweep whose row count exceeds :data:`MAX_ROWS` or
-        one of whose rows cannot fit this machine's memory, naming the keys. ``exp.row_bytes``
+        one of whose rows cannot fit this machine's memory, naming the keys. ``cfg.row_bytes``
         is a conservative estimate made for chunk sizing, so only rows estimated at more than
         4× the machine's memory are refused (a row near the limit still fails in XLA)."""
         cfg = self.cfg
@@ -178,12 +177,12 @@ class Plan:
                 f"{MAX_ROWS:,}; reduce 'seeds' or the grid lists."
             )
         machine = machine_bytes if machine_bytes is not None else _machine_bytes()
-        if self.exp.row_bytes is None or machine is None:
+        if machine is None:
             return
         for values in self.groups():  # the groups that exist
             static = self.static_dict(values)
-            need = self.row_bytes(self.static_params(static))
-            if need > 4 * machine:
+            need = self.cfg.row_bytes(Params(self.static_params(static)))
+            if need is not None and need > 4 * machine:
                 where = ", ".join(f"'{k}' = {v!r}" for k, v in static.items()) or "every row"
                 raise ConfigError(
                     f"one row at {where} needs ~{need / 2**30:.1f} GiB, more than this "

@@ -12,9 +12,9 @@ import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
 from hopjax._checks import traced_checks
-from hopjax.sweep.experiment import Row
+from hopjax.sweep.experiment import Params, Row
 from hopjax.sweep.plan import Plan
-from hopjax.sweep.stepper import run_pool
+from hopjax.sweep.stepper import Stepper, run_pool
 
 __all__ = ["GroupProgram"]
 
@@ -30,6 +30,18 @@ def _unchecked(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args)
 
     return traced
+
+
+def _viewed(st: Stepper) -> Stepper:
+    """``st`` receiving its params as a :class:`~hopjax.sweep.experiment.Params` view (the pool
+    builds them as dicts)."""
+    return Stepper(
+        init=lambda q, key, sh: st.init(Params(q), key, sh),
+        advance=lambda q, state, sh: st.advance(Params(q), state, sh),
+        decided=lambda q, state: st.decided(Params(q), state),
+        result=lambda q, state, sh: st.result(Params(q), state, sh),
+        slots=st.slots,
+    )
 
 
 class GroupProgram:
@@ -77,26 +89,26 @@ class GroupProgram:
 
     def program(self) -> Callable[..., Any]:
         """The jitted, vmapped evaluation of one chunk's arguments."""
-        exp, p = self.exp, self.params
+        exp, p, fn = self.exp, self.params, self.exp.row_fn
         if not self.streams:
             if exp.shared is None:
 
                 def point(dyn: dict[str, Array], key: PRNGKeyArray) -> dict:
-                    return exp.fn({**p, **dyn}, key)
+                    return fn(Params({**p, **dyn}), key)
 
             else:  # the reference: every row computes its own copy of the shared draws
 
                 def point(dyn: dict[str, Array], key: PRNGKeyArray) -> dict:
-                    q = {**p, **dyn}
-                    return exp.fn(q, key, exp.shared(q, key))
+                    q = Params({**p, **dyn})
+                    return fn(q, key, exp.shared(q, key))
 
             return jax.jit(jax.vmap(_unchecked(point)))
 
         def stream(dyn: dict[str, Array], key: PRNGKeyArray, count: Array) -> dict:
-            shared = exp.shared({**p, **{k: dyn[k][0] for k in self.stream_keys}}, key)
+            shared = exp.shared(Params({**p, **{k: dyn[k][0] for k in self.stream_keys}}), key)
             if exp.stepper is not None:  # a pool of slots refilled as rows are decided
-                return run_pool(exp.stepper, p, dyn, count, key, shared)
-            return jax.vmap(lambda d: exp.fn({**p, **d}, key, shared))(dyn)
+                return run_pool(_viewed(exp.stepper), p, dyn, count, key, shared)
+            return jax.vmap(lambda d: fn(Params({**p, **d}), key, shared))(dyn)
 
         return jax.jit(jax.vmap(_unchecked(stream)))
 

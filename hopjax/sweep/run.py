@@ -130,7 +130,6 @@ class _Sweep:
         self.out, self.cluster, self.lead = out, cluster, cluster.lead
         self.max_chunks, self.stop = max_chunks, stop
         self.ctx = RunContext(self.exp, self.cfg, out, plan)
-        self.adaptive = self.exp.prune is not None or self.exp.defer is not None
         self.chunks_run = 0
         self.groups_meta: list[dict[str, Any]] = []
         self.metas: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -148,12 +147,14 @@ class _Sweep:
             self.advance = bar
             pending = self.todo
             while pending and self.budget_left():  # a round
-                pending = self.prune(pending)
+                decision = exp.schedule(self.ctx, self.written, pending) if exp.schedule else None
+                if decision is not None:
+                    pending = self.prune(pending, decision.prune)
                 if not pending:
                     break
                 now = pending
-                if exp.defer is not None:
-                    held = plan.ids(exp.defer(self.ctx, self.written, pending))
+                if decision is not None:
+                    held = plan.ids(decision.hold)
                     now = [r for r in pending if plan.id(r) not in held]
                 now = now or pending  # a round that would hold everything back runs it all
                 present = {plan.group_of(r) for r in now}
@@ -223,12 +224,11 @@ class _Sweep:
             self.groups_meta.append(self.metas[values])
         return self.metas[values]
 
-    def prune(self, pending: list[Row]) -> list[Row]:
-        """Write the rows ``exp.prune`` gives up on (status ``pruned``, NaN metrics); the rest."""
+    def prune(self, pending: list[Row], rows: list[Row]) -> list[Row]:
+        """Write ``rows``, the pending rows the schedule gives up on (status ``pruned``, NaN
+        metrics); the rest of ``pending``."""
         exp, plan = self.exp, self.plan
-        if exp.prune is None:
-            return pending
-        skip = plan.ids(exp.prune(self.ctx, self.written, pending))
+        skip = plan.ids(rows)
         nan = dict.fromkeys(exp.metrics, math.nan)
         pruned = [{**r, "status": "pruned", **nan} for r in pending if plan.id(r) in skip]
         if pruned:
@@ -244,7 +244,7 @@ class _Sweep:
         group = GroupProgram(self.plan, static, rows)
         batched = group.program()
         meta.update(chunk_size=group.size, rows_per_unit=group.m)
-        status = {"status": "done"} if self.adaptive else {}
+        status = {"status": "done"} if exp.schedule is not None else {}
         compiled = None
         for part, index, args in group.chunks():
             if not self.budget_left():
@@ -289,6 +289,7 @@ class _Sweep:
         """Once every row is done: the files in grid order (rounds and resumes write rows as
         they finish), ``derive``'s columns, ``summary.json`` and the plots."""
         plan, exp, cfg, out = self.plan, self.exp, self.cfg, self.out
+        report = exp.report
         results = out / "results.csv"
         rows_all = read_results(results, cfg) if self.lead else self.written
         complete = len(rows_all) == len(plan.rows)
@@ -298,8 +299,8 @@ class _Sweep:
             rows_all = plan.in_grid_order(rows_all)
         elif complete:
             ordered = plan.in_grid_order(rows_all)
-            if exp.derive is not None:
-                extra, ordered = exp.derive(self.ctx, ordered)
+            if report.derive is not None:
+                extra, ordered = report.derive(self.ctx, ordered)
                 rewrite(results, [*plan.columns, *extra], ordered)
             elif ordered != rows_all:
                 rewrite(results, plan.columns, ordered)
@@ -311,10 +312,10 @@ class _Sweep:
                 if hist_sorted != hist:
                     columns = [*plan.grid_keys, "seed", "step", *exp.history]
                     rewrite(out / "history.csv", columns, hist_sorted)
-            if exp.summarize is not None:
-                summary = strict_json(exp.summarize(self.ctx, rows_all))
+            if report.summarize is not None:
+                summary = strict_json(report.summarize(self.ctx, rows_all))
                 text = json.dumps(summary, indent=2, allow_nan=False)
                 write_atomic(out / "summary.json", text + "\n")
-            if exp.plot is not None:
-                plots = exp.plot(self.ctx, rows_all, summary)
+            if report.plot is not None:
+                plots = report.plot(self.ctx, rows_all, summary)
         return SweepResult(out, rows_all, summary, self.metadata(complete), plots)

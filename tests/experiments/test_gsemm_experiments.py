@@ -66,7 +66,7 @@ def test_incumbent_rules_on_synthetic_rows():
     the previous K runs first; the others wait, and are not needed once one succeeds; a
     (degree, seed) stops climbing after ``ladder_patience`` consecutive K retrieved at no α_c,
     and an α_c that failed before is still tried (it may retrieve a larger K)."""
-    from experiments.gsemm_capacity import defer, prune
+    from experiments.gsemm_capacity import schedule
 
     ctx = _ctx(
         alpha_c=[0.2, 0.5, 1.0], K=[4, 6, 8, 10, 12], ladder_patience=2, ladder_search="climb"
@@ -77,40 +77,43 @@ def test_incumbent_rules_on_synthetic_rows():
         _row(1, 1.0, 4, success=1.0, steps=500.0),
     ]
     pending = [_row(1, ac, 6, status="") for ac in (0.2, 0.5, 1.0)]
-    assert prune(ctx, done, pending) == []
-    assert [r["alpha_c"] for r in defer(ctx, done, pending)] == [0.2, 0.5]
+    assert schedule(ctx, done, pending).prune == []
+    assert [r["alpha_c"] for r in schedule(ctx, done, pending).hold] == [0.2, 0.5]
     # the incumbent succeeded at K = 6: the others are not needed there
     done6 = [*done, _row(1, 1.0, 6, success=1.0, steps=700.0)]
-    assert [r["alpha_c"] for r in prune(ctx, done6, pending[:2])] == [0.2, 0.5]
+    assert [r["alpha_c"] for r in schedule(ctx, done6, pending[:2]).prune] == [0.2, 0.5]
     done6 += [_row(1, 0.2, 6, status="pruned"), _row(1, 0.5, 6, status="pruned")]
     # K = 8: the incumbent fails, the others are no longer held back and run (0.2 too, though
     # it failed at K = 4)
     done8 = [*done6, _row(1, 1.0, 8)]
     rest8 = [_row(1, ac, 8, status="") for ac in (0.2, 0.5)]
-    assert defer(ctx, done8, rest8) == [] and prune(ctx, done8, rest8) == []
+    assert schedule(ctx, done8, rest8).hold == [] and schedule(ctx, done8, rest8).prune == []
     # every α_c fails at K = 8 and K = 10: the pair stops climbing at K = 12 (not at 10)
     done8 += [_row(1, 0.2, 8), _row(1, 0.5, 8)]
     pending10 = [_row(1, ac, 10, status="") for ac in (0.2, 0.5, 1.0)]
-    assert prune(ctx, done8, pending10) == []
+    assert schedule(ctx, done8, pending10).prune == []
     # the incumbent is the fastest α_c at the largest K retrieved so far (K = 6)
-    assert [r["alpha_c"] for r in defer(ctx, done8, pending10)] == [0.2, 0.5]
+    assert [r["alpha_c"] for r in schedule(ctx, done8, pending10).hold] == [0.2, 0.5]
     done10 = done8 + [_row(1, ac, 10) for ac in (0.2, 0.5, 1.0)]
     pending12 = [_row(1, ac, 12, status="") for ac in (0.2, 0.5, 1.0)]
-    assert prune(ctx, done10, pending12) == pending12
+    assert schedule(ctx, done10, pending12).prune == pending12
     other = [_row(2, 0.2, 10, success=1.0)]  # another degree retrieved K = 10: it climbs on
-    assert prune(ctx, done10 + other, [_row(2, 0.2, 12, status="")]) == []
+    assert schedule(ctx, done10 + other, [_row(2, 0.2, 12, status="")]).prune == []
     # 'every' runs every α_c at every K (only the patience rule prunes)
     every = _ctx(
         alpha_c=[0.2, 0.5, 1.0], K=[4, 6, 8, 10, 12], alpha_c_search="every", ladder_search="climb"
     )
-    assert defer(every, done, pending) == [] and prune(every, done6, pending[:2]) == []
+    assert (
+        schedule(every, done, pending).hold == []
+        and schedule(every, done6, pending[:2]).prune == []
+    )
 
 
 def _simulate_ladder(ctx, retrieves):
-    """The engine's rounds on the gsemm_capacity hooks with an oracle ``retrieves(degree, seed,
-    K, alpha_c) -> bool``: prune, hold back, run the first K (grid order) with rows to run.
+    """The engine's rounds on the gsemm_capacity schedule with an oracle ``retrieves(degree,
+    seed, K, alpha_c) -> bool``: prune, hold back, run the first K (grid order) with rows to run.
     Returns the rows run and the capacity per (degree, seed)."""
-    from experiments.gsemm_capacity import defer, prune
+    from experiments.gsemm_capacity import schedule
 
     cfg = ctx.cfg
     pending = [
@@ -119,14 +122,15 @@ def _simulate_ladder(ctx, retrieves):
     ]  # fmt: skip
     done, ran = [], []
     while pending:
-        skip = {id(r) for r in prune(ctx, done, pending)}
+        decision = schedule(ctx, done, pending)  # once per round, as the engine asks
+        skip = {id(r) for r in decision.prune}
         done += [
             {**r, "status": "pruned", "success": float("nan")} for r in pending if id(r) in skip
         ]
         pending = [r for r in pending if id(r) not in skip]
         if not pending:
             break
-        held = {id(r) for r in defer(ctx, done, pending)}
+        held = {id(r) for r in decision.hold}
         now = [r for r in pending if id(r) not in held] or pending
         first = min(r["K"] for r in now)  # the ladder is the grid order
         now = [r for r in now if r["K"] == first]
@@ -325,15 +329,14 @@ def test_integer_power_key_sets_the_model_and_guards_old_folders():
     """``integer_power`` (default true) gives the model ``integer_degree = max(degree)``; a run
     folder written before the key existed (computed with ``pow``) resumes only with
     ``integer_power = false``, so rows of the two never mix."""
-    from experiments.gsemm_capacity import _prepare
     from hopjax.sweep.config import config_to_dict
     from hopjax.sweep.folder import config_changes
 
     base = {"experiment": "gsemm_capacity", "degree": [1, 3, 15]}
     on = load_experiment_config(base)[1]
     off = load_experiment_config({**base, "integer_power": False})[1]
-    assert _prepare(on, {"K": 8})["integer_degree"] == 15
-    assert _prepare(off, {"K": 8})["integer_degree"] is None
+    assert on.prepare({"K": 8})["integer_degree"] == 15
+    assert off.prepare({"K": 8})["integer_degree"] is None
     old_folder = {k: v for k, v in config_to_dict(on).items() if k != "integer_power"}
     assert config_changes(old_folder, on) == ["integer_power"]
     assert config_changes(old_folder, off) == []

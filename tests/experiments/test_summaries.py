@@ -87,7 +87,7 @@ def test_every_experiment_names_headline_keys_and_has_a_tiny_grid_here():
     configs = {load_config(ROOT / "configs" / f"{c}.toml")[0].name for c in TINY}
     assert configs == experiments
     for c in TINY:
-        assert load_config(ROOT / "configs" / f"{c}.toml")[0].headline, c
+        assert load_config(ROOT / "configs" / f"{c}.toml")[0].report.headline, c
 
 
 @pytest.mark.parametrize(
@@ -97,5 +97,5 @@ def test_summary_is_strict_json_with_the_headline_keys(config, tmp_path):
     exp, cfg = load_config(ROOT / "configs" / f"{config}.toml", [*TINY[config], "plot.dpi=20"])
     run_sweep(cfg, tmp_path, exp=exp, progress=False)
     summary = json.loads((tmp_path / "summary.json").read_text(), parse_constant=_refuse)
-    for key in exp.headline:
+    for key in exp.report.headline:
         _lookup(summary, key)
