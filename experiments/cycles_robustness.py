@@ -33,7 +33,16 @@ from hopjax.cycles import PrimeRings, noisy_survival
 from hopjax.measure import crossing
 from hopjax.patterns import random_bipolar
 from hopjax.sequence import DenseSequence, SequenceHebbian, recall_overlaps
-from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
+from hopjax.sweep import (
+    ConfigError,
+    Experiment,
+    Params,
+    Report,
+    Row,
+    RunContext,
+    SweepConfig,
+    param,
+)
 
 NAN = float("nan")
 Z99 = 2.5758293035489004  # two-sided 99% normal quantile
@@ -53,17 +62,17 @@ class CyclesRobustnessConfig(SweepConfig):
     primes: list[int] = dataclasses.field(
         default_factory=lambda: [2, 3, 5, 7], metadata={"grid": False}
     )
-    T: int = 20
+    T: int = param(20, ge=1)
     """Steps per run."""
-    trials: int = 256
+    trials: int = param(256, ge=1)
     """Monte-Carlo runs per row."""
-    load: float = 0.1
+    load: float = param(0.1, gt=0)
     """Baselines: sequence length ``P = max(2, round(load · n))``."""
-    degree: int = 2
+    degree: int = param(2, ge=1)
     """Degree of ``dense_polynomial``."""
-    sharpness: float = 1.0
+    sharpness: float = param(1.0, gt=0)
     """``β`` of ``dense_exponential`` (``F(x) = exp(β x)`` on raw overlaps)."""
-    min_overlap: float = 0.9
+    min_overlap: float = param(0.9, gt=0, le=1)
     """Baselines survive while the overlap with the expected pattern stays at least this."""
 
     def check(self) -> None:
@@ -77,12 +86,6 @@ class CyclesRobustnessConfig(SweepConfig):
         for key in ("eps", "rho", "beta"):
             if not all(0.0 <= v <= 1.0 for v in getattr(self, key)):
                 raise ConfigError(f"'{key}' must lie in [0, 1]; got {getattr(self, key)}.")
-        if self.T < 1 or self.trials < 1:
-            raise ConfigError(f"'T' and 'trials' must be >= 1; got {self.T}, {self.trials}.")
-        if not 0 < self.load or self.degree < 1 or self.sharpness <= 0:
-            raise ConfigError("'load', 'degree' and 'sharpness' must be > 0.")
-        if not 0 < self.min_overlap <= 1:
-            raise ConfigError(f"'min_overlap' must lie in (0, 1]; got {self.min_overlap}.")
 
     def row_bytes(self, p: Params) -> int:
         """Memory of one row of a static group (chunk sizing)."""

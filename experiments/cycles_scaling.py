@@ -35,7 +35,16 @@ from hopjax.cycles import PrimeRings, design, find_cycle
 from hopjax.dense import polynomial_capacity
 from hopjax.patterns import random_bipolar
 from hopjax.sequence import DenseSequence, SequenceHebbian, recall_overlaps
-from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
+from hopjax.sweep import (
+    ConfigError,
+    Experiment,
+    Params,
+    Report,
+    Row,
+    RunContext,
+    SweepConfig,
+    param,
+)
 
 NAN = float("nan")
 
@@ -58,16 +67,16 @@ class CyclesScalingConfig(SweepConfig):
     ] = dataclasses.field(
         default_factory=lambda: ["design_cycles", "design_period", "first_primes"]
     )
-    n: list[int] = dataclasses.field(default_factory=lambda: [100, 300, 1000, 3000, 10000])
-    eps: float = 0.1
-    horizon: int = 1000
-    fail_prob: float = 0.01
+    n: list[int] = param([100, 300, 1000, 3000, 10000], ge=2)
+    eps: float = param(0.1, ge=0, lt=0.5)
+    horizon: int = param(1000, ge=1)
+    fail_prob: float = param(0.01, gt=0, lt=1)
     sim_max_period: int = 200_000
     """Simulate the period with Brent when the closed form is at most this."""
     baseline_max_n: int = 400
     """Baseline capacities are measured for ``n`` up to this (larger rows are left out)."""
-    ladder: list[float] = dataclasses.field(
-        default_factory=lambda: [
+    ladder: list[float] = param(
+        [
             0.5,
             0.7,
             0.8,
@@ -83,25 +92,16 @@ class CyclesScalingConfig(SweepConfig):
             2.5,
             3,
         ],
-        metadata={"grid": False},
+        gt=0,
+        grid=False,
     )
     """Tried sequence lengths, in units of the baseline's theoretical capacity."""
-    degree: int = 2
-    trials: int = 8
-    recall_steps: int = 100
+    degree: int = param(2, ge=1)
+    trials: int = param(8, ge=1)
+    recall_steps: int = param(100, ge=1)
 
     def check(self) -> None:
         super().check()
-        if min(self.n) < 2:
-            raise ConfigError(f"'n' must be >= 2; got {self.n}.")
-        if not 0 <= self.eps < 0.5:
-            raise ConfigError(f"'eps' must lie in [0, 0.5); got {self.eps}.")
-        if not 0 < self.fail_prob < 1:
-            raise ConfigError(f"'fail_prob' must lie in (0, 1); got {self.fail_prob}.")
-        if self.horizon < 1 or self.trials < 1 or self.recall_steps < 1 or self.degree < 1:
-            raise ConfigError("'horizon', 'trials', 'recall_steps', 'degree' must be >= 1.")
-        if min(self.ladder) <= 0:
-            raise ConfigError(f"'ladder' must be > 0; got {self.ladder}.")
         for c in self.construction:
             if c in RING_CONSTRUCTIONS:
                 for n in self.n:

@@ -32,7 +32,16 @@ from hopjax import plot as hplot
 from hopjax.classical import run
 from hopjax.dense import DenseAM, polynomial_capacity
 from hopjax.patterns import flip, random_bipolar
-from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
+from hopjax.sweep import (
+    ConfigError,
+    Experiment,
+    Params,
+    Report,
+    Row,
+    RunContext,
+    SweepConfig,
+    param,
+)
 
 Model = Literal["poly2", "poly3", "poly4", "exp"]
 
@@ -49,16 +58,16 @@ class DamCapacityConfig(SweepConfig):
     """Config of ``dam_capacity`` (grid keys: model, N)."""
 
     model: list[Model] = dataclasses.field(default_factory=lambda: ["poly2", "poly3", "poly4"])
-    N: list[int] = dataclasses.field(default_factory=lambda: [32, 48, 64])
+    N: list[int] = param([32, 48, 64], ge=4)
     ladder: list[float] = dataclasses.field(
         default_factory=lambda: [0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0],
         metadata={"grid": False},
     )
     """Tried loads in units of the guide capacity."""
-    flip: float = 0.1
-    cues: int = 32
-    max_steps: int = 20
-    level: float = 0.5
+    flip: float = param(0.1, ge=0, lt=0.5)
+    cues: int = param(32, ge=1)
+    max_steps: int = param(20, ge=1)
+    level: float = param(0.5, gt=0, lt=1)
     """Capacity = load where the retrieved fraction crosses this."""
     exp_max_n: int = 24
     """Exponential rows only for N up to this (its capacity grows like 2^{N/2})."""
@@ -71,16 +80,8 @@ class DamCapacityConfig(SweepConfig):
 
     def check(self) -> None:
         super().check()
-        if min(self.N) < 4:
-            raise ConfigError(f"'N' must be >= 4; got {self.N}.")
         if min(self.ladder) <= 0 or len(self.ladder) < 2:
             raise ConfigError(f"'ladder' must hold >= 2 positive loads; got {self.ladder}.")
-        if not 0 <= self.flip < 0.5:
-            raise ConfigError(f"'flip' must lie in [0, 0.5); got {self.flip}.")
-        if self.cues < 1 or self.max_steps < 1:
-            raise ConfigError("'cues' and 'max_steps' must be >= 1.")
-        if not 0 < self.level < 1:
-            raise ConfigError(f"'level' must lie in (0, 1); got {self.level}.")
 
     def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
         """Values derived once per static group (added to its rows' params)."""

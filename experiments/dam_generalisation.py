@@ -40,7 +40,15 @@ from hopjax import plot as hplot
 from hopjax.classical import run
 from hopjax.dense import DenseAM
 from hopjax.patterns import random_bipolar
-from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
+from hopjax.sweep import (
+    Experiment,
+    Params,
+    Report,
+    Row,
+    RunContext,
+    SweepConfig,
+    param,
+)
 
 Model = Literal["poly2", "poly3", "poly4", "exp"]
 
@@ -50,24 +58,15 @@ class DamGeneralisationConfig(SweepConfig):
     """Config of ``dam_generalisation`` (grid keys: model, N, M)."""
 
     model: list[Model] = dataclasses.field(default_factory=lambda: ["poly2", "poly3", "exp"])
-    N: list[int] = dataclasses.field(default_factory=lambda: [100])
-    M: list[int] = dataclasses.field(default_factory=lambda: [1, 4, 16])
+    N: list[int] = param([100], ge=2)
+    M: list[int] = param([1, 4, 16], ge=1)
     """Stored examples per prototype."""
-    K: int = 3
+    K: int = param(3, ge=1)
     """Prototypes."""
-    noise: float = 0.2
+    noise: float = param(0.2, ge=0, lt=0.5)
     """Probability that an example's bit differs from its prototype's."""
-    max_steps: int = 50
-    threshold: float = 0.95
-
-    def check(self) -> None:
-        super().check()
-        if min(self.N) < 2 or min(self.M) < 1 or self.K < 1:
-            raise ConfigError("'N' must be >= 2, 'M' and 'K' >= 1.")
-        if not 0 <= self.noise < 0.5:
-            raise ConfigError(f"'noise' must lie in [0, 0.5); got {self.noise}.")
-        if self.max_steps < 1 or not 0 < self.threshold <= 1:
-            raise ConfigError("'max_steps' must be >= 1 and 'threshold' in (0, 1].")
+    max_steps: int = param(50, ge=1)
+    threshold: float = param(0.95, gt=0, le=1)
 
     def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
         """Values derived once per static group (added to its rows' params)."""

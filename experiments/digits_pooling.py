@@ -23,7 +23,16 @@ import optax
 from jaxtyping import Array, PRNGKeyArray
 
 from hopjax.nn import HopfieldPooling
-from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
+from hopjax.sweep import (
+    ConfigError,
+    Experiment,
+    Params,
+    Report,
+    Row,
+    RunContext,
+    SweepConfig,
+    param,
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -57,23 +66,16 @@ class DigitsPoolingConfig(SweepConfig):
     """Config of ``digits_pooling`` (no grid keys: one row per seed)."""
 
     seeds: int = 4
-    steps: int = 2000
-    batch: int = 128
-    learning_rate: float = 3e-3
-    weight_decay: float = 0.05
-    num_queries: int = 4
-    hidden: int = 32
-    test_fraction: float = 0.25
+    steps: int = param(2000, ge=1)
+    batch: int = param(128, ge=1)
+    learning_rate: float = param(3e-3, gt=0)
+    weight_decay: float = param(0.05, ge=0)
+    num_queries: int = param(4, ge=1)
+    hidden: int = param(32, ge=1)
+    test_fraction: float = param(0.25, gt=0, lt=1)
 
     def check(self) -> None:
         super().check()
-        for key in ("steps", "batch", "num_queries", "hidden"):
-            if getattr(self, key) < 1:
-                raise ConfigError(f"'{key}' must be >= 1; got {getattr(self, key)}.")
-        if self.learning_rate <= 0 or self.weight_decay < 0:
-            raise ConfigError("'learning_rate' must be > 0 and 'weight_decay' >= 0.")
-        if not 0 < self.test_fraction < 1:
-            raise ConfigError(f"'test_fraction' must lie in (0, 1); got {self.test_fraction}.")
         n_train = 1797 - round(self.test_fraction * 1797)
         if self.batch > n_train:
             raise ConfigError(f"'batch' = {self.batch} exceeds the {n_train} training images.")

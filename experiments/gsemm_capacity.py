@@ -60,6 +60,7 @@ from hopjax.sweep import (
     RunContext,
     Stepper,
     SweepConfig,
+    param,
 )
 from hopjax.sweep.stepper import run_row
 
@@ -76,9 +77,9 @@ class GSEMMCapacityConfig(SweepConfig):
     ALLOW_INF = ("stall_time",)
     BEFORE_KEY: ClassVar[dict[str, Any]] = {"integer_power": False}  # older folders: pow
 
-    degree: list[int] = dataclasses.field(default_factory=lambda: [1, 3])
-    alpha_c: list[float] = dataclasses.field(default_factory=lambda: [0.1, 0.2])
-    K: list[int] = dataclasses.field(default_factory=lambda: [4, 8, 12, 16])
+    degree: list[int] = param([1, 3], ge=1)
+    alpha_c: list[float] = param([0.1, 0.2], ge=0)
+    K: list[int] = param([4, 8, 12, 16], ge=2)
     """Episode lengths tried (static: one compiled group per K, everything else vmapped)."""
     hidden: list[Literal["polynomial", "softmax"]] = dataclasses.field(
         default_factory=lambda: ["polynomial"]
@@ -95,8 +96,8 @@ class GSEMMCapacityConfig(SweepConfig):
     beta_d: float = 7.0
     form: Literal["paper", "reference"] = "reference"
     dt: float = 0.01
-    t_min: float = 600.0
-    t_per_memory: float = 210.0
+    t_min: float = param(600.0, gt=0)
+    t_per_memory: float = param(210.0, gt=0)
     """Horizon per run: ``max(t_min, t_per_memory · K)``."""
     integer_power: bool = True
     """``σ_h(h) = sign(h)|h|^n`` by exponentiation by squaring (the degrees are integers;
@@ -107,15 +108,15 @@ class GSEMMCapacityConfig(SweepConfig):
     save_every: float = 1.0
     threshold: float = 0.8
     repeats: int = 3
-    stall_time: float = 200.0
+    stall_time: float = param(200.0, gt=0)
     """A run with no new record for this long is decided a failure (``inf``: never, appendix C's
     criterion alone)."""
     early_stop: bool = True
     """Stop integrating a row once its verdict is known (``false``: every row runs to its
     horizon; the verdict is the same, the judgement being frozen once decided)."""
-    block: int = 10
+    block: int = param(10, ge=1)
     """Saves integrated between two looks at the verdicts (a pool's slots refill this often)."""
-    ladder_patience: int = 2
+    ladder_patience: int = param(2, ge=0)
     """Stop climbing the K ladder for a (degree, seed) after this many consecutive K at which
     no α_c succeeded (0: run every K)."""
     ladder_search: Literal["climb", "gallop"] = "gallop"
@@ -137,12 +138,6 @@ class GSEMMCapacityConfig(SweepConfig):
     def check(self) -> None:
         super().check()
         check_gsemm_config(self)
-        if not self.stall_time > 0:
-            raise ConfigError(f"'stall_time' must be > 0; got {self.stall_time}.")
-        if self.block < 1:
-            raise ConfigError(f"'block' must be >= 1; got {self.block}.")
-        if self.ladder_patience < 0:
-            raise ConfigError(f"'ladder_patience' must be >= 0; got {self.ladder_patience}.")
         if self.ladder_search not in ("climb", "gallop"):
             raise ConfigError(
                 f"'ladder_search' must be 'climb' or 'gallop'; got {self.ladder_search!r}."
@@ -151,14 +146,6 @@ class GSEMMCapacityConfig(SweepConfig):
             raise ConfigError(
                 f"'alpha_c_search' must be 'every' or 'incumbent'; got {self.alpha_c_search!r}."
             )
-        if min(self.degree) < 1:
-            raise ConfigError(f"'degree' must be >= 1; got {self.degree}.")
-        if min(self.alpha_c) < 0:
-            raise ConfigError(f"'alpha_c' must be >= 0; got {self.alpha_c}.")
-        if min(self.K) < 2:
-            raise ConfigError(f"'K' must be integers >= 2; got {self.K}.")
-        if self.t_min <= 0 or self.t_per_memory <= 0:
-            raise ConfigError("'t_min' and 't_per_memory' must be > 0.")
 
     def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
         """Values derived once per static group (added to its rows' params)."""

@@ -40,7 +40,7 @@ from hopjax.gsemm import DenseGSEMM, SoftmaxGSEMM, episodes_matrix
 from hopjax.measure import Episode
 from hopjax.patterns import random_bipolar
 from hopjax.solve import rk4_scan
-from hopjax.sweep import ConfigError, Experiment, Report, Row, RunContext, SweepConfig
+from hopjax.sweep import ConfigError, Experiment, Report, Row, RunContext, SweepConfig, param
 
 
 def check_gsemm_config(cfg: Any) -> None:
@@ -77,10 +77,10 @@ class GSEMMEpisodesConfig(SweepConfig):
     seeds: int = 1
     N_f: int = 100
     alpha_s: float = 0.05
-    alpha_c: float = 0.007
+    alpha_c: float = param(0.007, ge=0)
     T_f: float = 1.0
     T_d: float = 20.0
-    degree: int = 1
+    degree: int = param(1, ge=1)
     dt: float = 0.01
     t1: float = 400.0
     save_every: float = 0.1
@@ -88,10 +88,10 @@ class GSEMMEpisodesConfig(SweepConfig):
     repeats: int = 3
     fixed_points: int = 40
     """Times at which the instantaneous energy's fixed point is found (Fig. 2 panel)."""
-    softmax_alpha_s: float = 1.0
-    softmax_alpha_c: float = 4.9
+    softmax_alpha_s: float = param(1.0, gt=0)
+    softmax_alpha_c: float = param(4.9, ge=0)
     """The softmax model's couplings (the authors' notebook values)."""
-    cue_mask: float = 0.0
+    cue_mask: float = param(0.0, ge=0, lt=1)
     """Fraction of the cue's trailing entries set to 0 (the notebook: 0.25). With a masked cue
     the episode may be first recorded at the cue's successor (the cue's overlap is below the
     threshold), so the judge accepts any start in the cue's episode."""
@@ -99,16 +99,8 @@ class GSEMMEpisodesConfig(SweepConfig):
     def check(self) -> None:
         super().check()
         check_gsemm_config(self)
-        if self.degree < 1:
-            raise ConfigError(f"'degree' must be >= 1; got {self.degree}.")
         if self.t1 <= self.save_every:
             raise ConfigError("'t1' must exceed 'save_every'.")
-        if self.alpha_c < 0:
-            raise ConfigError(f"'alpha_c' must be >= 0; got {self.alpha_c}.")
-        if self.softmax_alpha_s <= 0 or self.softmax_alpha_c < 0:
-            raise ConfigError("'softmax_alpha_s' must be > 0 and 'softmax_alpha_c' >= 0.")
-        if not 0 <= self.cue_mask < 1:
-            raise ConfigError(f"'cue_mask' must lie in [0, 1); got {self.cue_mask}.")
 
 
 EPISODES = [[0, 1, 2], [3, 4, 5, 6]]

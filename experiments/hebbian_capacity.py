@@ -61,7 +61,16 @@ from hopjax.classical import Hopfield, run
 from hopjax.measure import crossing
 from hopjax.patterns import flip, random_bipolar
 from hopjax.rules import HebbianCoefficients, expanded_hebbian
-from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
+from hopjax.sweep import (
+    ConfigError,
+    Experiment,
+    Params,
+    Report,
+    Row,
+    RunContext,
+    SweepConfig,
+    param,
+)
 
 Rule = Literal["activity_product", "oja", "covariance", "forgetting", "expanded"]
 RULES: tuple[str, ...] = typing.get_args(Rule)
@@ -78,9 +87,9 @@ class HebbianCapacityConfig(SweepConfig):
     expanded rule's coefficients)."""
 
     rule: list[Rule] = dataclasses.field(default_factory=lambda: list(CORNERS))
-    N: list[int] = dataclasses.field(default_factory=lambda: [250])
+    N: list[int] = param([250], ge=2)
     alpha: list[float] = dataclasses.field(default_factory=lambda: [0.05, 0.1, 0.15, 0.2])
-    flip: list[float] = dataclasses.field(default_factory=lambda: [0.1])
+    flip: list[float] = param([0.1], ge=0, le=1)
     eta: list[float] = dataclasses.field(default_factory=lambda: [0.01])
     """Oja's learning rate (= its forgetting rate for ±1 patterns)."""
     decay: list[float] = dataclasses.field(default_factory=lambda: [0.01])
@@ -94,34 +103,25 @@ class HebbianCapacityConfig(SweepConfig):
     c0_w: list[float] = dataclasses.field(default_factory=lambda: [0.0])
     c2_pre_w: list[float] = dataclasses.field(default_factory=lambda: [0.0])
     c2_post_w: list[float] = dataclasses.field(default_factory=lambda: [0.0])
-    epochs: int = 1
-    cues: int = 64
+    epochs: int = param(1, ge=1)
+    cues: int = param(64, ge=1)
     """Patterns cued per network (the first ones, as in ``hopfield_capacity``)."""
     recent: int = 0
     """Most recently presented patterns probed for ``recent_retrieved`` (0: not measured)."""
-    max_steps: int = 100
-    threshold: float = 0.95
+    max_steps: int = param(100, ge=1)
+    threshold: float = param(0.95, gt=0, le=1)
 
     def check(self) -> None:
         super().check()
-        if min(self.N) < 2:
-            raise ConfigError(f"'N' must be >= 2; got {self.N}.")
         if min(self.alpha) <= 0 or round(min(self.alpha) * min(self.N)) < 1:
             raise ConfigError(f"'alpha' must store at least one pattern; got {self.alpha}.")
-        if not all(0 <= f <= 1 for f in self.flip):
-            raise ConfigError(f"'flip' must lie in [0, 1]; got {self.flip}.")
         if not all(0 <= v < 1 for v in (*self.eta, *self.decay)):
             raise ConfigError("'eta' and 'decay' must lie in [0, 1) (rates per presentation).")
-        for key in ("epochs", "cues", "max_steps"):
-            if getattr(self, key) < 1:
-                raise ConfigError(f"'{key}' must be >= 1; got {getattr(self, key)}.")
         if self.recent < 0 or self.recent > round(min(self.alpha) * min(self.N)):
             raise ConfigError(
                 f"'recent' must lie in [0, P] for the smallest load (P = "
                 f"{round(min(self.alpha) * min(self.N))}); got {self.recent}."
             )
-        if not 0 < self.threshold <= 1:
-            raise ConfigError(f"'threshold' must lie in (0, 1]; got {self.threshold}.")
 
     def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
         """Values derived once per static group (added to its rows' params)."""

@@ -29,7 +29,15 @@ from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
 from hopjax import rules
-from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
+from hopjax.sweep import (
+    Experiment,
+    Params,
+    Report,
+    Row,
+    RunContext,
+    SweepConfig,
+    param,
+)
 
 Rule = Literal["activity_product", "oja", "expanded_activity", "expanded_oja"]
 
@@ -41,20 +49,11 @@ class HebbianRulesConfig(SweepConfig):
     rule: list[Rule] = dataclasses.field(
         default_factory=lambda: ["activity_product", "oja", "expanded_activity", "expanded_oja"]
     )
-    eta: list[float] = dataclasses.field(default_factory=lambda: [0.001, 0.003, 0.01])
-    dim: int = 16
-    T: int = 5000
-    spectrum_decay: float = 0.6
+    eta: list[float] = param([0.001, 0.003, 0.01], gt=0)
+    dim: int = param(16, ge=2)
+    T: int = param(5000, ge=2)
+    spectrum_decay: float = param(0.6, gt=0, lt=1)
     """Eigenvalues ``λ_k = decay^k`` of the data covariance (gap 1 − decay)."""
-
-    def check(self) -> None:
-        super().check()
-        if self.dim < 2 or self.T < 2:
-            raise ConfigError(f"'dim' and 'T' must be >= 2; got {self.dim}, {self.T}.")
-        if min(self.eta) <= 0:
-            raise ConfigError(f"'eta' must be > 0; got {self.eta}.")
-        if not 0 < self.spectrum_decay < 1:
-            raise ConfigError(f"'spectrum_decay' must lie in (0, 1); got {self.spectrum_decay}.")
 
     def row_bytes(self, p: Params) -> int:
         """Memory of one row of a static group (chunk sizing)."""

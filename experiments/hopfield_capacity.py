@@ -44,7 +44,16 @@ from hopjax import rules
 from hopjax.classical import Hopfield, run, run_async_pool
 from hopjax.measure import crossing
 from hopjax.patterns import flip, random_bipolar
-from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
+from hopjax.sweep import (
+    ConfigError,
+    Experiment,
+    Params,
+    Report,
+    Row,
+    RunContext,
+    SweepConfig,
+    param,
+)
 
 ALPHA_THEORY = 0.138
 """Critical load of the Hebbian network for N → ∞ (Amit, Gutfreund and Sompolinsky 1985)."""
@@ -58,24 +67,20 @@ class HopfieldCapacityConfig(SweepConfig):
 
     rule: list[Rule] = dataclasses.field(default_factory=lambda: ["hebbian"])
     update: list[Literal["sync", "async"]] = dataclasses.field(default_factory=lambda: ["sync"])
-    N: list[int] = dataclasses.field(default_factory=lambda: [200])
-    alpha: list[float] = dataclasses.field(default_factory=lambda: [0.05, 0.1, 0.15, 0.2])
-    flip: list[float] = dataclasses.field(default_factory=lambda: [0.1])
-    cues: int = 50
+    N: list[int] = param([200], ge=2)
+    alpha: list[float] = param([0.05, 0.1, 0.15, 0.2], gt=0, lt=1)
+    flip: list[float] = param([0.1], ge=0, le=1)
+    cues: int = param(50, ge=1)
     """Patterns cued per network (all of them when P is smaller)."""
-    max_steps: int = 100
+    max_steps: int = param(100, ge=1)
     """Synchronous steps or asynchronous sweeps allowed per retrieval."""
-    threshold: float = 0.95
+    threshold: float = param(0.95, gt=0, le=1)
     """A cue counts as retrieved when its final overlap is at least this."""
-    bootstrap: int = 200
+    bootstrap: int = param(200, ge=0)
     """Bootstrap resamples of the seeds for the extrapolation's uncertainty."""
 
     def check(self) -> None:
         super().check()
-        if min(self.N) < 2:
-            raise ConfigError(f"'N' must be >= 2; got {self.N}.")
-        if not all(0 < a < 1 for a in self.alpha):
-            raise ConfigError(f"'alpha' must lie in (0, 1); got {self.alpha}.")
         if round(min(self.alpha) * min(self.N)) < 1:
             raise ConfigError(
                 f"'alpha' = {min(self.alpha)} stores no pattern at N = {min(self.N)} "
@@ -83,15 +88,6 @@ class HopfieldCapacityConfig(SweepConfig):
             )
         if "pseudo_inverse" in self.rule and any(round(max(self.alpha) * n) >= n for n in self.N):
             raise ConfigError("'alpha': the pseudo-inverse rule needs P = round(alpha N) < N.")
-        if not all(0 <= f <= 1 for f in self.flip):
-            raise ConfigError(f"'flip' must lie in [0, 1]; got {self.flip}.")
-        for key in ("cues", "max_steps"):
-            if getattr(self, key) < 1:
-                raise ConfigError(f"'{key}' must be >= 1; got {getattr(self, key)}.")
-        if not 0 < self.threshold <= 1:
-            raise ConfigError(f"'threshold' must lie in (0, 1]; got {self.threshold}.")
-        if self.bootstrap < 0:
-            raise ConfigError(f"'bootstrap' must be >= 0; got {self.bootstrap}.")
 
     def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
         """Values derived once per static group (added to its rows' params)."""

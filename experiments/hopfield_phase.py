@@ -35,41 +35,38 @@ from hopjax import plot as hplot
 from hopjax.classical import Hopfield, run
 from hopjax.patterns import random_bipolar
 from hopjax.rules import hebbian
-from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
+from hopjax.sweep import (
+    ConfigError,
+    Experiment,
+    Params,
+    Report,
+    Row,
+    RunContext,
+    SweepConfig,
+    param,
+)
 
 
 @dataclasses.dataclass
 class HopfieldPhaseConfig(SweepConfig):
     """Config of ``hopfield_phase`` (grid keys: N, T, alpha)."""
 
-    N: list[int] = dataclasses.field(default_factory=lambda: [250, 500, 1000])
-    T: list[float] = dataclasses.field(default_factory=lambda: [0.1, 0.3, 0.5])
-    alpha: list[float] = dataclasses.field(
-        default_factory=lambda: [0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.14, 0.16, 0.18]
-    )
-    starts: int = 4
+    N: list[int] = param([250, 500, 1000], ge=16)
+    T: list[float] = param([0.1, 0.3, 0.5], gt=0)
+    alpha: list[float] = param([0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.14, 0.16, 0.18], gt=0, lt=1)
+    starts: int = param(4, ge=1)
     """Runs per row, each started on another stored pattern (its own noise)."""
-    sweeps: int = 40
+    sweeps: int = param(40, ge=1)
     """Glauber sweeps per run."""
     measure: int = 20
     """The last ``measure`` sweeps are averaged."""
-    level: float = 0.5
+    level: float = param(0.5, gt=0, lt=1)
     """Retrieval when the averaged overlap is at least this."""
 
     def check(self) -> None:
         super().check()
-        if min(self.N) < 16:
-            raise ConfigError(f"'N' must be >= 16; got {self.N}.")
-        if not all(0 < t for t in self.T):
-            raise ConfigError(f"'T' must be > 0 (T = 0 is the capacity sweep); got {self.T}.")
-        if not all(0 < a < 1 for a in self.alpha):
-            raise ConfigError(f"'alpha' must lie in (0, 1); got {self.alpha}.")
-        if self.starts < 1 or self.sweeps < 1:
-            raise ConfigError("'starts' and 'sweeps' must be >= 1.")
         if not 1 <= self.measure <= self.sweeps:
             raise ConfigError(f"'measure' must lie in [1, sweeps = {self.sweeps}].")
-        if not 0 < self.level < 1:
-            raise ConfigError(f"'level' must lie in (0, 1); got {self.level}.")
 
     def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
         """Values derived once per static group (added to its rows' params)."""

@@ -36,7 +36,16 @@ from hopjax.idp import Reasoning
 from hopjax.measure import measure_transitions
 from hopjax.patterns import memories
 from hopjax.solve import simulate
-from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
+from hopjax.sweep import (
+    ConfigError,
+    Experiment,
+    Params,
+    Report,
+    Row,
+    RunContext,
+    SweepConfig,
+    param,
+)
 
 METRICS = (
     "sustained",
@@ -58,26 +67,26 @@ class IDPReasoningConfig(SweepConfig):
 
     gamma: list[float] = dataclasses.field(default_factory=lambda: [3.0, 5.0, 8.0])
     tau_alpha: list[float] = dataclasses.field(default_factory=lambda: [500.0])
-    N: list[int] = dataclasses.field(default_factory=lambda: [64])
-    P: list[int] = dataclasses.field(default_factory=lambda: [4])
-    eps: list[float] = dataclasses.field(default_factory=lambda: [1e-4])
+    N: list[int] = param([64], ge=2)
+    P: list[int] = param([4], ge=2)
+    eps: list[float] = param([1e-4], ge=0)
     seeds: int = 1
-    tau_x: float = 1.0
+    tau_x: float = param(1.0, gt=0)
     """Fast timescale (the unit of time)."""
     patterns: Literal["hadamard", "random"] = "hadamard"
     activation: Literal["hardtanh", "tanh"] = "hardtanh"
-    a0: float = 3.0
+    a0: float = param(3.0, gt=1)
     """Initial saliency of memory 1 (and ``x = a0 ξ^1``); must exceed 1."""
-    duration: float = 30.0
+    duration: float = param(30.0, gt=0)
     """Simulated time in units of ``τ_α`` (``t1 = duration · tau_alpha``)."""
     n_save: int = 4000
     """Save points (overlaps and saliencies) over ``[0, t1]``."""
     cycles: int = 1
     """The measured period averages the last ``cycles`` cycles."""
-    active: float = 0.5
+    active: float = param(0.5, gt=0, lt=1)
     """A state is active (not collapsed) when its leading overlap is at least this."""
-    rtol: float = 1e-6
-    atol: float = 1e-6
+    rtol: float = param(1e-6, gt=0)
+    atol: float = param(1e-6, gt=0)
     max_steps: int = 2_000_000
     """Solver step limit per run (reaching it is an error, never a truncated run)."""
     max_transitions: int = 512
@@ -88,12 +97,6 @@ class IDPReasoningConfig(SweepConfig):
         for key in ("gamma", "tau_alpha"):
             if min(getattr(self, key)) <= 0:
                 raise ConfigError(f"'{key}' must be > 0; got {getattr(self, key)}.")
-        if min(self.eps) < 0:
-            raise ConfigError(f"'eps' must be >= 0; got {self.eps}.")
-        if min(self.P) < 2:
-            raise ConfigError(f"'P' must be >= 2 (a cycle needs two memories); got {self.P}.")
-        if min(self.N) < 2:
-            raise ConfigError(f"'N' must be >= 2; got {self.N}.")
         if self.patterns == "hadamard":
             bad = [n for n in self.N if n & (n - 1)]
             if bad:
@@ -102,19 +105,9 @@ class IDPReasoningConfig(SweepConfig):
                 raise ConfigError(
                     f"'P' = {max(self.P)} exceeds N = {min(self.N)}: at most N orthogonal patterns."
                 )
-        if self.tau_x <= 0:
-            raise ConfigError(f"'tau_x' must be > 0; got {self.tau_x}.")
-        if self.a0 <= 1:
-            raise ConfigError(f"'a0' must be > 1 (memory 1 must exist); got {self.a0}.")
-        if self.duration <= 0:
-            raise ConfigError(f"'duration' must be > 0; got {self.duration}.")
         for key, low in (("n_save", 16), ("cycles", 1), ("max_steps", 16), ("max_transitions", 8)):
             if getattr(self, key) < low:
                 raise ConfigError(f"'{key}' must be >= {low}; got {getattr(self, key)}.")
-        if not 0 < self.active < 1:
-            raise ConfigError(f"'active' must lie in (0, 1); got {self.active}.")
-        if self.rtol <= 0 or self.atol <= 0:
-            raise ConfigError("'rtol' and 'atol' must be > 0.")
 
     def row_bytes(self, p: Params) -> int:
         """Memory of one row of a static group (chunk sizing)."""

@@ -33,7 +33,7 @@ from hopjax.idp import IDPHopfield
 from hopjax.patterns import flip as flip_bits
 from hopjax.patterns import memories
 from hopjax.solve import simulate
-from hopjax.sweep import ConfigError, Experiment, Report, Row, RunContext, SweepConfig
+from hopjax.sweep import ConfigError, Experiment, Report, Row, RunContext, SweepConfig, param
 
 RETRIEVAL_METRICS = (
     "overlap",
@@ -67,13 +67,13 @@ class IDPRetrievalConfig(SweepConfig):
     )
     N: list[int] = dataclasses.field(default_factory=lambda: [256])
     P: list[int] = dataclasses.field(default_factory=lambda: [16])
-    gain: list[float] = dataclasses.field(default_factory=lambda: [0.5, 1.0, 2.0])
-    flip: list[float] = dataclasses.field(default_factory=lambda: [0.0, 0.1, 0.2, 0.3])
+    gain: list[float] = param([0.5, 1.0, 2.0], gt=0)
+    flip: list[float] = param([0.0, 0.1, 0.2, 0.3], ge=0, le=1)
     patterns: Literal["hadamard", "random"] = "random"
-    tau_x: float = 1.0
-    t1: float = 60.0
+    tau_x: float = param(1.0, gt=0)
+    t1: float = param(60.0, gt=0)
     """Integration time (in units of ``tau_x``)."""
-    threshold: float = 0.95
+    threshold: float = param(0.95, gt=0, le=1)
     """Retrieved when the final overlap is at least this."""
     rtol: float = 1e-6
     atol: float = 1e-6
@@ -82,14 +82,6 @@ class IDPRetrievalConfig(SweepConfig):
     def check(self) -> None:
         super().check()
         check_patterns(self)
-        if min(self.gain) <= 0:
-            raise ConfigError(f"'gain' must be > 0; got {self.gain}.")
-        if not all(0 <= f <= 1 for f in self.flip):
-            raise ConfigError(f"'flip' must lie in [0, 1]; got {self.flip}.")
-        if self.tau_x <= 0 or self.t1 <= 0:
-            raise ConfigError("'tau_x' and 't1' must be > 0.")
-        if not 0 < self.threshold <= 1:
-            raise ConfigError(f"'threshold' must lie in (0, 1]; got {self.threshold}.")
 
 
 def idp_retrieval_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:

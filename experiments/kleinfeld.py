@@ -27,7 +27,7 @@ from hopjax.idp import Kleinfeld, Reasoning
 from hopjax.measure import measure_transitions
 from hopjax.patterns import memories
 from hopjax.solve import simulate
-from hopjax.sweep import ConfigError, Experiment, Report, Row, RunContext, SweepConfig
+from hopjax.sweep import Experiment, Report, Row, RunContext, SweepConfig, param
 
 from .idp_retrieval import check_patterns
 
@@ -41,20 +41,20 @@ class KleinfeldConfig(SweepConfig):
     model: list[Literal["kleinfeld", "kleinfeld_delayed", "reasoning"]] = dataclasses.field(
         default_factory=lambda: ["kleinfeld", "kleinfeld_delayed", "reasoning"]
     )
-    gamma: list[float] = dataclasses.field(default_factory=lambda: [0.2, 1.0, 5.0])
+    gamma: list[float] = param([0.2, 1.0, 5.0], gt=0)
     N: list[int] = dataclasses.field(default_factory=lambda: [64])
-    P: list[int] = dataclasses.field(default_factory=lambda: [4])
+    P: list[int] = param([4], ge=2)
     seeds: int = 1
     patterns: Literal["hadamard", "random"] = "hadamard"
-    tau_x: float = 1.0
-    tau_slow: float = 20.0
+    tau_x: float = param(1.0, gt=0)
+    tau_slow: float = param(20.0, gt=0)
     """Kleinfeld's delay ``τ_d`` and the reasoning model's ``τ_α``."""
     eps: float = 1e-4
     """The reasoning model's symmetry-breaking input."""
-    a0: float = 3.0
+    a0: float = param(3.0, gt=1)
     """The reasoning model's initial saliency (Kleinfeld starts at ``x = ξ^1``)."""
-    t1: float = 2000.0
-    n_save: int = 4000
+    t1: float = param(2000.0, gt=0)
+    n_save: int = param(4000, ge=16)
     rtol: float = 1e-6
     atol: float = 1e-6
     max_steps: int = 1_000_000
@@ -62,17 +62,6 @@ class KleinfeldConfig(SweepConfig):
     def check(self) -> None:
         super().check()
         check_patterns(self)
-        if min(self.gamma) <= 0:
-            raise ConfigError(f"'gamma' must be > 0; got {self.gamma}.")
-        if min(self.P) < 2:
-            raise ConfigError(f"'P' must be >= 2; got {self.P}.")
-        for k in ("tau_x", "tau_slow", "t1"):
-            if getattr(self, k) <= 0:
-                raise ConfigError(f"'{k}' must be > 0; got {getattr(self, k)}.")
-        if self.a0 <= 1:
-            raise ConfigError(f"'a0' must be > 1; got {self.a0}.")
-        if self.n_save < 16:
-            raise ConfigError(f"'n_save' must be >= 16; got {self.n_save}.")
 
 
 def kleinfeld_trajectory(p: dict[str, Any], key: PRNGKeyArray) -> tuple[Array, Array, Array]:

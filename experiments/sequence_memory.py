@@ -32,7 +32,7 @@ from hopjax import plot as hplot
 from hopjax.gsemm import cycle_matrix
 from hopjax.nn import ODEMemory
 from hopjax.patterns import flip, orthogonal_patterns, random_bipolar
-from hopjax.sweep import ConfigError, Experiment, Report, Row, RunContext, SweepConfig
+from hopjax.sweep import ConfigError, Experiment, Report, Row, RunContext, SweepConfig, param
 
 
 @dataclasses.dataclass
@@ -43,35 +43,24 @@ class SequenceMemoryConfig(SweepConfig):
         default_factory=lambda: ["gsemm", "reasoning"]
     )
     seeds: int = 1
-    K: int = 6
+    K: int = param(6, ge=2)
     """Patterns in the sequence."""
     N: int = 128
     """Units (a power of two: the reasoning kind uses Hadamard memories)."""
-    batch: int = 8
+    batch: int = param(8, ge=1)
     """Noisy cues replayed per row."""
-    flip: float = 0.1
-    threshold: float = 0.8
-    repeats: int = 3
-    alpha_c: float = 0.025
-    T_d: float = 10.0
-    gamma: float = 6.0
-    tau_alpha: float = 100.0
+    flip: float = param(0.1, ge=0, lt=0.5)
+    threshold: float = param(0.8, gt=0, lt=1)
+    repeats: int = param(3, ge=1)
+    alpha_c: float = param(0.025, gt=0)
+    T_d: float = param(10.0, gt=0)
+    gamma: float = param(6.0, gt=0)
+    tau_alpha: float = param(100.0, gt=0)
 
     def check(self) -> None:
         super().check()
-        if self.K < 2:
-            raise ConfigError(f"'K' must be >= 2; got {self.K}.")
         if self.N < self.K or self.N & (self.N - 1):
             raise ConfigError(f"'N' must be a power of two >= K; got {self.N}.")
-        if self.batch < 1 or self.repeats < 1:
-            raise ConfigError("'batch' and 'repeats' must be >= 1.")
-        if not 0 <= self.flip < 0.5:
-            raise ConfigError(f"'flip' must lie in [0, 0.5); got {self.flip}.")
-        if not 0 < self.threshold < 1:
-            raise ConfigError(f"'threshold' must lie in (0, 1); got {self.threshold}.")
-        for key in ("alpha_c", "T_d", "gamma", "tau_alpha"):
-            if getattr(self, key) <= 0:
-                raise ConfigError(f"'{key}' must be > 0; got {getattr(self, key)}.")
 
 
 def horizon(p: dict[str, Any]) -> float:

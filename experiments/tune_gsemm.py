@@ -49,7 +49,15 @@ from hopjax.episodes import run_episode
 from hopjax.gsemm import DenseGSEMM, cycle_matrix
 from hopjax.patterns import random_bipolar
 from hopjax.solve import simulate_fixed
-from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
+from hopjax.sweep import (
+    Experiment,
+    Params,
+    Report,
+    Row,
+    RunContext,
+    SweepConfig,
+    param,
+)
 from hopjax.tune import Log, tune
 
 __all__ = ["TuneGSEMMConfig", "episode_loss", "retrieval"]
@@ -59,49 +67,31 @@ __all__ = ["TuneGSEMMConfig", "episode_loss", "retrieval"]
 class TuneGSEMMConfig(SweepConfig):
     """Config of ``tune_gsemm`` (grid keys: K, degree)."""
 
-    K: list[int] = dataclasses.field(default_factory=lambda: [6])
-    degree: list[float] = dataclasses.field(default_factory=lambda: [3.0])
+    K: list[int] = param([6], ge=2)
+    degree: list[float] = param([3.0], ge=1)
     seeds: int = 3
-    N_f: int = 100
-    alpha_s: float = 0.05
-    alpha_c: float = 0.007
+    N_f: int = param(100, ge=2)
+    alpha_s: float = param(0.05, gt=0)
+    alpha_c: float = param(0.007, gt=0)
     """Start value (Fig. 1's printed α_c)."""
-    T_d: float = 20.0
+    T_d: float = param(20.0, gt=0)
     """Start value."""
-    T_f: float = 1.0
-    beta_d: float = 7.0
+    T_f: float = param(1.0, gt=0)
+    beta_d: float = param(7.0, gt=0)
     form: Literal["paper", "reference"] = "reference"
-    dt: float = 0.1
-    t_per_memory: float = 75.0
-    repeats: int = 3
-    threshold: float = 0.8
-    beta: float = 10.0
+    dt: float = param(0.1, gt=0)
+    t_per_memory: float = param(75.0, gt=0)
+    repeats: int = param(3, ge=1)
+    threshold: float = param(0.8, gt=0, lt=1)
+    beta: float = param(10.0, gt=0)
     """Soft-leader sharpness ``β`` in ``softmax(β m)``."""
-    share: float = 0.5
+    share: float = param(0.5, gt=0, le=1)
     """``c``: fraction of its fair share of the window each memory must lead."""
     gradient: Literal["smoothed", "autodiff"] = "smoothed"
-    sigma: float = 0.2
-    samples: int = 6
+    sigma: float = param(0.2, gt=0)
+    samples: int = param(6, ge=1)
     learning_rate: float = 0.1
-    steps: int = 20
-
-    def check(self) -> None:
-        super().check()
-        if min(self.K) < 2:
-            raise ConfigError(f"'K' must be >= 2; got {self.K}.")
-        if min(self.degree) < 1:
-            raise ConfigError(f"'degree' must be >= 1; got {self.degree}.")
-        for key in ("alpha_s", "alpha_c", "T_d", "T_f", "beta_d", "dt", "t_per_memory", "beta"):
-            if getattr(self, key) <= 0:
-                raise ConfigError(f"'{key}' must be > 0; got {getattr(self, key)}.")
-        if not 0 < self.share <= 1:
-            raise ConfigError(f"'share' must lie in (0, 1]; got {self.share}.")
-        if not 0 < self.threshold < 1:
-            raise ConfigError(f"'threshold' must lie in (0, 1); got {self.threshold}.")
-        if self.repeats < 1 or self.steps < 1 or self.samples < 1 or self.sigma <= 0:
-            raise ConfigError("need repeats, steps, samples >= 1 and sigma > 0.")
-        if self.N_f < 2:
-            raise ConfigError(f"'N_f' must be >= 2; got {self.N_f}.")
+    steps: int = param(20, ge=1)
 
     def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
         """Values derived once per static group (added to its rows' params)."""

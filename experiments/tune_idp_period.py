@@ -48,7 +48,16 @@ from hopjax import plot as hplot
 from hopjax.idp import Reasoning, reasoning_period
 from hopjax.patterns import orthogonal_patterns
 from hopjax.solve import simulate
-from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
+from hopjax.sweep import (
+    ConfigError,
+    Experiment,
+    Params,
+    Report,
+    Row,
+    RunContext,
+    SweepConfig,
+    param,
+)
 from hopjax.tune import Log, Positive, tune
 
 
@@ -56,22 +65,22 @@ from hopjax.tune import Log, Positive, tune
 class TuneIDPConfig(SweepConfig):
     """Config of ``tune_idp_period`` (grid keys: target_period, gamma0)."""
 
-    target_period: list[float] = dataclasses.field(default_factory=lambda: [3600.0])
-    gamma0: list[float] = dataclasses.field(default_factory=lambda: [5.0])
+    target_period: list[float] = param([3600.0], gt=0)
+    gamma0: list[float] = param([5.0], gt=4.0)
     seeds: int = 1
     tune: Literal["gamma", "tau_alpha", "both"] = "gamma"
     N: int = 64
     P: int = 4
-    tau_alpha: float = 500.0
-    tau_x: float = 1.0
-    eps: float = 1e-4
-    dt: float = 0.1
-    saves: int = 1000
+    tau_alpha: float = param(500.0, gt=0)
+    tau_x: float = param(1.0, gt=0)
+    eps: float = param(1e-4, ge=0)
+    dt: float = param(0.1, gt=0)
+    saves: int = param(1000, ge=16)
     optimizer: Literal["lbfgs", "adam"] = "lbfgs"
-    learning_rate: float = 0.1
+    learning_rate: float = param(0.1, gt=0)
     """Adam's learning rate (unused by L-BFGS, whose line search picks the step)."""
-    steps: int = 10
-    tolerance: float = 0.01
+    steps: int = param(10, ge=1)
+    tolerance: float = param(0.01, gt=0)
     """|T − T*|/T* counted as reached (``steps_to_tol``)."""
 
     def check(self) -> None:
@@ -80,17 +89,6 @@ class TuneIDPConfig(SweepConfig):
             raise ConfigError(f"need 2 <= P <= N; got P={self.P}, N={self.N}.")
         if self.N & (self.N - 1):
             raise ConfigError(f"'N' must be a power of 2 (Hadamard memories); got {self.N}.")
-        for key in ("tau_alpha", "tau_x", "dt", "learning_rate", "tolerance"):
-            if getattr(self, key) <= 0:
-                raise ConfigError(f"'{key}' must be > 0; got {getattr(self, key)}.")
-        if self.eps < 0:
-            raise ConfigError(f"'eps' must be >= 0; got {self.eps}.")
-        if min(self.gamma0) <= 4.0:
-            raise ConfigError(f"'gamma0' must exceed 4 (the cycling threshold); got {self.gamma0}.")
-        if min(self.target_period) <= 0:
-            raise ConfigError(f"'target_period' must be > 0; got {self.target_period}.")
-        if self.steps < 1 or self.saves < 16:
-            raise ConfigError("need steps >= 1 and saves >= 16.")
 
     def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
         """Values derived once per static group (added to its rows' params)."""

@@ -30,7 +30,16 @@ from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
 from hopjax.dense import UniversalHopfield
-from hopjax.sweep import ConfigError, Experiment, Params, Report, Row, RunContext, SweepConfig
+from hopjax.sweep import (
+    ConfigError,
+    Experiment,
+    Params,
+    Report,
+    Row,
+    RunContext,
+    SweepConfig,
+    param,
+)
 
 Similarity = Literal["dot", "euclidean", "manhattan", "cosine"]
 Separation = Literal["identity", "polynomial", "softmax", "max", "topk"]
@@ -57,28 +66,22 @@ class UHNImagesConfig(SweepConfig):
     )
     corruption: list[Corruption] = dataclasses.field(default_factory=lambda: ["mask", "noise"])
     P: list[int] = dataclasses.field(default_factory=lambda: [100, 500])
-    level: list[float] = dataclasses.field(default_factory=lambda: [0.25, 0.5])
-    beta: float = 1.0
+    level: list[float] = param([0.25, 0.5], ge=0)
+    beta: float = param(1.0, gt=0)
     """Softmax inverse temperature (applied to the raw similarity)."""
-    degree: int = 4
+    degree: int = param(4, ge=1)
     """Polynomial degree."""
-    topk: int = 3
+    topk: int = param(3, ge=1)
     """``k`` of the ``topk`` separation."""
-    cues: int = 64
-    threshold: float = 0.95
+    cues: int = param(64, ge=1)
+    threshold: float = param(0.95, gt=0, le=1)
 
     def check(self) -> None:
         super().check()
         if not (2 <= min(self.P) and max(self.P) <= 1797):
             raise ConfigError(f"'P' must lie in [2, 1797] (digits images); got {self.P}.")
-        if not all(0 <= v for v in self.level):
-            raise ConfigError(f"'level' must be >= 0; got {self.level}.")
         if "mask" in self.corruption and max(self.level) > 1:
             raise ConfigError("'level' is a pixel fraction for 'mask' and must be <= 1.")
-        if self.beta <= 0 or self.degree < 1 or self.topk < 1 or self.cues < 1:
-            raise ConfigError("'beta', 'degree', 'topk' and 'cues' must be positive.")
-        if not 0 < self.threshold <= 1:
-            raise ConfigError(f"'threshold' must lie in (0, 1]; got {self.threshold}.")
 
     def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
         """Values derived once per static group (added to its rows' params)."""
