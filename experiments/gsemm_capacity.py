@@ -51,7 +51,6 @@ from hopjax.episodes import EpisodeJudge, EpisodeRun
 from hopjax.gsemm import DenseGSEMM, SoftmaxGSEMM
 from hopjax.patterns import random_bipolar
 from hopjax.sweep import (
-    ConfigError,
     Decision,
     Experiment,
     Params,
@@ -64,7 +63,7 @@ from hopjax.sweep import (
 )
 from hopjax.sweep.stepper import run_row
 
-from .gsemm_episodes import check_gsemm_config
+from ._common import check_save_every
 
 BASELINE = 12
 """The GSEMM paper's Fig. 3 baseline sequence capacity (degree 1, N_f = 100)."""
@@ -89,13 +88,13 @@ class GSEMMCapacityConfig(SweepConfig):
     and seed — its capacity sits beside the degrees as ``"softmax"``). Its α_c scale differs:
     measured (``configs/gsemm_capacity_softmax.toml``), α_c = 0.5–2 retrieves every K ≤ 32 on
     every seed, 0.1 and 4.9 almost nothing, so a grid meant for both should span 0.5–2."""
-    N_f: int = 100
-    alpha_s: float = 1.0
-    T_f: float = 1.0
-    T_d: float = 20.0
-    beta_d: float = 7.0
+    N_f: int = param(100, ge=2)
+    alpha_s: float = param(1.0, gt=0)
+    T_f: float = param(1.0, gt=0)
+    T_d: float = param(20.0, gt=0)
+    beta_d: float = param(7.0, gt=0)
     form: Literal["paper", "reference"] = "reference"
-    dt: float = 0.01
+    dt: float = param(0.01, gt=0)
     t_min: float = param(600.0, gt=0)
     t_per_memory: float = param(210.0, gt=0)
     """Horizon per run: ``max(t_min, t_per_memory · K)``."""
@@ -105,9 +104,9 @@ class GSEMMCapacityConfig(SweepConfig):
     ``pow``, within a few float32 roundings of it. ``false``: ``pow``, what run folders
     written before this key existed used (they resume only with ``integer_power = false``);
     docs/reproductions.md compares the two."""
-    save_every: float = 1.0
-    threshold: float = 0.8
-    repeats: int = 3
+    save_every: float = param(1.0, gt=0)
+    threshold: float = param(0.8, gt=0, lt=1)
+    repeats: int = param(3, ge=1)
     stall_time: float = param(200.0, gt=0)
     """A run with no new record for this long is decided a failure (``inf``: never, appendix C's
     criterion alone)."""
@@ -137,15 +136,7 @@ class GSEMMCapacityConfig(SweepConfig):
 
     def check(self) -> None:
         super().check()
-        check_gsemm_config(self)
-        if self.ladder_search not in ("climb", "gallop"):
-            raise ConfigError(
-                f"'ladder_search' must be 'climb' or 'gallop'; got {self.ladder_search!r}."
-            )
-        if self.alpha_c_search not in ("every", "incumbent"):
-            raise ConfigError(
-                f"'alpha_c_search' must be 'every' or 'incumbent'; got {self.alpha_c_search!r}."
-            )
+        check_save_every(self)
 
     def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
         """Values derived once per static group (added to its rows' params)."""

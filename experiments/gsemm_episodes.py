@@ -42,25 +42,7 @@ from hopjax.patterns import random_bipolar
 from hopjax.solve import rk4_scan
 from hopjax.sweep import ConfigError, Experiment, Report, Row, RunContext, SweepConfig, param
 
-
-def check_gsemm_config(cfg: Any) -> None:
-    """Value checks shared by the GSEMM experiments' configs."""
-    for key in ("alpha_s", "T_f", "T_d", "beta_d", "dt", "save_every"):
-        vals = getattr(cfg, key)
-        vals = vals if isinstance(vals, list) else [vals]
-        if min(vals) <= 0:
-            raise ConfigError(f"'{key}' must be > 0; got {getattr(cfg, key)}.")
-    if (
-        cfg.save_every < cfg.dt
-        or abs(cfg.save_every / cfg.dt - round(cfg.save_every / cfg.dt)) > 1e-6
-    ):
-        raise ConfigError("'save_every' must be a whole multiple of 'dt'.")
-    if not 0 < cfg.threshold < 1:
-        raise ConfigError(f"'threshold' must lie in (0, 1); got {cfg.threshold}.")
-    if cfg.repeats < 1:
-        raise ConfigError(f"'repeats' must be >= 1; got {cfg.repeats}.")
-    if cfg.N_f < 2:
-        raise ConfigError(f"'N_f' must be >= 2; got {cfg.N_f}.")
+from ._common import check_save_every
 
 
 @dataclasses.dataclass
@@ -73,19 +55,19 @@ class GSEMMEpisodesConfig(SweepConfig):
     """``paper`` / ``reference``: the Dense GSEMM's two parametrisations; ``softmax``: the
     authors' exponential model (:class:`hopjax.gsemm.SoftmaxGSEMM`) with ``softmax_alpha_s``,
     ``softmax_alpha_c`` (``degree``, ``alpha_s``, ``alpha_c`` are the Dense GSEMM's)."""
-    beta_d: list[float] = dataclasses.field(default_factory=lambda: [7.0])
+    beta_d: list[float] = param([7.0], gt=0)
     seeds: int = 1
-    N_f: int = 100
-    alpha_s: float = 0.05
+    N_f: int = param(100, ge=2)
+    alpha_s: float = param(0.05, gt=0)
     alpha_c: float = param(0.007, ge=0)
-    T_f: float = 1.0
-    T_d: float = 20.0
+    T_f: float = param(1.0, gt=0)
+    T_d: float = param(20.0, gt=0)
     degree: int = param(1, ge=1)
-    dt: float = 0.01
+    dt: float = param(0.01, gt=0)
     t1: float = 400.0
-    save_every: float = 0.1
-    threshold: float = 0.8
-    repeats: int = 3
+    save_every: float = param(0.1, gt=0)
+    threshold: float = param(0.8, gt=0, lt=1)
+    repeats: int = param(3, ge=1)
     fixed_points: int = 40
     """Times at which the instantaneous energy's fixed point is found (Fig. 2 panel)."""
     softmax_alpha_s: float = param(1.0, gt=0)
@@ -98,7 +80,7 @@ class GSEMMEpisodesConfig(SweepConfig):
 
     def check(self) -> None:
         super().check()
-        check_gsemm_config(self)
+        check_save_every(self)
         if self.t1 <= self.save_every:
             raise ConfigError("'t1' must exceed 'save_every'.")
 

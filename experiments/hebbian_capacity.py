@@ -55,7 +55,6 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
-from experiments.hopfield_capacity import cued_mean, extrapolate
 from hopjax import plot as hplot
 from hopjax.classical import Hopfield, run
 from hopjax.measure import crossing
@@ -71,6 +70,8 @@ from hopjax.sweep import (
     SweepConfig,
     param,
 )
+
+from ._common import cued_mean, extrapolate
 
 Rule = Literal["activity_product", "oja", "covariance", "forgetting", "expanded"]
 RULES: tuple[str, ...] = typing.get_args(Rule)

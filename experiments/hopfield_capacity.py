@@ -55,6 +55,8 @@ from hopjax.sweep import (
     param,
 )
 
+from ._common import cued_mean, extrapolate
+
 ALPHA_THEORY = 0.138
 """Critical load of the Hebbian network for N → ∞ (Amit, Gutfreund and Sompolinsky 1985)."""
 
@@ -167,14 +169,6 @@ def hopfield_capacity_point(
     }
 
 
-def cued_mean(x: Array, P: Array) -> Array:
-    """Mean of the integer-valued ``x`` (one entry per cue) over the cues of stored patterns —
-    the first ``min(cues, P)`` — as an integer sum over their count: exact, whatever the batch
-    or the summation order."""
-    cued = jnp.arange(x.shape[0]) < P
-    return jnp.sum(jnp.where(cued, x, 0).astype(jnp.float32)) / jnp.sum(cued).astype(jnp.float32)
-
-
 # ----------------------------------------------------------------------------- summary
 
 
@@ -191,12 +185,6 @@ def _curves(rows: list[Row]) -> dict[tuple, tuple[np.ndarray, np.ndarray, np.nda
         table = np.array([[vals[(a, s)] for s in seeds] for a in alphas])
         out[key] = (alphas, seeds, table)
     return out
-
-
-def extrapolate(ns: np.ndarray, alpha_c: np.ndarray) -> tuple[float, float]:
-    """Least-squares fit ``α_c(N) = α_∞ + a N^{-1/2}``; returns ``(α_∞, a)``."""
-    a, alpha_inf = np.polyfit(ns**-0.5, alpha_c, 1)
-    return float(alpha_inf), float(a)
 
 
 def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:

@@ -33,7 +33,9 @@ from hopjax.idp import IDPHopfield
 from hopjax.patterns import flip as flip_bits
 from hopjax.patterns import memories
 from hopjax.solve import simulate
-from hopjax.sweep import ConfigError, Experiment, Report, Row, RunContext, SweepConfig, param
+from hopjax.sweep import Experiment, Report, Row, RunContext, SweepConfig, param
+
+from ._common import check_patterns
 
 RETRIEVAL_METRICS = (
     "overlap",
@@ -44,18 +46,6 @@ RETRIEVAL_METRICS = (
     "alpha_1",
     "speed",
 )
-
-
-def check_patterns(cfg: Any) -> None:
-    """Checks of ``N``, ``P`` and ``patterns`` shared with the ``kleinfeld`` config."""
-    if min(cfg.N) < 2 or min(cfg.P) < 1:
-        raise ConfigError(f"'N' must be >= 2 and 'P' >= 1; got N={cfg.N}, P={cfg.P}.")
-    if cfg.patterns == "hadamard":
-        bad = [n for n in cfg.N if n & (n - 1)]
-        if bad:
-            raise ConfigError(f"'N' must be powers of two for hadamard patterns; got {bad}.")
-        if max(cfg.P) > min(cfg.N):
-            raise ConfigError(f"'P' = {max(cfg.P)} exceeds N = {min(cfg.N)} (hadamard).")
 
 
 @dataclasses.dataclass

@@ -29,7 +29,7 @@ from hopjax.patterns import memories
 from hopjax.solve import simulate
 from hopjax.sweep import Experiment, Report, Row, RunContext, SweepConfig, param
 
-from .idp_retrieval import check_patterns
+from ._common import check_patterns
 
 KLEINFELD_METRICS = ("regime", "transitions", "period_measured", "max_overlap", "activity")
 

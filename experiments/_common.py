@@ -1,0 +1,53 @@
+"""Helpers shared by several experiments (each experiment file needs at most this one beside it).
+
+Everything here is experiment-side glue: config relations several configs share, and exact
+reductions and fits that more than one experiment reports. Library-level measurements live in
+:mod:`hopjax.measure`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array
+
+from hopjax.sweep import ConfigError
+
+__all__ = ["check_patterns", "check_save_every", "cued_mean", "extrapolate"]
+
+
+def cued_mean(x: Array, P: Array) -> Array:
+    """Mean of the integer-valued ``x`` (one entry per cue) over the cues of stored patterns —
+    the first ``min(cues, P)`` — as an integer sum over their count: exact, whatever the batch
+    or the summation order."""
+    cued = jnp.arange(x.shape[0]) < P
+    return jnp.sum(jnp.where(cued, x, 0).astype(jnp.float32)) / jnp.sum(cued).astype(jnp.float32)
+
+
+def extrapolate(ns: np.ndarray, alpha_c: np.ndarray) -> tuple[float, float]:
+    """Least-squares fit ``α_c(N) = α_∞ + a N^{-1/2}``; returns ``(α_∞, a)``."""
+    a, alpha_inf = np.polyfit(ns**-0.5, alpha_c, 1)
+    return float(alpha_inf), float(a)
+
+
+def check_patterns(cfg: Any) -> None:
+    """Checks of ``N``, ``P`` and ``patterns`` (``idp_retrieval``, ``kleinfeld``): Hadamard
+    patterns need ``N`` a power of two and ``P <= N``."""
+    if min(cfg.N) < 2 or min(cfg.P) < 1:
+        raise ConfigError(f"'N' must be >= 2 and 'P' >= 1; got N={cfg.N}, P={cfg.P}.")
+    if cfg.patterns == "hadamard":
+        bad = [n for n in cfg.N if n & (n - 1)]
+        if bad:
+            raise ConfigError(f"'N' must be powers of two for hadamard patterns; got {bad}.")
+        if max(cfg.P) > min(cfg.N):
+            raise ConfigError(f"'P' = {max(cfg.P)} exceeds N = {min(cfg.N)} (hadamard).")
+
+
+def check_save_every(cfg: Any) -> None:
+    """``save_every`` must be a whole multiple of ``dt`` (the GSEMM experiments save every
+    ``round(save_every / dt)`` RK4 steps)."""
+    ratio = cfg.save_every / cfg.dt
+    if cfg.save_every < cfg.dt or abs(ratio - round(ratio)) > 1e-6:
+        raise ConfigError("'save_every' must be a whole multiple of 'dt'.")
