@@ -135,6 +135,26 @@ def _couplings(form: str, alpha_s: Array) -> tuple[Array, Array]:
 # ----------------------------------------------------------------------------- full model
 
 
+def _set_gains(
+    model: eqx.Module,
+    xi: ArrayLike,
+    phi: ArrayLike | None,
+    alpha_s: float | Array,
+    alpha_c: float | Array,
+    T_f: float | Array,
+    T_d: float | Array,
+    beta_d: float | Array,
+) -> None:
+    """The constructor checks every GSEMM shares (called from their ``__init__``, while the
+    module's fields may still be set)."""
+    model.xi, model.phi = _params(xi, phi)
+    model.alpha_s = positive(alpha_s, "alpha_s")
+    model.alpha_c = nonnegative(alpha_c, "alpha_c")
+    model.T_f = positive(T_f, "T_f")
+    model.T_d = positive(T_d, "T_d")
+    model.beta_d = positive(beta_d, "beta_d")
+
+
 class GSEMM(AbstractContinuousMemory):
     """The three-state GSEMM (eq. (1)); state ``(V_f, V_h, V_d)``.
 
@@ -170,13 +190,8 @@ class GSEMM(AbstractContinuousMemory):
         sigma_f: str | Activation = TANH,
         sigma_h: Activation | int = 1,
     ):
-        self.xi, self.phi = _params(xi, phi)
-        self.alpha_s = positive(alpha_s, "alpha_s")
-        self.alpha_c = nonnegative(alpha_c, "alpha_c")
-        self.T_f = positive(T_f, "T_f")
+        _set_gains(self, xi, phi, alpha_s, alpha_c, T_f, T_d, beta_d)
         self.T_h = positive(T_h, "T_h")
-        self.T_d = positive(T_d, "T_d")
-        self.beta_d = positive(beta_d, "beta_d")
         _couplings(form, self.alpha_s)
         self.form = form
         self.sigma_f = get_activation(sigma_f)
@@ -339,24 +354,6 @@ class AbstractGSEMM(AbstractContinuousMemory):
         )
         return sol.value
 
-    def _set_gains(
-        self,
-        xi: ArrayLike,
-        phi: ArrayLike | None,
-        alpha_s: float | Array,
-        alpha_c: float | Array,
-        T_f: float | Array,
-        T_d: float | Array,
-        beta_d: float | Array,
-    ) -> None:
-        """The constructor checks both models share (called from their ``__init__``)."""
-        self.xi, self.phi = _params(xi, phi)
-        self.alpha_s = positive(alpha_s, "alpha_s")
-        self.alpha_c = nonnegative(alpha_c, "alpha_c")
-        self.T_f = positive(T_f, "T_f")
-        self.T_d = positive(T_d, "T_d")
-        self.beta_d = positive(beta_d, "beta_d")
-
 
 class DenseGSEMM(AbstractGSEMM):
     """Dense GSEMM: the ``T_h → 0`` limit (eq. (9)–(10)), ``σ_f = tanh``, ``σ_h(x) = sign(x)|x|^n``.
@@ -420,7 +417,7 @@ class DenseGSEMM(AbstractGSEMM):
         sparse_phi: bool | None = None,
         integer_degree: int | None = None,
     ):
-        self._set_gains(xi, phi, alpha_s, alpha_c, T_f, T_d, beta_d)
+        _set_gains(self, xi, phi, alpha_s, alpha_c, T_f, T_d, beta_d)
         self.sparse_phi = _sparse_phi(phi, self.phi, sparse_phi)
         deg = jnp.asarray(degree, self.xi.dtype)
         if is_concrete(deg) and not bool(np.all(np.isfinite(deg) & (np.asarray(deg) >= 1))):
@@ -583,7 +580,7 @@ class SoftmaxGSEMM(AbstractGSEMM):
         T_d: float | Array = 20.0,
         beta_d: float | Array = 7.0,
     ):
-        self._set_gains(xi, phi, alpha_s, alpha_c, T_f, T_d, beta_d)
+        _set_gains(self, xi, phi, alpha_s, alpha_c, T_f, T_d, beta_d)
 
     def hidden(self, V: Array, V_d: Array) -> Float[Array, " Nh"]:
         """``h = √α_s Ξᵀ V + α_c Φᵀ Ξᵀ V_d``."""
