@@ -25,6 +25,8 @@ compatible.
 
 from __future__ import annotations
 
+import dataclasses
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -407,32 +409,36 @@ def episode_success(
 
     Returns ``(success, n_correct)`` with ``n_correct`` the number of correct steps before the
     first error (all stored steps when there is none). A count beyond ``len(seq)`` counts only
-    the stored steps.
+    the stored steps. The rule is :func:`episode_update`'s, record by record (one
+    implementation for the judgement after a run and during it).
     """
     L_max = seq.shape[0]
     stored = jnp.minimum(count, L_max)
-    k = jnp.arange(L_max - 1)
-    valid = k + 1 < stored
-    ok = seq[1:] == succ[jnp.clip(seq[:-1], 0)]
-    bad = valid & ~ok
-    first_bad = jnp.where(jnp.any(bad), jnp.argmax(bad), jnp.maximum(stored - 1, 0))
-    need = repeats * cycle_lengths(succ)[jnp.clip(seq[0], 0)]
-    success = (first_bad >= need) & (stored - 1 >= need) & (need > 0) & (seq[0] >= 0)
-    return success, first_bad
+    need = repeats * cycle_lengths(succ)
+    ts = jnp.arange(L_max)
+
+    def step(state: EpisodeState, x: tuple[Array, Array]) -> tuple[EpisodeState, None]:
+        k, m = x
+        return _record(state, k < stored, m, k.astype(jnp.float32), succ, need, None, None), None
+
+    state = jax.lax.scan(step, EpisodeState.initial(), (ts, seq.astype(jnp.int32)))[0]
+    return state.success, state.correct
 
 
 class EpisodeState(eqx.Module):
-    """The online form of :func:`decode_sequence` + :func:`episode_success`, one save at a time
-    (:func:`episode_update`), so an integration can stop once the verdict is known.
+    """The judgement of an episode, one record (or save) at a time (:func:`episode_update`), so
+    an integration can stop once the verdict is known.
 
     ``cur``: the last recorded memory (−1 before the first); ``count``: records; ``correct``:
-    correct steps so far (before any error); ``need``: ``repeats · L`` once the first memory is
-    known; ``t_last``: time of the last record; ``decided`` / ``success`` / ``t_decided``.
+    correct steps before the first wrong one; ``erred``: a wrong step was recorded; ``need``:
+    ``repeats · L`` once the first memory is known; ``t_last``: time of the last record;
+    ``decided`` / ``success`` / ``t_decided``: the verdict and when it was reached.
     """
 
     cur: Array
     count: Array
     correct: Array
+    erred: Array
     need: Array
     t_last: Array
     decided: Array
@@ -443,7 +449,52 @@ class EpisodeState(eqx.Module):
     def initial(cls, dtype: jnp.dtype = jnp.float32) -> EpisodeState:
         i, f = jnp.asarray(0, jnp.int32), jnp.asarray(0.0, dtype)
         no = jnp.asarray(False)
-        return cls(i - 1, i, i, i, f, no, no, jnp.asarray(jnp.nan, dtype))
+        return cls(i - 1, i, i, no, i, f, no, no, jnp.asarray(jnp.nan, dtype))
+
+
+def _record(
+    state: EpisodeState,
+    rec: Array,
+    lead: Array,
+    t: Array,
+    succ: Int[Array, " P"],
+    need_per_memory: Int[Array, " P"],
+    start: int | Array | None,
+    max_len: int | None,
+) -> EpisodeState:
+    """Appendix C's rule on one record (``rec``: memory ``lead`` was recorded at ``t``) — the
+    one implementation behind :func:`episode_update` (during a run) and
+    :func:`episode_success` / :func:`judge_episode` (after it).
+
+    The first record fixes ``need = repeats · L`` and must be a memory (and ``start`` when
+    given) on a cycle; every later record is a step, correct when it follows ``succ``. The
+    verdict: failure at the first wrong record, success once ``need`` correct steps are made.
+    Correct steps are counted up to the first wrong one, over the first ``max_len`` records
+    (``None``: all), whatever the verdict (so a failed start still reports its steps).
+    """
+    first = state.count == 0
+    ok_first = lead >= 0 if start is None else (lead >= 0) & (lead == start)
+    step_ok = lead == succ[jnp.clip(state.cur, 0)]
+    ok = jnp.where(first, ok_first, step_ok)
+    need = jnp.where(rec & first, need_per_memory[jnp.clip(lead, 0)], state.need)
+    counted = rec & ~first & ~state.erred
+    if max_len is not None:
+        counted = counted & (state.count < max_len)
+    correct = state.correct + (counted & step_ok)
+    fail = rec & (~ok | (first & (need == 0)))
+    win = rec & ok & ~first & (correct >= need) & ~state.decided
+    now = (fail | win) & ~state.decided
+    return EpisodeState(
+        cur=jnp.where(rec, lead, state.cur),
+        count=state.count + rec,
+        correct=correct,
+        erred=state.erred | (counted & ~step_ok),
+        need=need,
+        t_last=jnp.where(rec, t, state.t_last),
+        decided=state.decided | now,
+        success=state.success | win,
+        t_decided=jnp.where(now, t, state.t_decided),
+    )
 
 
 def episode_update(
@@ -460,37 +511,21 @@ def episode_update(
 ) -> EpisodeState:
     """Advance the online episode judgement by one save ``(t, lead, top)``.
 
-    The decision is the verdict :func:`episode_success` gives the whole decoded sequence (with
-    ``start``, like :func:`judge_episode`): failure at the first wrong record (or a first record
-    other than ``start``), success once ``need`` correct steps are made (``need_per_memory`` =
-    ``repeats · cycle_lengths(succ)``); plus one rule of its own: no record for ``stall_time``
-    after the last one (or after ``t = 0``) decides failure — a run stalled in a mixed state.
-    Decided states stay as they are. A first record other than ``start`` is a failure with
-    ``correct = 0`` (:func:`judge_episode` counts the correct steps after it).
+    A save records its leading memory when ``top > threshold`` and it differs from the last one
+    (:func:`decode_sequence`'s rule); the record is judged by the rule of :func:`episode_success`
+    (with ``start``, like :func:`judge_episode`): failure at the first wrong record (or a first
+    record other than ``start``), success once ``need`` correct steps are made
+    (``need_per_memory`` = ``repeats · cycle_lengths(succ)``); plus one rule of its own: no
+    record for ``stall_time`` after the last one (or after ``t = 0``) decides failure — a run
+    stalled in a mixed state. Once decided, nothing more is recorded (the state is frozen).
     """
     rec = (top > threshold) & (lead != state.cur) & ~state.decided
-    first = state.count == 0
-    if start is None:
-        ok_first = jnp.asarray(True)
-    else:
-        ok_first = lead == start
-    ok = jnp.where(first, ok_first, lead == succ[jnp.clip(state.cur, 0)])
-    need = jnp.where(rec & first, need_per_memory[jnp.clip(lead, 0)], state.need)
-    correct = state.correct + (rec & ok & ~first)
-    fail = rec & (~ok | (first & (need == 0)))
-    win = rec & ok & ~first & (correct >= need)
-    t_last = jnp.where(rec, t, state.t_last)
-    stall = ~state.decided & ~rec & (t - t_last > stall_time)
-    now = fail | win | stall
-    return EpisodeState(
-        cur=jnp.where(rec, lead, state.cur),
-        count=state.count + rec,
-        correct=correct,
-        need=need,
-        t_last=t_last,
-        decided=state.decided | now,
-        success=state.success | win,
-        t_decided=jnp.where(now & ~state.decided, t, state.t_decided),
+    new = _record(state, rec, lead, t, succ, need_per_memory, start, None)
+    stall = ~state.decided & ~rec & (t - new.t_last > stall_time)
+    return dataclasses.replace(
+        new,
+        decided=new.decided | stall,
+        t_decided=jnp.where(stall, t, new.t_decided),
     )
 
 
@@ -533,12 +568,21 @@ def judge_episode(
     max_len: int | None = None,
 ) -> Episode:
     """Decode the retrieved sequence from the leader trace ``(lead, top)``
-    (:func:`decode_sequence`) and judge it against the successor map ``succ``
-    (:func:`episode_success`); with ``start``, success also needs the sequence to begin at
-    memory ``start`` (the cue). ``max_len`` defaults to the number of saves."""
+    (:func:`decode_sequence`) and judge it against the successor map ``succ``: appendix C's
+    rule (:func:`episode_success`) on every record, the records never frozen by the verdict, so
+    ``correct_steps`` counts on to the first error; with ``start``, success also needs the
+    sequence to begin at memory ``start`` (the cue). ``max_len`` defaults to the number of
+    saves."""
     max_len = lead.shape[0] if max_len is None else max_len
     seq, count = decode_sequence(lead, top, threshold=threshold, max_len=max_len)
-    ok, correct = episode_success(seq, count, succ, repeats=repeats)
-    if start is not None:
-        ok = ok & (seq[0] == start)
-    return Episode(ok, correct, count, seq, lead, top)
+    need = repeats * cycle_lengths(succ)
+    lead = lead.astype(jnp.int32)
+
+    def step(state: EpisodeState, x: tuple[Array, Array, Array]) -> tuple[EpisodeState, None]:
+        t, le, to = x
+        rec = (to > threshold) & (le != state.cur)
+        return _record(state, rec, le, t, succ, need, start, max_len), None
+
+    ts = jnp.arange(lead.shape[0], dtype=top.dtype)
+    state = jax.lax.scan(step, EpisodeState.initial(top.dtype), (ts, lead, top))[0]
+    return Episode(state.success, state.correct, count, seq, lead, top)

@@ -12,6 +12,7 @@ from hopjax.measure import (
     crossing,
     crossing_times,
     cycle_lengths,
+    episode_success,
     episode_update,
     judge_episode,
     leader,
@@ -111,3 +112,58 @@ def test_online_judgement_equals_judging_the_whole_trace():
         np.asarray(st.correct)[right_start], np.asarray(want.correct_steps)[right_start]
     )
     assert np.all(np.asarray(st.correct)[~ok & ~right_start] == 0)  # a wrong first record
+
+
+def _reference_judgement(lead, top, succ, cyclen, threshold, repeats, start, max_len):
+    """Appendix C written directly on the decoded sequence (numpy, no shared code with the
+    library's record-by-record rule): the reference the one implementation is tested against."""
+    seq, cur = [], -1
+    for le, to in zip(lead, top, strict=True):
+        if to > threshold and le != cur:
+            seq.append(int(le))
+            cur = le
+    count, stored = len(seq), min(len(seq), max_len)
+    bad = [k for k in range(stored - 1) if seq[k + 1] != succ[max(seq[k], 0)]]
+    first_bad = bad[0] if bad else max(stored - 1, 0)
+    need = repeats * int(cyclen[max(seq[0], 0)]) if seq else 0
+    ok = stored > 0 and first_bad >= need and stored - 1 >= need and need > 0 and seq[0] >= 0
+    if start is not None:
+        ok = ok and seq[0] == start
+    return ok, first_bad, count
+
+
+def test_judge_episode_equals_the_criterion_written_on_the_sequence():
+    """judge_episode (a scan of the rule episode_update applies online) gives the success,
+    correct steps and records of appendix C written directly on the decoded sequence, on 120
+    random traces with wrong leaders, sub-threshold saves, wrong starts, a memory on no cycle
+    and sequences longer than max_len; episode_success agrees on the decoded sequences."""
+    phi = episodes_matrix([[0, 1, 2], [3, 4, 5, 6]], 8)  # memory 7: on no cycle
+    succ = successor(phi)
+    succ_np, cyclen = np.asarray(succ), np.asarray(cycle_lengths(succ))
+    rng = np.random.default_rng(1)
+    T = 90
+    judge = jax.jit(judge_episode, static_argnames=("repeats", "max_len"))
+    success = jax.jit(episode_success, static_argnames=("repeats",))
+    for trial in range(120):
+        cur = int(rng.integers(8))
+        lead = []
+        while len(lead) < T:
+            lead += [cur] * int(rng.integers(1, 4))
+            nxt = succ_np[cur]
+            cur = int(nxt) if nxt >= 0 and rng.random() > 0.03 else int(rng.integers(8))
+        lead = np.asarray(lead[:T], np.int32)
+        top = np.where(rng.random(T) < 0.1, 0.5, 0.9).astype(np.float32)
+        start = [None, int(lead[0]), int(rng.integers(8))][trial % 3]
+        max_len = [T, 12, 30][trial % 3]
+        repeats = [3, 2][trial % 2]
+        ep = judge(
+            jnp.asarray(lead), jnp.asarray(top), succ, repeats=repeats, max_len=max_len,
+            start=None if start is None else jnp.asarray(start),
+        )  # fmt: skip
+        want = _reference_judgement(lead, top, succ_np, cyclen, 0.8, repeats, start, max_len)
+        got = (bool(ep.success), int(ep.correct_steps), int(ep.n_retrieved))
+        assert got == want, (trial, got, want)
+        ok, correct = success(ep.seq, ep.n_retrieved, succ, repeats=repeats)
+        assert (bool(ok), int(correct)) == _reference_judgement(
+            lead, top, succ_np, cyclen, 0.8, repeats, None, max_len
+        )[:2]
