@@ -413,7 +413,7 @@ def show(
     import typing
 
     from hopjax.sweep import load_config, load_experiment_config
-    from hopjax.sweep.config import describe_type, grid_keys
+    from hopjax.sweep.config import bounds_text, describe_type, grid_keys
 
     try:
         if target.endswith(".toml") or Path(target).is_file():
@@ -436,7 +436,10 @@ def show(
         role = "grid" if f.name in grid else ""
         if f.name in grid and f.name in exp.static:
             role = "grid (static: one compiled group per value)"
-        table.add_row(f.name, describe_type(hints[f.name]), escape(repr(value)), role)
+        kind = describe_type(hints[f.name])
+        if "bounds" in f.metadata:  # declared with hopjax.sweep.param
+            kind += f", must {bounds_text(*f.metadata['bounds'])}"
+        table.add_row(f.name, kind, escape(repr(value)), role)
     n_rows = cfg.seeds * math.prod(len(getattr(cfg, k)) for k in grid)
     table.caption = (
         f"grid: {' × '.join(f'{len(getattr(cfg, k))} {k}' for k in grid) or 'none'} × "

@@ -170,9 +170,9 @@ def test_dry_run_plans_and_runs_nothing(tmp_path):
 
 
 def test_show_lists_keys_types_values_and_grid_size():
-    res = runner.invoke(app, ["show", str(QUICKSTART)], env={"COLUMNS": "150"})
+    res = runner.invoke(app, ["show", str(QUICKSTART)], env={"COLUMNS": "250"})
     assert res.exit_code == 0, res.output
-    for word in ("alpha", "grid", "seeds", "rows"):
+    for word in ("alpha", "grid", "seeds", "rows", "must lie in (0, 1)"):  # declared bounds
         assert word in res.output
     bad = runner.invoke(app, ["show", "no_such_experiment"])
     assert bad.exit_code == 2 and "no_such_experiment" in bad.output

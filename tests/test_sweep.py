@@ -381,3 +381,26 @@ def test_traced_checks_still_fire_outside_the_engine():
     with traced_checks(False):
         g = jax.jit(lambda x: check_bipolar(x, "x") * 2)
         assert float(g(jnp.array([0.5]))[0]) == 1.0
+
+
+def test_params_are_a_frozen_view_and_bounds_are_declared(tmp_path):
+    """A row's params read as ``p.key`` or ``p["key"]``; an unknown key is an error naming the
+    known ones — at trace time, so a typo in an experiment never falls back to a default; a
+    bound declared with ``param`` is checked when the config is read, naming the key."""
+    from hopjax.sweep import ConfigError, Params
+    from tests.toy import EXPERIMENT
+
+    p = Params({"alpha": 0.1, "N": 4})
+    assert p.alpha == p["alpha"] == 0.1 and {**p} == {"alpha": 0.1, "N": 4}
+    with pytest.raises(AttributeError, match="no param 'alpah'; the params are: N, alpha"):
+        _ = p.alpah
+    with pytest.raises(KeyError, match="no param 'x'"):
+        _ = p["x"]
+    with pytest.raises(AttributeError, match="read-only"):
+        p.alpha = 0.2
+    assert p.replace(alpha=0.2).alpha == 0.2 and p.alpha == 0.1
+    with pytest.raises(ConfigError, match=r"'n' must be >= 1; got \[0, 4\]"):
+        toy(n=[0, 4])
+    typo = dataclasses.replace(EXPERIMENT, fn=lambda p, key: {"value": p.scael})
+    with pytest.raises(AttributeError, match="no param 'scael'"):
+        run_sweep(toy(n=[4], kind=["a"]), tmp_path, exp=typo, progress=False)

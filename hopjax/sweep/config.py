@@ -30,6 +30,7 @@ __all__ = [
     "PlotConfig",
     "SweepConfig",
     "apply_overrides",
+    "bounds_text",
     "config_to_dict",
     "describe_type",
     "dump_config",
