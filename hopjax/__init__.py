@@ -4,7 +4,8 @@ The library, layer by layer (each module imports only those above it):
 
 * foundations — :mod:`hopjax.patterns` (memories, corruption, overlaps, the sign rule),
   :mod:`hopjax.rules` (storage and Hebbian learning rules), :mod:`hopjax.activations`;
-* models — binary: :mod:`hopjax.classical` (Hopfield network, ``run``, correlation memories),
+* models — binary: :mod:`hopjax.classical` (the binary contract, Hopfield network, ``run``),
+  :mod:`hopjax.lowrank` (the Hebbian network held as its patterns), :mod:`hopjax.correlation`,
   :mod:`hopjax.dense` (dense AM, modern Hopfield, Minerva2, universal Hopfield),
   :mod:`hopjax.sequence` and :mod:`hopjax.cycles` (asymmetric sequence networks, limit cycles),
   :mod:`hopjax.ags` (the replica-symmetric phase diagram of the Hebbian network);
@@ -29,6 +30,7 @@ from hopjax import episodes as episodes
 from hopjax import gsemm as gsemm
 from hopjax import idp as idp
 from hopjax import idp_theory as idp_theory
+from hopjax import lowrank as lowrank
 from hopjax import measure as measure
 from hopjax import nn as nn
 from hopjax import patterns as patterns
@@ -57,6 +59,7 @@ from hopjax.idp import IDPHopfield as IDPHopfield
 from hopjax.idp import Kleinfeld as Kleinfeld
 from hopjax.idp import Reasoning as Reasoning
 from hopjax.idp import ThreeLayer as ThreeLayer
+from hopjax.lowrank import LowRankHebbian as LowRankHebbian
 from hopjax.patterns import flip as flip
 from hopjax.patterns import hadamard as hadamard
 from hopjax.patterns import mask as mask
