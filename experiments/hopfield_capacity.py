@@ -42,6 +42,7 @@ from jaxtyping import Array, PRNGKeyArray
 from hopjax import plot as hplot
 from hopjax import rules
 from hopjax.classical import Hopfield, run, run_async_pool
+from hopjax.lowrank import LowRankHebbian
 from hopjax.measure import crossing
 from hopjax.patterns import flip, random_bipolar
 from hopjax.sweep import (
@@ -80,6 +81,10 @@ class HopfieldCapacityConfig(SweepConfig):
     """A cue counts as retrieved when its final overlap is at least this."""
     bootstrap: int = param(200, ge=0)
     """Bootstrap resamples of the seeds for the extrapolation's uncertainty."""
+    hebbian_fields: Literal["weights", "patterns"] = "weights"
+    """How synchronous Hebbian rows compute their fields: ``weights`` forms ``W`` (``N²`` per
+    load), ``patterns`` keeps the patterns (:class:`hopjax.lowrank.LowRankHebbian`: memory
+    ``P·N``, ``3PN`` per update) — the same rows exactly, for ``N`` where ``W`` does not fit."""
 
     def check(self) -> None:
         super().check()
@@ -90,6 +95,13 @@ class HopfieldCapacityConfig(SweepConfig):
             )
         if "pseudo_inverse" in self.rule and any(round(max(self.alpha) * n) >= n for n in self.N):
             raise ConfigError("'alpha': the pseudo-inverse rule needs P = round(alpha N) < N.")
+        if self.hebbian_fields == "patterns" and (
+            self.rule != ["hebbian"] or "async" in self.update
+        ):
+            raise ConfigError(
+                "'hebbian_fields' = 'patterns' serves synchronous Hebbian rows only "
+                "(rule = ['hebbian'], update = ['sync'])."
+            )
 
     def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
         """Values derived once per static group (added to its rows' params)."""
@@ -99,6 +111,8 @@ class HopfieldCapacityConfig(SweepConfig):
     def row_bytes(self, p: Params) -> int:
         """Memory of one row of a static group (chunk sizing)."""
         n, p_max, c = p["N"], p["P_max"], p["n_cues"]
+        if self.hebbian_fields == "patterns":  # the patterns, and a cue's overlaps and fields
+            return 4 * (3 * p_max * n + 8 * c * n + 4 * c * p_max)
         # a row's weights and their share of the stream's pass over the patterns; the retrieval
         matrices = 3 if p["rule"] != "pseudo_inverse" else 5
         orders = 2 * c * p["max_steps"] * n // len(p["loads"]) if p["update"] == "async" else 0
@@ -113,9 +127,12 @@ def draws(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
     k_xi, k_cue, k_run = jax.random.split(key, 3)
     xi = random_bipolar(k_xi, p_max, n)
     cues = jax.vmap(lambda k, s: flip(k, s, fraction=p["flip"]))(jax.random.split(k_cue, c), xi[:c])
-    weights = rules.nested_weights(xi, p["loads"], p["rule"])
     run_keys = jax.random.split(k_run, c)
-    out = {"xi": xi, "cues": cues, "run_keys": run_keys, "weights": weights}
+    out = {"xi": xi, "cues": cues, "run_keys": run_keys}
+    if p["hebbian_fields"] == "patterns":  # no W: rows hold the patterns (LowRankHebbian)
+        return out
+    weights = rules.nested_weights(xi, p["loads"], p["rule"])
+    out["weights"] = weights
     if p["update"] == "async":  # every (load, cue) run of the stream through one pool of lanes
         out["async"] = _async_runs(p, weights, cues, run_keys, xi[:c])
     return out
@@ -154,7 +171,11 @@ def hopfield_capacity_point(
         dot, steps, converged = (shared["async"][k][a] for k in ("dot", "steps", "converged"))
     else:
         # Hebbian fields are multiples of 1/N: exact ties whatever the batch (hopjax.classical)
-        model = Hopfield(shared["weights"][a], quantum=1.0 / n if p["rule"] == "hebbian" else None)
+        if p["hebbian_fields"] == "patterns":  # the same fields without W (hopjax.lowrank)
+            model = LowRankHebbian(shared["xi"], num_patterns=P)
+        else:
+            quantum = 1.0 / n if p["rule"] == "hebbian" else None
+            model = Hopfield(shared["weights"][a], quantum=quantum)
         res = jax.vmap(lambda s, k: run(model, s, max_steps=p["max_steps"], mode="sync", key=k))(
             shared["cues"], shared["run_keys"]
         )

@@ -127,3 +127,26 @@ def test_committed_full_run_holds_the_documented_table():
     for u in ("sync", "async"):
         for n in ("250", "500", "1000", "2000"):
             assert ac["hebbian"][u][n] < ac["storkey"][u][n] < ac["pseudo_inverse"][u][n]
+
+
+def test_pattern_fields_give_the_rows_of_the_weight_fields(tmp_path):
+    """``hebbian_fields = "patterns"`` (LowRankHebbian, no W) writes the same results.csv as the
+    default weights, row for row and bit for bit; it is refused where it does not apply."""
+    from hopjax.sweep import ConfigError
+
+    base = {
+        "experiment": "hopfield_capacity",
+        "seeds": 2,
+        "N": [64, 96],
+        "alpha": [0.1, 0.15, 0.2, 0.3],
+        "cues": 12,
+        "bootstrap": 0,
+    }
+    text = {}
+    for fields in ("weights", "patterns"):
+        cfg = load_experiment_config({**base, "hebbian_fields": fields})[1]
+        run_sweep(cfg, tmp_path / fields, progress=False)
+        text[fields] = (tmp_path / fields / "results.csv").read_text()
+    assert text["patterns"] == text["weights"]
+    with pytest.raises(ConfigError, match="hebbian_fields"):
+        load_experiment_config({**base, "hebbian_fields": "patterns", "update": ["async"]})
