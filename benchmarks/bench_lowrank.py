@@ -81,11 +81,8 @@ def main(argv: list[str] | None = None) -> None:
             f"{n:>6} {r['P']:>6} {r['weights_retrieve_s']:>8.3f} {r['patterns_retrieve_s']:>8.3f} "
             f"{r['speedup']:>8.2f}x {r['weights_mb']:>8.1f} {r['patterns_mb']:>8.1f}  (same states)"
         )
-    save_results(
-        output_dir(args),
-        f"lowrank-{device_name()}",
-        {"device": device_name(), "cues": CUES, "load": LOAD, "rows": rows},
-    )
+    result = {"device": device_name(), "cues": CUES, "load": LOAD, "rows": rows}
+    save_results(output_dir(args), f"lowrank-{device_name()}", result)
 
 
 if __name__ == "__main__":
