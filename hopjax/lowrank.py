@@ -65,20 +65,26 @@ class LowRankHebbian(AbstractBinaryMemory):
         return 1.0 / self.n
 
     def _stored(self) -> tuple[Array, Array]:
-        """The stored patterns (unstored rows zeroed) and their count ``P`` (int32)."""
+        """``(keep, P)``: 1 for the stored rows, 0 for the others, and their count (int32).
+        Unstored rows are left out through their overlaps (``m_μ = 0``), never by copying the
+        patterns: under ``vmap`` over the load the ``(P, N)`` patterns stay unbatched."""
         P = self.xi.shape[0]
         if self.num_patterns is None:
-            return self.xi, jnp.asarray(P, jnp.int32)
-        keep = jnp.arange(P) < self.num_patterns
-        count = jnp.minimum(jnp.asarray(self.num_patterns, jnp.int32), P)
-        return jnp.where(keep[:, None], self.xi, 0.0), count
+            return jnp.ones((P,), self.xi.dtype), jnp.asarray(P, jnp.int32)
+        keep = (jnp.arange(P) < self.num_patterns).astype(self.xi.dtype)
+        return keep, jnp.minimum(jnp.asarray(self.num_patterns, jnp.int32), P)
+
+    def projections(self, s: Float[Array, " N"]) -> Float[Array, " P"]:
+        """``m = Ξ s`` (``N`` × the overlaps) of the stored patterns, 0 for the others: exact
+        integers."""
+        return self._stored()[0] * (self.xi @ s)
 
     def lattice_field(self, s: Float[Array, " N"]) -> Int[Array, " N"]:
         """``k = Ξᵀ(Ξ s) − P s`` as exact int32: the field is ``k / N`` (module docstring)."""
-        xs, count = self._stored()
-        m = xs @ s  # integers, |m| <= N: exact
+        count = self._stored()[1]
+        m = self.projections(s)  # integers, |m| <= N: exact
         hi = jnp.round(m / _SPLIT)
-        parts = jnp.stack([hi, m - _SPLIT * hi]) @ xs  # both exact in float32
+        parts = jnp.stack([hi, m - _SPLIT * hi]) @ self.xi  # both exact in float32
         k = _SPLIT * parts[0].astype(jnp.int32) + parts[1].astype(jnp.int32)
         return k - count * s.astype(jnp.int32)
 
@@ -88,18 +94,17 @@ class LowRankHebbian(AbstractBinaryMemory):
 
     def energy(self, s: Float[Array, " N"]) -> Float[Array, ""]:
         """``E(s) = −½ sᵀ W s = −(|Ξ s|² − P |s|²)/(2N)`` (Hopfield 1982)."""
-        xs, count = self._stored()
-        m = xs @ s
+        m, count = self.projections(s), self._stored()[1]
         return -0.5 * (m @ m - count.astype(s.dtype) * (s @ s)) / self.n
 
     def energy_gap(self, s: Float[Array, " N"]) -> Float[Array, " N"]:
         """``ΔE_i = E(s_i = −1) − E(s_i = +1) = 2 h_i`` (zero diagonal)."""
         return 2.0 * self.field(s)
 
-    def _unit(self, xs: Array, count: Array, m: Array, s: Array, i: Array) -> Array:
-        """``k_i`` of unit ``i`` from the overlaps ``m = Ξ s`` in ``O(P)`` (exact: |k_i| < 2²⁴
-        for the sizes the constructor admits; a sum of at most ``P`` terms ``|m_μ| ≤ N``)."""
-        col = xs[:, i]
+    def _unit(self, count: Array, m: Array, s: Array, i: Array) -> Array:
+        """``k_i`` of unit ``i`` from the overlaps ``m`` (:meth:`projections`) in ``O(P)``, split
+        as in :meth:`lattice_field` (exact)."""
+        col = self.xi[:, i]
         hi = jnp.round(m / _SPLIT)
         k = _SPLIT * (col @ hi).astype(jnp.int32) + (col @ (m - _SPLIT * hi)).astype(jnp.int32)
         return k - count * s[i].astype(jnp.int32)
@@ -108,16 +113,16 @@ class LowRankHebbian(AbstractBinaryMemory):
         """Every unit once, one at a time, in the random order :meth:`hopjax.Hopfield.async_sweep`
         draws from ``key``; the overlaps are kept up to date (``O(P)`` per unit), so each unit
         sees its exact field — the same updates as the Hopfield network's sweep."""
-        xs, count = self._stored()
+        keep, count = self._stored()
         order = jax.random.permutation(key, self.n)
 
         def body(k: Array, carry: tuple[Array, Array]) -> tuple[Array, Array]:
             s, m = carry
             i = order[k]
-            new = sign_keep(self._unit(xs, count, m, s, i).astype(s.dtype), s[i])
-            return s.at[i].set(new), m + xs[:, i] * (new - s[i])
+            new = sign_keep(self._unit(count, m, s, i).astype(s.dtype), s[i])
+            return s.at[i].set(new), m + keep * self.xi[:, i] * (new - s[i])
 
-        return jax.lax.fori_loop(0, self.n, body, (s, xs @ s))[0]
+        return jax.lax.fori_loop(0, self.n, body, (s, self.projections(s)))[0]
 
     def glauber_sweep(
         self, s: Float[Array, " N"], key: PRNGKeyArray, temperature: Float[ArrayLike, ""]
@@ -126,7 +131,7 @@ class LowRankHebbian(AbstractBinaryMemory):
         :meth:`hopjax.Hopfield.glauber_sweep`): every unit once in a random order,
         ``s_i ← +1`` with probability ``1 / (1 + exp(−2 h_i / T))`` from its exact field."""
         t = positive(temperature, "temperature")
-        xs, count = self._stored()
+        keep, count = self._stored()
         k_order, k_u = jax.random.split(key)
         order = jax.random.permutation(k_order, self.n)
         u = jax.random.uniform(k_u, (self.n,))
@@ -135,8 +140,8 @@ class LowRankHebbian(AbstractBinaryMemory):
         def body(k: Array, carry: tuple[Array, Array]) -> tuple[Array, Array]:
             s, m = carry
             i = order[k]
-            h = self._unit(xs, count, m, s, i).astype(s.dtype) * q
+            h = self._unit(count, m, s, i).astype(s.dtype) * q
             new = jnp.where(u[k] < jax.nn.sigmoid(2.0 * h / t), 1.0, -1.0).astype(s.dtype)
-            return s.at[i].set(new), m + xs[:, i] * (new - s[i])
+            return s.at[i].set(new), m + keep * self.xi[:, i] * (new - s[i])
 
-        return jax.lax.fori_loop(0, self.n, body, (s, xs @ s))[0]
+        return jax.lax.fori_loop(0, self.n, body, (s, self.projections(s)))[0]
