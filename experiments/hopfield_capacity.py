@@ -111,8 +111,8 @@ class HopfieldCapacityConfig(SweepConfig):
     def row_bytes(self, p: Params) -> int:
         """Memory of one row of a static group (chunk sizing)."""
         n, p_max, c = p["N"], p["P_max"], p["n_cues"]
-        if self.hebbian_fields == "patterns":  # the patterns, and a cue's overlaps and fields
-            return 4 * (3 * p_max * n + 8 * c * n + 4 * c * p_max)
+        if self.hebbian_fields == "patterns":  # a share of the stream's patterns; the cues' runs
+            return 4 * (p_max * n // len(p["loads"]) + 8 * c * n + 4 * c * p_max)
         # a row's weights and their share of the stream's pass over the patterns; the retrieval
         matrices = 3 if p["rule"] != "pseudo_inverse" else 5
         orders = 2 * c * p["max_steps"] * n // len(p["loads"]) if p["update"] == "async" else 0

@@ -109,6 +109,13 @@ REDUCED: dict[str, list[str]] = {
         "seeds=1",
         "cues=8",
     ],
+    "hopfield_capacity_large": [
+        "N=[64, 96]",
+        "alpha=[0.13, 0.16]",
+        "seeds=1",
+        "cues=8",
+        "bootstrap=10",
+    ],
     "hopfield_phase": [
         "N=[100]",
         "T=[0.3]",

@@ -150,3 +150,34 @@ def test_pattern_fields_give_the_rows_of_the_weight_fields(tmp_path):
     assert text["patterns"] == text["weights"]
     with pytest.raises(ConfigError, match="hebbian_fields"):
         load_experiment_config({**base, "hebbian_fields": "patterns", "update": ["async"]})
+
+
+def test_committed_large_n_run_and_the_combined_fit():
+    """results/hopfield_capacity_large (configs/hopfield_capacity_large.toml: Hebbian, sync,
+    N = 4096-32768, 4 seeds x 64 cues, no N x N weights) holds the reproductions page's
+    crossings 0.148 / 0.146 / 0.145 / 0.144 and its own fit 0.142; with the N = 250-2000
+    crossings of results/hopfield_capacity the fit alpha_inf + a / sqrt(N) gives 0.143 — below
+    the 0.144 of N <= 2000 alone, still above 0.138 (the page says why this is not settled)."""
+    import csv
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    folder = root / "results" / "hopfield_capacity_large"
+    with open(folder / "results.csv") as fh:
+        assert sum(1 for _ in csv.DictReader(fh)) == 4 * 7 * 4
+    large = json.loads((folder / "summary.json").read_text())
+    small = json.loads((root / "results" / "hopfield_capacity" / "summary.json").read_text())
+    ac = large["alpha_c"]["hebbian"]["sync"]
+    assert [round(ac[n], 3) for n in ("4096", "8192", "16384", "32768")] == [
+        0.148,
+        0.146,
+        0.145,
+        0.144,
+    ]
+    assert round(large["hebbian_alpha_inf"], 3) == 0.142
+    both = {**small["alpha_c"]["hebbian"]["sync"], **ac}
+    ns = np.array(sorted(int(n) for n in both), float)
+    alpha_inf, _ = extrapolate(ns, np.array([both[str(int(n))] for n in ns]))
+    assert round(alpha_inf, 3) == 0.143
+    assert ALPHA_THEORY < alpha_inf < small["hebbian_alpha_inf"]
