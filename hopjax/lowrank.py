@@ -32,6 +32,15 @@ __all__ = ["LowRankHebbian"]
 _SPLIT = 256
 
 
+def _exact_product(m: Array, x: Array) -> Array:
+    """``m @ x`` as exact int32 for integer ``m`` (``|m| <= N``) and ``±1`` entries ``x``: ``m``
+    split as ``256 a + b`` (``|b| <= 128``) so both float32 products stay within float32's exact
+    integers (the sizes :class:`LowRankHebbian` admits), joined in int32."""
+    hi = jnp.round(m / _SPLIT)
+    parts = jnp.stack([hi, m - _SPLIT * hi]) @ x
+    return _SPLIT * parts[0].astype(jnp.int32) + parts[1].astype(jnp.int32)
+
+
 class LowRankHebbian(AbstractBinaryMemory):
     """The zero-diagonal Hebbian network of the rows of ``xi`` ``(P, N)``, held as the patterns
     (module docstring). ``num_patterns``: only the first ``num_patterns`` rows are stored (may
@@ -82,10 +91,7 @@ class LowRankHebbian(AbstractBinaryMemory):
     def lattice_field(self, s: Float[Array, " N"]) -> Int[Array, " N"]:
         """``k = Ξᵀ(Ξ s) − P s`` as exact int32: the field is ``k / N`` (module docstring)."""
         count = self._stored()[1]
-        m = self.projections(s)  # integers, |m| <= N: exact
-        hi = jnp.round(m / _SPLIT)
-        parts = jnp.stack([hi, m - _SPLIT * hi]) @ self.xi  # both exact in float32
-        k = _SPLIT * parts[0].astype(jnp.int32) + parts[1].astype(jnp.int32)
+        k = _exact_product(self.projections(s), self.xi)  # |m_mu| <= N: exact integers
         return k - count * s.astype(jnp.int32)
 
     def field(self, s: Float[Array, " N"]) -> Float[Array, " N"]:
@@ -104,10 +110,7 @@ class LowRankHebbian(AbstractBinaryMemory):
     def _unit(self, count: Array, m: Array, s: Array, i: Array) -> Array:
         """``k_i`` of unit ``i`` from the overlaps ``m`` (:meth:`projections`) in ``O(P)``, split
         as in :meth:`lattice_field` (exact)."""
-        col = self.xi[:, i]
-        hi = jnp.round(m / _SPLIT)
-        k = _SPLIT * (col @ hi).astype(jnp.int32) + (col @ (m - _SPLIT * hi)).astype(jnp.int32)
-        return k - count * s[i].astype(jnp.int32)
+        return _exact_product(m, self.xi[:, i]) - count * s[i].astype(jnp.int32)
 
     def async_sweep(self, s: Float[Array, " N"], key: PRNGKeyArray) -> Float[Array, " N"]:
         """Every unit once, one at a time, in the random order :meth:`hopjax.Hopfield.async_sweep`

@@ -34,20 +34,17 @@ def read_results(path: Path, cfg: SweepConfig, *, repair: bool = True) -> list[R
     reads) dropped from the file too; ``repair=False`` leaves the file untouched (e.g. to
     inspect a folder another process may be writing).
     """
-    if not repair:
-        text = whole_lines(path.read_text()) if path.exists() else ""
-        return parse_results(text, cfg, path)
-    return parse_results(results_text(path), cfg, path)
+    return parse_results(results_text(path, repair=repair), cfg, path)
 
 
-def results_text(path: Path) -> str:
-    """The text of a ``results.csv`` (empty if none), a torn last line (a crash mid-write)
-    dropped from the file."""
+def results_text(path: Path, *, repair: bool = True) -> str:
+    """The text of a ``results.csv`` (empty if none) without a torn last line (a crash
+    mid-write), which ``repair`` also drops from the file."""
     if not path.exists():
         return ""
     text = path.read_text()
     whole = whole_lines(text)
-    if whole != text:  # interrupted while appending: drop the torn line from the file too
+    if repair and whole != text:  # interrupted while appending: drop the torn line from the file
         path.write_text(whole)
     return whole
 
