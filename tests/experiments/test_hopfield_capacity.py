@@ -181,3 +181,12 @@ def test_committed_large_n_run_and_the_combined_fit():
     alpha_inf, _ = extrapolate(ns, np.array([both[str(int(n))] for n in ns]))
     assert round(alpha_inf, 3) == 0.143
     assert ALPHA_THEORY < alpha_inf < small["hebbian_alpha_inf"]
+    acs = np.array([both[str(int(n))] for n in ns])
+    assert round(extrapolate(ns[ns >= 1000], acs[ns >= 1000])[0], 3) == 0.142
+    # the page's comparison of forms: a / sqrt(N) fits these crossings better than a / N
+    rms = {}
+    for p in (0.5, 1.0):
+        design = np.vstack([np.ones_like(ns), ns**-p]).T
+        coef = np.linalg.lstsq(design, acs, rcond=None)[0]
+        rms[p] = float(np.sqrt(np.mean((design @ coef - acs) ** 2)))
+    assert (round(rms[0.5], 4), round(rms[1.0], 4)) == (0.0006, 0.0018)
