@@ -73,6 +73,7 @@ class Plan:
         self.static: tuple[str, ...] = exp.static
         self.dynamic: list[str] = [k for k in self.grid_keys if k not in exp.static]
         self._rows: list[Row] | None = None
+        self._index: dict[tuple[Any, ...], int] | None = None
         self._prepared: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     # -- rows and groups --------------------------------------------------------------------
@@ -112,9 +113,14 @@ class Plan:
         """A group's static values as ``{key: value}``."""
         return dict(zip(self.static, values, strict=True))
 
+    def position(self, row: Row) -> int:
+        """``row``'s place in grid order (its index in :attr:`rows`)."""
+        if self._index is None:
+            self._index = {self.id(r): i for i, r in enumerate(self.rows)}
+        return self._index[self.id(row)]
+
     def in_grid_order(self, rows: list[Row]) -> list[Row]:
-        index = {self.id(r): i for i, r in enumerate(self.rows)}
-        return sorted(rows, key=lambda r: index[self.id(r)])
+        return sorted(rows, key=self.position)
 
     # -- what a row is evaluated with -------------------------------------------------------
     def fixed_params(self) -> dict[str, Any]:

@@ -133,10 +133,8 @@ class _Sweep:
         self.chunks_run = 0
         self.groups_meta: list[dict[str, Any]] = []
         self.metas: dict[tuple[Any, ...], dict[str, Any]] = {}
-        sharding = NamedSharding(
-            Mesh(np.asarray(jax.devices()), ("batch",)), PartitionSpec("batch")
-        )
-        self.sharding = sharding
+        mesh = Mesh(np.asarray(jax.devices()), ("batch",))
+        self.sharding = NamedSharding(mesh, PartitionSpec("batch"))
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self, progress: bool) -> SweepResult:
@@ -307,8 +305,7 @@ class _Sweep:
             rows_all = ordered
             if exp.history:
                 hist = read_history(out, cfg)
-                index = {plan.id(r): i for i, r in enumerate(plan.rows)}
-                hist_sorted = sorted(hist, key=lambda h: (index[plan.id(h)], h["step"]))
+                hist_sorted = sorted(hist, key=lambda h: (plan.position(h), h["step"]))
                 if hist_sorted != hist:
                     columns = [*plan.grid_keys, "seed", "step", *exp.history]
                     rewrite(out / "history.csv", columns, hist_sorted)
