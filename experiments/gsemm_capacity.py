@@ -45,6 +45,7 @@ from typing import Any, ClassVar, Literal
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, PRNGKeyArray
+from matplotlib.ticker import ScalarFormatter
 
 from hopjax import plot as hplot
 from hopjax.episodes import EpisodeJudge, EpisodeRun
@@ -94,6 +95,10 @@ class GSEMMCapacityConfig(SweepConfig):
     T_d: float = param(20.0, gt=0)
     beta_d: float = param(7.0, gt=0)
     form: Literal["paper", "reference"] = "reference"
+    power: Literal["signed", "plain"] = "signed"
+    """``σ_h``: ``signed`` = ``sign(h)|h|ⁿ`` (monotone, convex Lagrangian); ``plain`` = the
+    printed ``hⁿ`` (``|h|ⁿ`` at even degrees; the same model at odd ones). See
+    :class:`hopjax.gsemm.DenseGSEMM` and docs/reproductions.md for what it changes."""
     dt: float = param(0.01, gt=0)
     t_min: float = param(600.0, gt=0)
     t_per_memory: float = param(210.0, gt=0)
@@ -126,11 +131,14 @@ class GSEMMCapacityConfig(SweepConfig):
     ``ladder_patience`` consecutive K above the largest retrieved all fail (the K skipped are
     not needed: status ``pruned``). Both give the largest K retrieved where retrieval is
     monotone in K; the README compares them where it is not."""
-    alpha_c_search: Literal["every", "incumbent"] = "incumbent"
-    """``every``: every α_c runs at every K. ``incumbent``: at each K a (degree, seed) first runs
-    only the α_c that succeeded at its previous K (the one that took the fewest RK4 steps; before
-    any K is retrieved, the largest α_c); the other α_c run only where it failed, and are not
-    needed (status ``pruned``) where it succeeded.
+    alpha_c_search: Literal["every", "incumbent", "each"] = "incumbent"
+    """``each``: every α_c climbs its own K ladder (a (degree, α_c, seed) is a pair of the
+    ladder rules), so ``capacity_at_alpha_c`` is the capacity at that fixed α_c, not only a
+    lower bound (``summary.json``: ``capacity_at_alpha_c`` per degree); costs about one ladder
+    per α_c. ``every``: every α_c runs at every K. ``incumbent``: at each K a (degree, seed)
+    first runs only the α_c that succeeded at its previous K (the one that took the fewest RK4
+    steps; before any K is retrieved, the largest α_c); the other α_c run only where it
+    failed, and are not needed (status ``pruned``) where it succeeded.
     The capacity is the same as with ``every``: it is the largest K retrieved at *any* α_c, and
     whether a K is retrieved does not depend on which α_c is tried first."""
 
@@ -186,9 +194,12 @@ def _model(p: dict[str, Any], xi: Array) -> DenseGSEMM | SoftmaxGSEMM:
     return cls.from_params(xi, None, p)
 
 
-def model_of(r: Row) -> int | str:
-    """A row's model on the capacity axis: its degree, or ``"softmax"``."""
-    return "softmax" if r.get("hidden") == "softmax" else int(r["degree"])
+def model_of(r: Row) -> Any:
+    """A row's model on the capacity axis: its degree, or ``"softmax"`` — paired with its
+    ``N_f`` where ``N_f`` is a grid axis (``gsemm_scaling``: ``(degree, N_f)``), so that the
+    ladder rules and capacities are per (model, N_f, seed)."""
+    model = "softmax" if r.get("hidden") == "softmax" else int(r["degree"])
+    return (model, int(r["N_f"])) if "N_f" in r else model
 
 
 def _start(p: dict[str, Any], key: PRNGKeyArray, xi: Array) -> EpisodeRun:
@@ -230,13 +241,20 @@ def gsemm_capacity_point(p: dict[str, Any], key: PRNGKeyArray, xi: Array) -> dic
     return run_row(EPISODE, p, key, xi)
 
 
-def _outcomes(done: list[Row]) -> tuple[set, dict]:
-    """From the finished rows: the (degree, seed, K) retrieved at some α_c, and for each the α_c
+def pair_of(cfg: GSEMMCapacityConfig, r: Row) -> tuple:
+    """The unit the ladder rules climb for: (model, seed), or (model, seed, α_c) with
+    ``alpha_c_search = "each"``."""
+    base = (model_of(r), r["seed"])
+    return (*base, r["alpha_c"]) if cfg.alpha_c_search == "each" else base
+
+
+def _outcomes(cfg: GSEMMCapacityConfig, done: list[Row]) -> tuple[set, dict]:
+    """From the finished rows: the (pair, K) retrieved (:func:`pair_of`), and for each the α_c
     that succeeded with the fewest RK4 steps."""
     fastest: dict[tuple, tuple[float, float]] = {}
     for r in done:
         if r["status"] == "done" and r["success"] == 1:
-            pair = (model_of(r), r["seed"], r["K"])
+            pair = (*pair_of(cfg, r), r["K"])
             cand = (r["rk4_steps"], r["alpha_c"])
             fastest[pair] = min(fastest.get(pair, cand), cand)
     return set(fastest), {k: v[1] for k, v in fastest.items()}
@@ -283,17 +301,18 @@ def schedule(ctx: RunContext, done: list[Row], pending: list[Row]) -> Decision:
     K = 4–8 retrieved K = 10.) Held back (the ladder order): a (degree, seed) runs one K at a
     time (its target, :func:`_ladder`) and there, with ``alpha_c_search = "incumbent"``, first
     the α_c that succeeded fastest at the largest K it retrieved so far; its other α_c wait for
-    that verdict."""
+    that verdict. With ``alpha_c_search = "each"`` the unit is (degree, α_c, seed)
+    (:func:`pair_of`)."""
     cfg = ctx.cfg
     incumbent = cfg.alpha_c_search == "incumbent"
     gallop = cfg.ladder_search == "gallop"
-    won, fastest = _outcomes(done)
+    won, fastest = _outcomes(cfg, done)
     by_pair: dict[tuple, list[Row]] = {}
     for r in pending:
-        by_pair.setdefault((model_of(r), r["seed"]), []).append(r)
+        by_pair.setdefault(pair_of(cfg, r), []).append(r)
     prune, hold = [], []
     for pair, rows in by_pair.items():
-        got = {k for (d, s, k) in won if (d, s) == pair}
+        got = {key[-1] for key in won if key[:-1] == pair}
         # a K is open while it has pending rows — unless already retrieved (incumbent search)
         open_ = {r["K"] for r in rows if not (incumbent and r["K"] in got)}
         target, lo, _ = _ladder(cfg, got, open_)
@@ -351,8 +370,24 @@ def _order(model: int | str) -> tuple[int, int]:
     return (1, 0) if model == "softmax" else (0, int(model))
 
 
+def censoring(capacities: Any, ladder: list[int]) -> dict[str, Any]:
+    """What capacities measured on ``ladder`` say and do not: ``censored`` (at the ladder top:
+    the capacity is ``≥ max(K)``), ``below_ladder`` (recorded 0, nothing retrieved: the
+    capacity is ``< min(K)``) and ``mean_bound``: ``"lower"`` when either occurs (a recorded
+    value is then ``≤`` the true one, so the mean and median are lower bounds), else ``"none"``
+    (every capacity lies inside the ladder)."""
+    v = np.asarray(capacities, float)
+    censored, below = int(np.sum(v >= max(ladder))), int(np.sum(v <= 0))
+    return {
+        "censored": censored,
+        "below_ladder": below,
+        "mean_bound": "lower" if censored or below else "none",
+    }
+
+
 def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
-    """Per degree: mean/median/max capacity over seeds and the mean best α_c; the baseline."""
+    """Per degree: mean/median/max capacity over seeds, the mean best α_c and the censoring
+    (:func:`censoring`: pairs at the ladder top are lower bounds); the baseline."""
     cfg = ctx.cfg
     caps = per_seed(rows)
     best_ac: dict[int | str, list[float]] = {}
@@ -370,6 +405,7 @@ def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
             "seeds": len(v),
             "capacities": v.tolist(),
             "at_ladder_top": int(np.sum(v >= max(cfg.K))),
+            **censoring(v, cfg.K),
             "mean_best_alpha_c": float(np.mean(best_ac[deg])) if best_ac.get(deg) else None,
         }
     done = [r for r in rows if r["status"] == "done"]
@@ -387,11 +423,26 @@ def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
         "rk4_steps_executed": int(sum(r["rk4_steps"] for r in done)),
         "K_weighted_fraction": sum(r["rk4_steps"] * r["K"] for r in done) / full_k,
     }
+    if cfg.alpha_c_search == "each":  # every α_c climbed its own ladder: exact per α_c
+        at: dict[tuple, float] = {}
+        for r in rows:
+            at[(model_of(r), r["alpha_c"], r["seed"])] = r["capacity_at_alpha_c"]
+        for deg in table:
+            per_ac: dict[str, list[float]] = {}
+            for (m, ac, _), c in at.items():
+                if str(m) == deg:
+                    per_ac.setdefault(str(ac), []).append(c)
+            table[deg]["capacity_at_alpha_c"] = {
+                ac: {"mean": float(np.mean(v)), "max": float(np.max(v)), **censoring(v, cfg.K)}
+                for ac, v in per_ac.items()
+            }
+    every = [c for by_seed in caps.values() for c in by_seed.values()]
     return {
         "baseline": BASELINE,
         "work": work,
         "K": sorted(cfg.K),
         "capacity": table,
+        "censoring": {"K_max": max(cfg.K), "pairs": len(every), **censoring(every, cfg.K)},
         "all_finite": bool(all(r["finite"] == 1 for r in done)),
         "form": cfg.form,
         "beta_d": cfg.beta_d,
@@ -401,29 +452,82 @@ def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
 
 
 def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path]:
-    """``capacity.png``: capacity per seed (dots) and mean (line) vs degree, baseline 12."""
+    """``capacity.png``: capacity per seed and mean vs degree on a log axis, baseline 12.
+    Censored pairs are drawn apart: at the ladder top as open up-triangles (``≥ max(K)``),
+    those that retrieved nothing as open down-triangles below the ladder (``< min(K)``); a mean
+    over censored pairs is an open marker (a lower bound)."""
     cfg = ctx.cfg
     caps = per_seed(rows)
-    fig, ax = hplot.subplots(figsize=(6, 3.8))
-    degs = sorted((m for m in caps if m != "softmax"), key=_order)
+    top, bottom = max(cfg.K), min(cfg.K)
+    fig, ax = hplot.subplots(figsize=(6.4, 4.0))
+    models = sorted(caps, key=_order)
+    degs = [m for m in models if m != "softmax"]
+    xs = {m: (m if m != "softmax" else (max(degs) if degs else 0) + 2) for m in models}
     rng = np.random.default_rng(0)
-    for d in degs:
-        v = np.array(list(caps[d].values()), float)
-        ax.plot(d + rng.uniform(-0.15, 0.15, len(v)), v, "o", ms=3, color="gray", alpha=0.6)
-    if degs:
-        ax.plot(degs, [np.mean(list(caps[d].values())) for d in degs], "b-o", ms=4, label="mean")
-    if "softmax" in caps:  # beside the degrees, at the right
-        x = (max(degs) if degs else 0) + 2
-        v = np.array(list(caps["softmax"].values()), float)
-        ax.plot(x + rng.uniform(-0.15, 0.15, len(v)), v, "o", ms=3, color="gray", alpha=0.6)
-        ax.plot([x], [v.mean()], "D", color="tab:orange", ms=6, label="softmax (mean)")
-        ticks = [*degs, x]
-        ax.set_xticks(ticks, [*map(str, degs), "softmax"])
+    seen: set[str] = set()
+
+    def once(label: str) -> str | None:  # each legend entry once
+        if label in seen:
+            return None
+        seen.add(label)
+        return label
+
+    for m in models:
+        v = np.array(list(caps[m].values()), float)
+        jit = xs[m] + rng.uniform(-0.15, 0.15, len(v))
+        exact = (v > 0) & (v < top)
+        ax.plot(jit[exact], v[exact], "o", ms=3, color="gray", alpha=0.6, label=once("one seed"))
+        if np.any(v >= top):
+            ax.plot(
+                jit[v >= top],
+                v[v >= top],
+                "^",
+                ms=5,
+                mfc="none",
+                color="tab:red",
+                label=once(f"censored: ≥ {top} (ladder top)"),
+            )
+        if np.any(v <= 0):
+            ax.plot(
+                jit[v <= 0],
+                np.full(int(np.sum(v <= 0)), bottom / 1.5),
+                "v",
+                ms=5,
+                mfc="none",
+                color="tab:purple",
+                label=once(f"nothing retrieved: < {bottom}"),
+            )
+    for group, style in ((degs, "b-"), (["softmax"] if "softmax" in caps else [], "")):
+        if not group:
+            continue
+        means = [float(np.mean(list(caps[m].values()))) for m in group]
+        lower = [censoring(list(caps[m].values()), cfg.K)["mean_bound"] == "lower" for m in group]
+        xg = [xs[m] for m in group]
+        color = "tab:blue" if style else "tab:orange"
+        if style:
+            ax.plot(xg, means, style, lw=1)
+        for x, y, lo in zip(xg, means, lower, strict=True):
+            ax.plot(
+                [x],
+                [y],
+                "D" if not style else "o",
+                ms=5,
+                color=color,
+                mfc="none" if lo else color,
+                label=once("mean (open: a lower bound)" if style else "softmax (mean)"),
+            )
+    if "softmax" in caps:
+        ax.set_xticks([xs[m] for m in models], [str(m) for m in models])
     ax.axhline(BASELINE, color="k", lw=1, label="baseline 12 (Karuvally et al. 2023)")
-    ax.axhline(max(cfg.K), color="r", lw=0.8, ls=":", label=f"ladder top K = {max(cfg.K)}")
+    ax.axhline(top, color="r", lw=0.8, ls=":")
+    ax.set_yscale("log", base=2)
+    ax.yaxis.set_major_formatter(ScalarFormatter())
     ax.set_xlabel("polynomial degree n")
     ax.set_ylabel("capacity (longest episode retrieved)")
-    ax.set_title(f"Dense GSEMM, N_f = {cfg.N_f}, {cfg.form} form, β_d = {cfg.beta_d}")
+    ax.set_title(
+        f"Dense GSEMM, N_f = {cfg.N_f}, {cfg.form} form, β_d = {cfg.beta_d}"
+        + (", σ_h = hⁿ" if cfg.power == "plain" else "")
+    )
     ax.legend(fontsize=7)
     return [ctx.save(fig, "capacity.png")]
 

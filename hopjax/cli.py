@@ -293,10 +293,11 @@ def run(
         )
         raise typer.Exit(128 + stop.signum)
     console = Console()
+    last = meta["runs"][-1]  # this invocation (the top-level timings total every invocation)
     console.print(
-        f"{len(result.rows)}/{meta['runs'][-1]['rows_total']} rows in {out} "
-        f"(wall {meta['wall_seconds']:.1f} s: compile {meta['compile_seconds']:.1f} s, "
-        f"run {meta['run_seconds']:.1f} s)",
+        f"{len(result.rows)}/{last['rows_total']} rows in {out} "
+        f"(wall {last['wall_seconds']:.1f} s: compile {last['compile_seconds']:.1f} s, "
+        f"run {last['run_seconds']:.1f} s)",
         highlight=False,
     )
     if result.summary:

@@ -56,6 +56,7 @@ __all__ = [
 ]
 
 Form = Literal["paper", "reference"]
+Power = Literal["signed", "plain"]
 
 
 def cycle_matrix(K: int, *, size: int | None = None, dtype: jnp.dtype = jnp.float32) -> Array:
@@ -265,8 +266,9 @@ class GSEMM(AbstractContinuousMemory):
 # ----------------------------------------------------------------------------- dense model
 
 
-def _spow(x: Array, n: Array, integer_degree: int | None = None) -> Array:
-    """``sign(x) |x|^n`` (the sign-preserving power; ``x^n`` for odd ``n``).
+def _spow(x: Array, n: Array, integer_degree: int | None = None, power: Power = "signed") -> Array:
+    """``sign(x) |x|^n`` (the sign-preserving power; ``x^n`` for odd ``n``); with ``power =
+    "plain"`` the plain ``x^n`` of an integer ``n`` (``|x|^n`` for even ``n``).
 
     With ``integer_degree`` (``n`` an integer in ``[1, integer_degree]``): ``|x|^n`` by
     exponentiation by squaring over the ``integer_degree.bit_length()`` bits of ``n`` — a few
@@ -275,15 +277,18 @@ def _spow(x: Array, n: Array, integer_degree: int | None = None) -> Array:
     order of the error ``n · 2⁻²⁴`` that ``x``'s own rounding already carries into ``xⁿ``.
     ``d/dn`` is zero.
     """
+    sign = jnp.sign(x)
+    if power == "plain":  # x^n: the sign only where n is odd
+        sign = jnp.where(jnp.round(n) % 2 == 1, sign, jnp.ones_like(sign))
     if integer_degree is None:
-        return jnp.sign(x) * jnp.abs(x) ** n
+        return sign * jnp.abs(x) ** n
     ni = jnp.asarray(n).astype(jnp.int32)
     b = jnp.abs(x)
     r = jnp.where((ni & 1) == 1, b, jnp.ones_like(b))
     for bit in range(1, integer_degree.bit_length()):
         b = b * b
         r = jnp.where(((ni >> bit) & 1) == 1, r * b, r)
-    return jnp.sign(x) * r
+    return sign * r
 
 
 class AbstractGSEMM(AbstractContinuousMemory):
@@ -376,6 +381,11 @@ class DenseGSEMM(AbstractGSEMM):
     ones. ``degree`` is an array leaf, so sweeps vmap over it; padded (all-zero) memories
     contribute exactly nothing, which lets episodes of different lengths share one shape.
 
+    ``power = "plain"`` (static) gives the paper's printed ``σ_h(x) = xⁿ`` instead — for even
+    ``n`` that is ``|x|ⁿ``, Lagrangian ``sign(x)|x|^{n+1}/(n+1)`` (not convex); ``degree`` must
+    then be an integer. It exists to measure what the choice does (``gsemm_capacity``'s ``power``
+    key; docs/reproductions.md), not as a recommended model.
+
     **Integer degrees.** ``integer_degree=D`` (static) says ``degree`` is an integer in ``[1, D]``:
     ``σ_h`` is then evaluated by exponentiation by squaring (``_spow``) instead of ``pow`` (a scalar
     call per element on CPU; timings: ``docs/benchmarks.md``), exact for degrees 1 and 2, within a
@@ -401,6 +411,7 @@ class DenseGSEMM(AbstractGSEMM):
     form: Form = eqx.field(static=True)
     sparse_phi: bool = eqx.field(static=True)
     integer_degree: int | None = eqx.field(static=True)
+    power: Power = eqx.field(static=True)
 
     def __init__(
         self,
@@ -416,8 +427,12 @@ class DenseGSEMM(AbstractGSEMM):
         form: Form = "paper",
         sparse_phi: bool | None = None,
         integer_degree: int | None = None,
+        power: Power = "signed",
     ):
         _set_gains(self, xi, phi, alpha_s, alpha_c, T_f, T_d, beta_d)
+        if power not in ("signed", "plain"):
+            raise ValueError(f"power must be 'signed' or 'plain'; got {power!r}.")
+        self.power = power
         self.sparse_phi = _sparse_phi(phi, self.phi, sparse_phi)
         deg = jnp.asarray(degree, self.xi.dtype)
         if is_concrete(deg) and not bool(np.all(np.isfinite(deg) & (np.asarray(deg) >= 1))):
@@ -438,6 +453,12 @@ class DenseGSEMM(AbstractGSEMM):
             if not is_concrete(deg):
                 deg = error_if(deg, bad, f"degree must be an integer <= {integer_degree}.")
             integer_degree = int(integer_degree)
+        if power == "plain":
+            frac = deg != jnp.round(deg)
+            if is_concrete(deg) and bool(np.any(frac)):
+                raise ValueError(f"power='plain' needs an integer degree; got {np.asarray(deg)}.")
+            if not is_concrete(deg):
+                deg = error_if(deg, frac, "power='plain' needs an integer degree.")
         self.integer_degree = integer_degree
         self.degree = deg
         _couplings(form, self.alpha_s)
@@ -453,6 +474,7 @@ class DenseGSEMM(AbstractGSEMM):
         "form",
         "sparse_phi",
         "integer_degree",
+        "power",
     )
     """The constructor's keyword parameters (what :meth:`from_params` picks from a mapping)."""
 
@@ -501,7 +523,7 @@ class DenseGSEMM(AbstractGSEMM):
         U, V_d = y
         s = self.sigma_f(U)
         h = self._hidden(s, V_d)
-        dU = (_spow(h, self.degree, self.integer_degree) @ self.xi - U) / self.T_f
+        dU = (_spow(h, self.degree, self.integer_degree, self.power) @ self.xi - U) / self.T_f
         dV_d = (self.beta_d * s - V_d) / self.T_d
         return dU, dV_d
 
@@ -518,7 +540,11 @@ class DenseGSEMM(AbstractGSEMM):
         z = jnp.minimum(jnp.abs(U) * self.scale, 40.0)
         lc = jnp.abs(U) + (jnp.log1p(jnp.exp(-2.0 * z)) - jnp.log(2.0)) / self.scale
         h = self.hidden(U, V_d)
-        L_h = jnp.sum(jnp.abs(h) ** (self.degree + 1)) / (self.degree + 1)
+        # L_h = ∫σ_h: |x|^{n+1}/(n+1) (signed), x^{n+1}/(n+1) (plain: an integer n)
+        if self.power == "plain":
+            L_h = jnp.sum(_spow(h, self.degree + 1, None, "plain")) / (self.degree + 1)
+        else:
+            L_h = jnp.sum(jnp.abs(h) ** (self.degree + 1)) / (self.degree + 1)
         return jnp.sum(U * sf - lc) - self.n_features / a_h * L_h
 
     def overlaps(self, U: Array) -> Float[Array, " Nh"]:
@@ -538,7 +564,7 @@ class DenseGSEMM(AbstractGSEMM):
     def retrieve(self, U: Array, V_d: Array) -> Array:
         """``Ξ σ_h(h̃(U, V_d))``: ``U``'s fixed points with ``V_d`` held (the flow
         ``T_f U̇ = retrieve(U, V_d) − U`` descends ``E`` with the metric ``H(L_f)``)."""
-        return _spow(self.hidden(U, V_d), self.degree, self.integer_degree) @ self.xi
+        return _spow(self.hidden(U, V_d), self.degree, self.integer_degree, self.power) @ self.xi
 
 
 class SoftmaxGSEMM(AbstractGSEMM):

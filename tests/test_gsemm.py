@@ -430,3 +430,33 @@ def test_dense_and_softmax_gsemm_share_one_base():
         assert int(jnp.argmax(model.overlaps(x))) == 1
         with pytest.raises(ValueError, match="T_f"):
             cls(xi, T_f=-1.0)
+
+
+def test_plain_power_is_x_to_the_n_and_descends_the_energy():
+    """``power = "plain"``: σ_h = hⁿ (``|h|ⁿ`` at even n, the signed power at odd n, by
+    ``pow`` and by squaring); a non-integer degree is refused; with V_d frozen its energy
+    (Lagrangian ``h^{n+1}/(n+1)``) is still non-increasing along the flow (float64)."""
+    from hopjax.gsemm import _spow
+
+    x = jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+    for n in (1, 2, 3, 4):
+        want = np.float64(x) ** n
+        for integer_degree in (None, 6):
+            got = _spow(x, jnp.float32(n), integer_degree, "plain")
+            np.testing.assert_allclose(np.asarray(got), want, rtol=1e-6)
+    xi = random_bipolar(jax.random.PRNGKey(3), 6, 20)
+    with pytest.raises(ValueError, match="integer degree"):
+        DenseGSEMM(xi, degree=2.5, power="plain")
+    with pytest.raises(ValueError, match="power must be"):
+        DenseGSEMM(xi, degree=2, power="odd")  # type: ignore[arg-type]
+    signed = DenseGSEMM(xi, degree=3, alpha_c=0.2)
+    assert DenseGSEMM(xi, degree=3, alpha_c=0.2, power="plain").retrieve(
+        *signed.initial_state(xi[0])
+    ).tolist() == signed.retrieve(*signed.initial_state(xi[0])).tolist()
+    with enable_x64():
+        xi = random_bipolar(jax.random.PRNGKey(4), 6, 20, dtype=jnp.float64)
+        dense = DenseGSEMM(xi, degree=2, alpha_c=0.2, T_d=1e12, form="paper", power="plain")
+        y0 = (dense.initial_state(xi[0] * 0.3)[0], 0.7 * xi[1])
+        ts = jnp.linspace(0.0, 40.0, 400)
+        e = np.asarray(simulate(dense, y0, t1=40.0, ts=ts, save_fn=lambda t, y, a: dense.energy(y)).ys)
+        assert np.all(np.diff(e) <= 1e-9 * (1 + np.abs(e[1:]))) and e[-1] < e[0]

@@ -404,3 +404,22 @@ def test_params_are_a_frozen_view_and_bounds_are_declared(tmp_path):
     typo = dataclasses.replace(EXPERIMENT, fn=lambda p, key: {"value": p.scael})
     with pytest.raises(AttributeError, match="no param 'scael'"):
         run_sweep(toy(n=[4], kind=["a"]), tmp_path, exp=typo, progress=False)
+
+
+def test_metadata_totals_every_invocation(tmp_path):
+    """A rerun of a finished folder (it only redraws the summary) adds an invocation to
+    ``runs``; the top-level timings are the totals over them, not the last rerun's."""
+    import json
+
+    from hopjax.sweep import load_experiment_config, run_sweep
+
+    cfg = load_experiment_config(
+        {"experiment": "hopfield_capacity", "N": [32], "alpha": [0.1], "seeds": 1, "cues": 2}
+    )[1]
+    run_sweep(cfg, tmp_path, progress=False)
+    run_sweep(cfg, tmp_path, progress=False)
+    meta = json.loads((tmp_path / "metadata.json").read_text())
+    assert len(meta["runs"]) == 2 and meta["runs"][1]["rows_todo_at_start"] == 0
+    for k in ("wall_seconds", "compile_seconds", "run_seconds"):
+        assert meta[k] == pytest.approx(sum(r[k] for r in meta["runs"]))
+    assert meta["wall_seconds"] > meta["runs"][1]["wall_seconds"]

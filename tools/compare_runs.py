@@ -81,6 +81,23 @@ REDUCED: dict[str, list[str]] = {
         "t_min=60.0",
         "t_per_memory=20.0",
     ],
+    **{
+        name: [
+            "degree=[2]",
+            "alpha_c=[0.1, 0.3]",
+            "K=[4, 6]",
+            "seeds=1",
+            "t_min=60.0",
+            "t_per_memory=20.0",
+        ]
+        for name in (
+            "gsemm_capacity_degree2",
+            "gsemm_variant_beta_d1",
+            "gsemm_variant_plain_power",
+            "gsemm_variant_short_horizon",
+        )
+    },
+    "gsemm_variant_fixed_alpha_c": ["degree=[2]", "K=[4, 6]", "seeds=1", "t_min=60.0"],
     "gsemm_episodes": ['form=["paper", "reference"]', "beta_d=[1.0, 7.0]", "t1=80.0"],
     "hebbian_rules": ["eta=[0.003, 0.01]", "seeds=2", "T=500"],
     "idp_reasoning": ["gamma=[3.0, 8.0]", "tau_alpha=[50.0]", "duration=10.0", "n_save=500"],

@@ -195,7 +195,10 @@ def write_metadata(
 ) -> dict[str, Any]:
     """``metadata.json`` of a run folder (versions, devices, whether every row is done, and
     per invocation its timings and groups); this invocation's entry (``started``) replaces the
-    one it wrote before. Written when ``write``; returned either way."""
+    one it wrote before. The top-level ``wall_seconds`` / ``compile_seconds`` /
+    ``run_seconds`` are the folder's totals over its invocations (``runs``), so that a resume,
+    or a rerun that only redraws the summary and plots, adds to the cost a folder reports
+    instead of replacing it. Written when ``write``; returned either way."""
     from hopjax import __version__
 
     path = out / "metadata.json"
@@ -228,11 +231,10 @@ def write_metadata(
         "device_count": jax.device_count(),
         "process_count": len(processes),
         "complete": complete,
-        "wall_seconds": this_run["wall_seconds"],
-        "compile_seconds": compile_s,
-        "run_seconds": run_s,
         "runs": [*previous, this_run],
     }
+    for k in ("wall_seconds", "compile_seconds", "run_seconds"):
+        meta[k] = sum(float(r.get(k, 0.0)) for r in meta["runs"])
     if write:
         write_atomic(path, json.dumps(meta, indent=2, default=_json_default) + "\n")
     return meta

@@ -321,8 +321,42 @@ def test_committed_full_figure_is_what_the_readme_says():
     for deg in range(2, 16):
         assert s["capacity"][str(deg)]["capacities"] == [128.0] * 30
     assert s["work"]["rows_run"] == 5686 and s["all_finite"]
+    # censored: every pair of degrees 2-15 at the top; 12 degree-1 seeds retrieved no K >= 4
+    assert s["censoring"] == {
+        "K_max": 128,
+        "pairs": 450,
+        "censored": 420,
+        "below_ladder": 12,
+        "mean_bound": "lower",
+    }
     assert round(s["capacity"]["2"]["mean_best_alpha_c"], 2) == 0.39
     assert all(s["capacity"][str(d)]["mean_best_alpha_c"] == 1.0 for d in range(3, 16))
+
+
+def test_censoring_is_counted_and_the_power_key_reaches_the_model():
+    """Summaries count what the ladder cannot resolve: at its top (``≥ max(K)``, a lower bound)
+    and below it (recorded 0, ``< min(K)``); either makes the mean a lower bound. The ``power``
+    key gives the model σ_h = hⁿ; a folder written before the key existed resumes (``signed``)."""
+    from experiments.gsemm_capacity import _model, censoring
+    from hopjax.sweep.config import config_to_dict
+    from hopjax.sweep.folder import config_changes
+
+    ladder = [4, 8, 16]
+    assert censoring([0, 4, 8, 16, 16], ladder) == {
+        "censored": 2,
+        "below_ladder": 1,
+        "mean_bound": "lower",
+    }
+    assert censoring([4, 8], ladder)["mean_bound"] == "none"
+    base = {"experiment": "gsemm_capacity", "degree": [2]}
+    cfg = load_experiment_config({**base, "power": "plain"})[1]
+    p = {**config_to_dict(cfg), "degree": 2, "alpha_c": 0.3, "hidden": "polynomial"}
+    xi = np.ones((4, cfg.N_f), np.float32)
+    assert _model(p, xi).power == "plain"
+    signed = load_experiment_config(base)[1]
+    old_folder = {k: v for k, v in config_to_dict(signed).items() if k != "power"}
+    assert config_changes(old_folder, signed) == []
+    assert config_changes(old_folder, cfg) == ["power"]
 
 
 def test_integer_power_key_sets_the_model_and_guards_old_folders():
