@@ -1,0 +1,103 @@
+"""The capacity-law experiments on tiny grids: ``gsemm_scaling`` (Dense GSEMM capacity vs N_f)
+and ``sequence_capacity`` (the dense sequence networks under the same K-cycle protocol)."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from hopjax.sweep import load_experiment_config, run_sweep
+
+
+def test_fit_recovers_a_dense_law_and_skips_censored_points():
+    """``fit_degree`` on capacities that follow ``K = N² / (3 ln N)`` exactly: ``c_dense = 3``
+    at every point, the slope equals the least-squares slope of that curve (between the law's
+    local slopes ``2 − 1/ln N`` at the ends); a censored N and one retrieving nothing are left
+    out of the fit."""
+    from experiments.gsemm_scaling import fit_degree
+
+    ns = [16, 24, 32, 48]
+    law = {N: N**2 / (3 * math.log(N)) for N in ns}
+    by_n = {N: np.full(5, law[N]) for N in ns}
+    by_n[64] = np.full(5, 100.0)  # at the top of its ladder: censored
+    by_n[8] = np.zeros(5)  # nothing retrieved
+    tops = {**{N: 10_000 for N in ns}, 64: 100, 8: 4}
+    fit = fit_degree(by_n, tops, 2)
+    assert fit["N_f_fitted"] == ns
+    assert fit["c_dense"] == pytest.approx(3.0)
+    want = np.polyfit(np.log(ns), np.log([law[N] for N in ns]), 1)[0]
+    assert fit["slope"] == pytest.approx(want)
+    assert 2 - 1 / math.log(16) < fit["slope"] < 2 - 1 / math.log(48)
+    assert fit["slope_err"] == pytest.approx(0.0, abs=1e-12)  # identical seeds: no spread
+
+
+def test_gsemm_scaling_tiny_grid(tmp_path):
+    """N_f is a grid axis with its own ladder per (degree, N_f, seed); the work cap ends each
+    N_f's ladder at ``top(N_f)``; ``N_f_max`` leaves a degree's larger N_f out; the summary
+    holds the capacities per (degree, N_f) with their censoring, and the fit."""
+    raw = {
+        "experiment": "gsemm_scaling",
+        "seeds": 2,
+        "degree": [1, 2],
+        "N_f": [12, 16],
+        "N_f_max": [16, 12],
+        "alpha_c": [0.3, 1.0],
+        "K": [2, 3, 4, 6],
+        "cost_cap": 600.0,  # N_f = 12: top 6; N_f = 16: top 6 (36 · 16 = 576)
+        "t_min": 100.0,
+        "t_per_memory": 30.0,
+        "plot": {"dpi": 40},
+    }
+    cfg = load_experiment_config(raw)[1]
+    assert (cfg.top(12), cfg.top(16)) == (6, 6)
+    res = run_sweep(cfg, tmp_path, progress=False)
+    assert not any(r["degree"] == 2 and r["N_f"] == 16 for r in res.rows)  # N_f_max
+    s = json.loads((tmp_path / "summary.json").read_text())
+    assert set(s["degrees"]) == {"1", "2"}
+    assert set(s["degrees"]["1"]["N_f"]) == {"12", "16"} and set(s["degrees"]["2"]["N_f"]) == {"12"}
+    for entry in s["degrees"].values():
+        for N, v in entry["N_f"].items():
+            assert len(v["capacities"]) == 2 and v["K_top"] == cfg.top(int(N))
+            assert v["censored"] == sum(c >= v["K_top"] for c in v["capacities"])
+    # per (degree, N_f, seed): the capacity is a K retrieved there (or 0)
+    for r in res.rows:
+        won = {
+            q["K"]
+            for q in res.rows
+            if (q["degree"], q["N_f"], q["seed"]) == (r["degree"], r["N_f"], r["seed"])
+            and q["status"] == "done"
+            and q["success"] == 1
+        }
+        assert r["capacity"] == max(won, default=0)
+    assert (tmp_path / "scaling.png").exists()
+    with pytest.raises(ValueError, match="N_f_max must give one N_f per degree"):
+        load_experiment_config({**raw, "N_f_max": [16]})
+
+
+def test_sequence_capacity_tiny_grid_and_ordering(tmp_path):
+    """The dense sequence networks under the K-cycle protocol: capacity = the largest K
+    retrieved (3K correct transitions); on every seed the quadratic separation stores at least
+    as long a cycle as the linear one (Amari's network), and the exponential at least as long
+    as the quadratic — the ordering Chaudhry et al. (2023) derive."""
+    raw = {
+        "experiment": "sequence_capacity",
+        "seeds": 3,
+        "model": ["poly1", "poly2", "exp"],
+        "N": [32],
+        "K": [2, 3, 4, 6, 8, 12, 16, 24, 32, 48],
+        "cost_cap": 1e5,
+        "plot": {"dpi": 40},
+    }
+    cfg = load_experiment_config(raw)[1]
+    res = run_sweep(cfg, tmp_path, progress=False)
+    caps = {(r["model"], r["seed"]): r["capacity"] for r in res.rows}
+    for seed in range(3):
+        assert caps[("poly1", seed)] <= caps[("poly2", seed)] <= caps[("exp", seed)]
+    assert caps[("poly1", 0)] >= 2  # a 2-cycle of 32 neurons is retrieved
+    s = json.loads((tmp_path / "summary.json").read_text())
+    assert s["models"]["exp"]["N"]["32"]["censored"] == 3  # exp passes the top (48)
+    for r in res.rows:  # success = 3K correct steps, and only then
+        assert (r["success"] == 1) == (r["correct_steps"] >= 3 * r["K"])
+    with pytest.raises(ValueError, match="model must be among"):
+        load_experiment_config({**raw, "model": ["poly9"]})
