@@ -133,6 +133,14 @@ REDUCED: dict[str, list[str]] = {
         "cues=8",
         "bootstrap=10",
     ],
+    "hopfield_capacity_criterion": [
+        "N=[64, 96]",
+        "alpha=[0.13, 0.16]",
+        "flip=[0.0, 0.1]",
+        "seeds=1",
+        "cues=8",
+        "bootstrap=10",
+    ],
     "hopfield_phase": [
         "N=[100]",
         "T=[0.3]",
