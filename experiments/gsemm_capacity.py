@@ -38,6 +38,7 @@ and RK4 steps executed against the full protocol's."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -141,6 +142,13 @@ class GSEMMCapacityConfig(SweepConfig):
     failed, and are not needed (status ``pruned``) where it succeeded.
     The capacity is the same as with ``every``: it is the largest K retrieved at *any* α_c, and
     whether a K is retrieved does not depend on which α_c is tried first."""
+    alpha_c_batch: int = param(0, ge=0)
+    """With ``alpha_c_search = "incumbent"``: once the incumbent fails at a K, run the other
+    α_c this many at a time, nearest the incumbent (in grid order) first, and stop at the first
+    that succeeds (0: all of them at once). At large K a success costs ~3K transitions, so
+    running every α_c at once repeats it: at degree 2, K = 128, 43 α_c rows succeeded where 10
+    (one per seed) were needed (``results/gsemm_capacity_degree2``). Costs one round per batch.
+    The capacity is the same."""
 
     def check(self) -> None:
         super().check()
@@ -322,12 +330,19 @@ def schedule(ctx: RunContext, done: list[Row], pending: list[Row]) -> Decision:
         inc = fastest.get((*pair, max(below))) if below else max(cfg.alpha_c)
         inc = inc if incumbent else None
         waiting = {r["alpha_c"] for r in rows if r["K"] == target}
+        release = waiting  # after the incumbent failed: the next batch nearest to it
+        if inc is not None and inc not in waiting and cfg.alpha_c_batch:
+            rank = {a: i for i, a in enumerate(sorted(cfg.alpha_c))}
+            near = sorted(waiting, key=lambda a: (abs(rank[a] - rank[inc]), a))
+            release = set(near[: cfg.alpha_c_batch])
         for r in rows:
             k = r["K"]
             if target is None or k not in open_ or (gallop and k < lo):
                 prune.append(r)  # settled; retrieved already; below the largest retrieved
             elif k != target or (inc is not None and inc != r["alpha_c"] and inc in waiting):
                 hold.append(r)  # another K first; the incumbent α_c first
+            elif r["alpha_c"] not in release:
+                hold.append(r)  # a later batch (alpha_c_batch)
     return Decision(prune, hold)
 
 
@@ -549,3 +564,60 @@ EXPERIMENT = Experiment(
         headline=("baseline", "capacity", "all_finite"),
     ),
 )
+
+
+VARIANTS = {
+    "baseline": ("results/gsemm_capacity", "the committed Fig. 3 run (seeds 0-9)"),
+    "beta_d1": ("results/gsemm_variants/beta_d1", 'form = "paper", β_d = 1'),
+    "plain_power": ("results/gsemm_variants/plain_power", "σ_h = hⁿ (even degrees)"),
+    "fixed_alpha_c": ("results/gsemm_variants/fixed_alpha_c", "one fixed α_c"),
+    "short_horizon": ("results/gsemm_variants/short_horizon", "horizon 600 for every K"),
+}
+"""The Fig. 3 variants (``configs/gsemm_variant_*.toml``) and where their runs are committed."""
+
+
+def variant_capacities(
+    root: Path, degrees: tuple[int, ...] = (1, 2, 3, 4, 5, 6), seeds: int = 10
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per variant (:data:`VARIANTS`, folders under ``root``) and degree: the capacities of
+    seeds ``0 … seeds−1`` (from ``results.csv``) with their mean, min, max and censoring —
+    for ``fixed_alpha_c`` one entry per α_c (``"<degree>@<α_c>"``, from
+    ``capacity_at_alpha_c``). Missing folders are left out."""
+    import csv
+
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for name, (rel, _) in VARIANTS.items():
+        folder = root / rel
+        meta = folder / "metadata.json"
+        if not meta.exists() or not json.loads(meta.read_text()).get("complete"):
+            continue  # not run, or not finished (the derived columns come at the end)
+        ladder = [int(k) for k in load_ladder(folder)]
+        caps: dict[str, dict[int, float]] = {}
+        with open(folder / "results.csv") as fh:
+            for r in csv.DictReader(fh):
+                deg, seed = int(r["degree"]), int(r["seed"])
+                if deg not in degrees or seed >= seeds or r.get("hidden") == "softmax":
+                    continue
+                if name == "fixed_alpha_c":
+                    key, value = f"{deg}@{float(r['alpha_c'])}", r["capacity_at_alpha_c"]
+                else:
+                    key, value = str(deg), r["capacity"]
+                caps.setdefault(key, {})[seed] = float(value)
+        out[name] = {
+            key: {
+                "capacities": [v[s] for s in sorted(v)],
+                "mean": float(np.mean(list(v.values()))),
+                "min": float(min(v.values())),
+                "max": float(max(v.values())),
+                **censoring(list(v.values()), ladder),
+            }
+            for key, v in sorted(caps.items())
+        }
+    return out
+
+
+def load_ladder(folder: Path) -> list[int]:
+    """The K ladder of a ``gsemm_capacity`` run folder (its ``config.toml``)."""
+    from hopjax.sweep.config import load_toml
+
+    return list(load_toml(folder / "config.toml")["K"])

@@ -411,3 +411,39 @@ def test_integer_power_gives_the_verdicts_of_pow(tmp_path):
     squared, pow_ = tables
     assert len(squared) == 900 and squared == pow_
     assert 300 <= sum(float(v[0]) for v in squared.values()) <= 600  # successes and failures
+
+
+def test_alpha_c_batch_runs_the_nearest_alpha_c_first_and_stops_at_a_success():
+    """``alpha_c_batch = 2``: after the incumbent fails at a K, the two α_c nearest to it run
+    (the rest wait); a success there prunes the rest; the capacity equals the one-batch search
+    on an oracle where retrieval depends on α_c, with fewer rows run."""
+    from experiments.gsemm_capacity import schedule
+
+    grid = [0.1, 0.2, 0.3, 0.5, 0.7, 1.0]
+    ctx = _ctx(alpha_c=grid, K=[4, 8], alpha_c_batch=2, ladder_search="climb")
+    done = [_row(1, 0.5, 4, success=1.0, steps=100.0)] + [
+        _row(1, a, 4, status="pruned") for a in grid if a != 0.5
+    ]
+    pending = [_row(1, a, 8, status="") for a in grid]
+    held = {r["alpha_c"] for r in schedule(ctx, done, pending).hold}
+    assert held == set(grid) - {0.5}  # the incumbent first
+    failed = [*done, _row(1, 0.5, 8)]
+    rest = [r for r in pending if r["alpha_c"] != 0.5]
+    held = {r["alpha_c"] for r in schedule(ctx, failed, rest).hold}
+    assert set(grid) - {0.5} - held == {0.3, 0.7}  # the two nearest in grid order
+    won = [*failed, _row(1, 0.3, 8, success=1.0), _row(1, 0.7, 8)]
+    rest = [r for r in rest if r["alpha_c"] not in (0.3, 0.7)]
+    assert schedule(ctx, won, rest).prune == rest  # retrieved: the others are not needed
+
+    def retrieves(degree, seed, K, alpha_c):  # only small α_c carry long episodes
+        return alpha_c <= {4: 1.0, 8: 0.5, 12: 0.2, 16: 0.1}[K]
+
+    results = {}
+    for batch in (0, 1):
+        c = _ctx(
+            alpha_c=grid, K=[4, 8, 12, 16], seeds=2, degree=[1], alpha_c_batch=batch,
+            ladder_search="climb", ladder_patience=1,
+        )  # fmt: skip
+        results[batch] = _simulate_ladder(c, retrieves)
+    assert results[0][1] == results[1][1] == {(1, 0): 16, (1, 1): 16}
+    assert len(results[1][0]) < len(results[0][0])
