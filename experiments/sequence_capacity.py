@@ -183,8 +183,12 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
         ax.plot(ns[ok], med[ok], "o-", ms=4, lw=1, color=colors[model], label=label)
         if np.any(cens):
             ax.plot(ns[cens], med[cens], "^", ms=7, mfc="none", color=colors[model])
-    if cfg.compare_with:
-        gsemm = json.loads((Path(cfg.compare_with) / "summary.json").read_text())["degrees"]
+    other = Path(cfg.compare_with) / "summary.json" if cfg.compare_with else None
+    if other is not None and not other.exists():  # not run yet: say so on the figure
+        ax.text(0.02, 0.02, f"no {other} yet: GSEMM not overlaid", transform=ax.transAxes,
+                fontsize=6, color="gray")  # fmt: skip
+    elif other is not None:
+        gsemm = json.loads(other.read_text())["degrees"]
         for deg, entry in gsemm.items():
             ns = np.array([int(N) for N in entry["N_f"]], float)
             med = np.array([v["median"] for v in entry["N_f"].values()])
