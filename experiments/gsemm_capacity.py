@@ -40,6 +40,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections import Counter
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -423,6 +424,14 @@ def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
             **censoring(v, cfg.K),
             "mean_best_alpha_c": float(np.mean(best_ac[deg])) if best_ac.get(deg) else None,
         }
+    # a summary of a stopped run (tools/summarize_partial.py): a (degree, seed) with rows not
+    # yet written has not finished its ladder — its capacity so far is a lower bound
+    expected = Counter((model_of(r), r["seed"]) for r in ctx.plan.rows)
+    present = Counter((model_of(r), r["seed"]) for r in rows)
+    unfinished = sorted((str(m), s) for (m, s), c in expected.items() if present[(m, s)] < c)
+    for deg, seed in unfinished:
+        table[deg].setdefault("unfinished_seeds", []).append(int(seed))
+        table[deg]["mean_bound"] = "lower"
     done = [r for r in rows if r["status"] == "done"]
     full = sum(math.ceil(max(cfg.t_min, cfg.t_per_memory * r["K"]) / cfg.dt) for r in rows)
     full_k = sum(
@@ -457,7 +466,12 @@ def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
         "work": work,
         "K": sorted(cfg.K),
         "capacity": table,
-        "censoring": {"K_max": max(cfg.K), "pairs": len(every), **censoring(every, cfg.K)},
+        "censoring": {
+            "K_max": max(cfg.K),
+            "pairs": len(every),
+            **censoring(every, cfg.K),
+            **({"unfinished": len(unfinished), "mean_bound": "lower"} if unfinished else {}),
+        },
         "all_finite": bool(all(r["finite"] == 1 for r in done)),
         "form": cfg.form,
         "beta_d": cfg.beta_d,
@@ -488,10 +502,20 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
         return label
 
     for m in models:
+        seeds = list(caps[m])
         v = np.array(list(caps[m].values()), float)
         jit = xs[m] + rng.uniform(-0.15, 0.15, len(v))
+        late = set(summary.get("capacity", {}).get(str(m), {}).get("unfinished_seeds", []))
+        late_mask = np.array([s in late for s in seeds], bool)
+        if late_mask.any():  # an unfinished ladder: the capacity so far is a lower bound
+            ax.plot(jit[late_mask], v[late_mask], "^", ms=5, mfc="none", color="tab:orange",
+                    label=once("unfinished ladder: ≥ (a lower bound)"))  # fmt: skip
+            v = np.where(late_mask, np.nan, v)
         exact = (v > 0) & (v < top)
-        ax.plot(jit[exact], v[exact], "o", ms=3, color="gray", alpha=0.6, label=once("one seed"))
+        if np.any(exact):
+            ax.plot(
+                jit[exact], v[exact], "o", ms=3, color="gray", alpha=0.6, label=once("one seed")
+            )
         if np.any(v >= top):
             ax.plot(
                 jit[v >= top],
@@ -516,7 +540,12 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
         if not group:
             continue
         means = [float(np.mean(list(caps[m].values()))) for m in group]
-        lower = [censoring(list(caps[m].values()), cfg.K)["mean_bound"] == "lower" for m in group]
+        lower = [
+            summary.get("capacity", {}).get(str(m), {}).get("mean_bound")
+            or censoring(list(caps[m].values()), cfg.K)["mean_bound"]
+            for m in group
+        ]
+        lower = [b == "lower" for b in lower]
         xg = [xs[m] for m in group]
         color = "tab:blue" if style else "tab:orange"
         if style:

@@ -21,6 +21,7 @@ degree the fit ``log K = a + b log N_f`` over the uncensored points (median capa
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -106,14 +107,22 @@ def _fit(ns: np.ndarray, ks: np.ndarray) -> tuple[float, float]:
 
 
 def fit_degree(
-    by_n: dict[int, np.ndarray], tops: dict[int, int], n: int, boot: int = 1000
+    by_n: dict[int, np.ndarray],
+    tops: dict[int, int],
+    n: int,
+    boot: int = 1000,
+    skip: frozenset[int] = frozenset(),
 ) -> dict[str, Any]:
     """The scaling fit of one degree ``n`` over its usable ``N_f`` (no seed censored at the
     top, median capacity > 0): slope of ``log median K`` vs ``log N_f`` with a bootstrap over
     seeds (resampled within each ``N_f``; ``slope_err`` = their standard deviation), and the
     dense-memory law ``K = N^n / (c ln N)``: ``c`` per point (median over the points:
     ``c_dense``) and the law's local slope ``n − 1/ln N`` at the points' geometric mean."""
-    usable = sorted(N for N, v in by_n.items() if not np.any(v >= tops[N]) and np.median(v) > 0)
+    usable = sorted(
+        N
+        for N, v in by_n.items()
+        if N not in skip and not np.any(v >= tops[N]) and np.median(v) > 0
+    )
     out: dict[str, Any] = {"N_f_fitted": usable, "slope": None, "slope_err": None}
     if len(usable) < 2:
         return out
@@ -143,6 +152,11 @@ def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
     and :func:`fit_degree`."""
     cfg = ctx.cfg
     pts = _points(cfg, rows)
+    # a (degree, N_f, seed) with rows not yet written is unfinished (a summary of a stopped
+    # run, tools/summarize_partial.py): its capacity so far is a lower bound
+    expected = Counter((r["degree"], r["N_f"], r["seed"]) for r in ctx.plan.rows)
+    present = Counter((r["degree"], r["N_f"], r["seed"]) for r in rows)
+    unfinished = Counter((d, N) for (d, N, s), c in expected.items() if present[(d, N, s)] < c)
     table: dict[str, Any] = {}
     for deg in sorted(pts):
         by_n = pts[deg]
@@ -151,17 +165,23 @@ def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
         for N in sorted(by_n):
             v = by_n[N]
             ladder = [k for k in cfg.K if k <= tops[N]]
+            cens = censoring(v, ladder)
+            if unfinished[(deg, N)]:
+                cens["mean_bound"] = "lower"
             per_n[str(N)] = {
                 "capacities": v.tolist(),
                 "median": float(np.median(v)),
                 "mean": float(np.mean(v)),
                 "K_top": tops[N],
-                **censoring(v, ladder),
+                **cens,
+                "unfinished": unfinished[(deg, N)],
             }
-        table[str(deg)] = {"N_f": per_n, "fit": fit_degree(by_n, tops, deg)}
+        skip = frozenset(N for N in by_n if unfinished[(deg, N)])
+        table[str(deg)] = {"N_f": per_n, "fit": fit_degree(by_n, tops, deg, skip=skip)}
     done = [r for r in rows if r["status"] == "done"]
     return {
         "degrees": table,
+        "complete": not unfinished,
         "cost_cap": cfg.cost_cap,
         "seeds": cfg.seeds,
         "rows_run": len(done),
@@ -182,7 +202,9 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
         med = np.array([v["median"] for v in entry["N_f"].values()])
         lo = np.array([min(v["capacities"]) for v in entry["N_f"].values()])
         hi = np.array([max(v["capacities"]) for v in entry["N_f"].values()])
-        cens = np.array([v["censored"] > 0 for v in entry["N_f"].values()])
+        cens = np.array(
+            [v["censored"] > 0 or v.get("unfinished", 0) > 0 for v in entry["N_f"].values()]
+        )
         fit = entry["fit"]
         ok = ~cens & (med > 0)
         label = f"degree {n}"
@@ -198,7 +220,7 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
             ax.plot(grid, np.exp(fit["intercept"]) * grid ** fit["slope"], "-", lw=0.6,
                     color=color, alpha=0.6)  # fmt: skip
             ax.plot(grid, grid**n / (fit["c_dense"] * np.log(grid)), ":", lw=1, color=color)
-    ax.plot([], [], "^", mfc="none", color="gray", label="censored (≥ the cap's top K)")
+    ax.plot([], [], "^", mfc="none", color="gray", label="lower bound: censored or unfinished")
     ax.plot([], [], ":", color="gray", label="N^n / (c ln N), c fitted")
     for a in (ax.xaxis, ax.yaxis):
         a.set_major_formatter(ScalarFormatter())
