@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib.ticker import ScalarFormatter
+from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from hopjax import plot as hplot
 from hopjax.sweep import Experiment, Params, Report, Row, RunContext, param
@@ -222,10 +222,12 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
             ax.plot(grid, grid**n / (fit["c_dense"] * np.log(grid)), ":", lw=1, color=color)
     ax.plot([], [], "^", mfc="none", color="gray", label="lower bound: censored or unfinished")
     ax.plot([], [], ":", color="gray", label="N^n / (c ln N), c fitted")
-    for a in (ax.xaxis, ax.yaxis):
-        a.set_major_formatter(ScalarFormatter())
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(ScalarFormatter())
+    ns_all = sorted({int(N) for e in summary["degrees"].values() for N in e["N_f"]})
+    ax.set_xticks(ns_all, [str(n) for n in ns_all])
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("feature neurons N_f")
     ax.set_ylabel("capacity (median over seeds)")
     ax.set_title("Dense GSEMM sequence capacity vs N_f")

@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, PRNGKeyArray
-from matplotlib.ticker import ScalarFormatter
+from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from hopjax import plot as hplot
 from hopjax.patterns import random_bipolar
@@ -169,7 +169,7 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
     up-triangles: censored at the top, a lower bound); with ``compare_with`` the GSEMM medians
     of that ``gsemm_scaling`` run as dashed lines of the same colour per degree."""
     cfg = ctx.cfg
-    fig, ax = hplot.subplots(figsize=(6.6, 4.4))
+    fig, ax = hplot.subplots(figsize=(9.0, 4.4), constrained_layout=True)
     colors = dict(zip(MODELS, hplot.colors(), strict=False))
     for model, entry in summary["models"].items():
         ns = np.array([int(N) for N in entry["N"]], float)
@@ -192,7 +192,9 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
         for deg, entry in gsemm.items():
             ns = np.array([int(N) for N in entry["N_f"]], float)
             med = np.array([v["median"] for v in entry["N_f"].values()])
-            cens = np.array([v["censored"] > 0 for v in entry["N_f"].values()])
+            cens = np.array(
+                [v["censored"] > 0 or v.get("unfinished", 0) > 0 for v in entry["N_f"].values()]
+            )
             color = colors.get(f"poly{deg}", "gray")
             fit = entry["fit"]
             label = f"Dense GSEMM, degree {deg}"
@@ -202,15 +204,16 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
             ax.plot(ns[ok], med[ok], "s--", ms=4, lw=1, color=color, mfc="none", label=label)
             if np.any(cens):
                 ax.plot(ns[cens], med[cens], "^", ms=7, mfc="none", color=color)
-    ax.plot([], [], "^", mfc="none", color="gray", label="censored (≥ the ladder top)")
+    ax.plot([], [], "^", mfc="none", color="gray", label="a lower bound (ladder top, unfinished)")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    for a in (ax.xaxis, ax.yaxis):
-        a.set_major_formatter(ScalarFormatter())
+    ax.yaxis.set_major_formatter(ScalarFormatter())
+    ax.set_xticks(cfg.N, [str(n) for n in cfg.N])
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("neurons N (GSEMM: feature neurons N_f)")
     ax.set_ylabel("K-cycle capacity (median over seeds)")
     ax.set_title("Sequence capacity: 3K transitions without error")
-    ax.legend(fontsize=6.5)
+    ax.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return [ctx.save(fig, "sequence_capacity.png")]
 
 
