@@ -450,13 +450,17 @@ def test_plain_power_is_x_to_the_n_and_descends_the_energy():
     with pytest.raises(ValueError, match="power must be"):
         DenseGSEMM(xi, degree=2, power="odd")  # type: ignore[arg-type]
     signed = DenseGSEMM(xi, degree=3, alpha_c=0.2)
-    assert DenseGSEMM(xi, degree=3, alpha_c=0.2, power="plain").retrieve(
-        *signed.initial_state(xi[0])
-    ).tolist() == signed.retrieve(*signed.initial_state(xi[0])).tolist()
+    assert (
+        DenseGSEMM(xi, degree=3, alpha_c=0.2, power="plain")
+        .retrieve(*signed.initial_state(xi[0]))
+        .tolist()
+        == signed.retrieve(*signed.initial_state(xi[0])).tolist()
+    )
     with enable_x64():
         xi = random_bipolar(jax.random.PRNGKey(4), 6, 20, dtype=jnp.float64)
         dense = DenseGSEMM(xi, degree=2, alpha_c=0.2, T_d=1e12, form="paper", power="plain")
         y0 = (dense.initial_state(xi[0] * 0.3)[0], 0.7 * xi[1])
         ts = jnp.linspace(0.0, 40.0, 400)
-        e = np.asarray(simulate(dense, y0, t1=40.0, ts=ts, save_fn=lambda t, y, a: dense.energy(y)).ys)
+        sol = simulate(dense, y0, t1=40.0, ts=ts, save_fn=lambda t, y, a: dense.energy(y))
+        e = np.asarray(sol.ys)
         assert np.all(np.diff(e) <= 1e-9 * (1 + np.abs(e[1:]))) and e[-1] < e[0]

@@ -125,3 +125,75 @@ def test_committed_fig3_variants_are_what_the_docs_say():
     assert all(short[str(d)]["capacities"] == [16.0] * 10 for d in range(2, 7))
     fixed = v["fixed_alpha_c"]
     assert all(fixed[f"{d}@0.1"]["below_ladder"] == 10 for d in range(1, 7))
+
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+
+
+def _summary(name):
+    return json.loads((ROOT / "results" / name / "summary.json").read_text())
+
+
+def test_committed_scaling_and_sequence_nets_are_what_the_docs_say():
+    """results/gsemm_scaling (stopped at the budget: partial, unfinished pairs left out of the
+    fits) and results/sequence_capacity hold the reproductions page's and README's numbers."""
+    s = _summary("gsemm_scaling")
+    assert s["partial"] == {"rows_written": 82449, "rows_total": 83790} and not s["complete"]
+    deg = s["degrees"]
+    assert deg["2"]["N_f"]["64"]["unfinished"] == 8 and deg["3"]["N_f"]["32"]["unfinished"] == 4
+    medians1 = [v["median"] for v in deg["1"]["N_f"].values()]
+    assert (min(medians1), max(medians1)) == (2.5, 5.5)
+    got = {
+        d: (round(e["fit"]["slope"], 1), round(e["fit"]["slope_err"], 1)) for d, e in deg.items()
+    }
+    assert got == {"1": (0.1, 0.2), "2": (2.3, 0.3), "3": (3.4, 0.9), "4": (3.8, 0.5)}
+    assert deg["2"]["fit"]["N_f_fitted"] == [16, 24, 32, 48]
+    c = [deg[d]["fit"]["c_dense"] for d in "234"]
+    assert (round(c[0]), round(c[1], -1), round(c[2], -2)) == (11, 140, 1900)
+    q = _summary("sequence_capacity")["models"]
+    slopes = {m: round(q[m]["fit"]["slope"], 2) for m in ("poly1", "poly2")}
+    assert slopes == {"poly1": 0.86, "poly2": 2.12}
+    assert [round(q[m]["fit"]["c_dense"], 1) for m in ("poly1", "poly2")] == [1.2, 5.3]
+    assert (
+        round(q["poly3"]["fit"]["c_dense"]) == 37 and round(q["poly4"]["fit"]["c_dense"], -1) == 330
+    )
+    # the sequence networks against Dense GSEMM of the same degree: 1.8-2.4x at degree 2
+    ratios = [
+        q["poly2"]["N"][n]["median"] / deg["2"]["N_f"][n]["median"]
+        for n in ("16", "24", "32", "48")
+    ]
+    assert round(min(ratios), 1) == 1.8 and round(max(ratios), 1) == 2.4
+    assert all(v["censored"] == 10 for n, v in q["exp"]["N"].items() if n != "16")
+
+
+def test_committed_degree2_past_the_top_is_a_stated_lower_bound():
+    """results/gsemm_capacity_degree2 (stopped): K = 128 on all 10 seeds, every seed
+    unfinished (a lower bound); the incumbent α_c failed at K = 256 on all 10."""
+    import csv
+
+    s = _summary("gsemm_capacity_degree2")
+    e = s["capacity"]["2"]
+    assert e["capacities"] == [128.0] * 10 and e["unfinished_seeds"] == list(range(10))
+    assert s["censoring"]["unfinished"] == 10 and s["censoring"]["mean_bound"] == "lower"
+    with open(ROOT / "results" / "gsemm_capacity_degree2" / "results.csv") as fh:
+        at256 = [r for r in csv.DictReader(fh) if r["K"] == "256" and r["status"] == "done"]
+    assert len(at256) == 10 and all(float(r["success"]) == 0 for r in at256)
+
+
+def test_committed_criterion_run_is_what_the_docs_say():
+    """results/hopfield_capacity_criterion: the α_∞ fit per cue noise (clean cues 0.139, the
+    protocol's 10% 0.143) and the crossings tabled on the reproductions page."""
+    s = _summary("hopfield_capacity_criterion")
+    fits = s["extrapolation"]["hebbian"]["sync"]
+    got = {f: (round(e["alpha_inf"], 3), round(e["alpha_inf_err"], 3)) for f, e in fits.items()}
+    assert got == {
+        "0.0": (0.139, 0.001),
+        "0.05": (0.144, 0.001),
+        "0.1": (0.143, 0.001),
+        "0.2": (0.135, 0.001),
+    }
+    table = {(c["N"], c["flip"]): round(c["alpha_c"], 3) for c in s["crossings"]}
+    assert [table[(n, 0.0)] for n in (1024, 2048, 4096, 8192)] == [0.162, 0.153, 0.15, 0.148]
+    assert [table[(n, 0.1)] for n in (1024, 2048, 4096, 8192)] == [0.152, 0.151, 0.148, 0.146]
+    assert [table[(n, 0.2)] for n in (1024, 2048, 4096, 8192)] == [0.139, 0.137, 0.137, 0.136]
+    assert [table[(n, 0.05)] for n in (1024, 2048, 4096, 8192)] == [0.155, 0.153, 0.149, 0.147]
