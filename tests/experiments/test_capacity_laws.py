@@ -197,3 +197,36 @@ def test_committed_criterion_run_is_what_the_docs_say():
     assert [table[(n, 0.1)] for n in (1024, 2048, 4096, 8192)] == [0.152, 0.151, 0.148, 0.146]
     assert [table[(n, 0.2)] for n in (1024, 2048, 4096, 8192)] == [0.139, 0.137, 0.137, 0.136]
     assert [table[(n, 0.05)] for n in (1024, 2048, 4096, 8192)] == [0.155, 0.153, 0.149, 0.147]
+
+
+def test_summarize_partial_marks_unfinished_ladders_as_lower_bounds(tmp_path):
+    """tools/summarize_partial.py on a folder whose last rows are missing (a stopped run): the
+    experiment's own hooks run on the rows so far, the summary says it is partial, and every
+    (degree, seed) with rows missing is an unfinished ladder — a lower bound."""
+    import csv
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    from summarize_partial import summarize_partial
+
+    raw = {
+        "experiment": "gsemm_capacity",
+        "seeds": 2,
+        "degree": [1],
+        "alpha_c": [0.3],
+        "K": [4, 6],
+        "t_min": 60.0,
+        "t_per_memory": 20.0,
+        "plot": {"dpi": 40},
+    }
+    run_sweep(load_experiment_config(raw)[1], tmp_path, progress=False)
+    with open(tmp_path / "results.csv") as fh:
+        rows = list(csv.reader(fh))
+    header = rows[0][: rows[0].index("capacity_at_alpha_c")]  # the engine's columns
+    kept = [r[: len(header)] for r in rows[1:] if r[rows[0].index("seed")] != "1"]
+    with open(tmp_path / "results.csv", "w", newline="") as fh:
+        csv.writer(fh).writerows([header, *kept])  # seed 1's rows "not yet written"
+    s = summarize_partial(tmp_path)
+    assert s["partial"] == {"rows_written": 2, "rows_total": 4}
+    assert s["capacity"]["1"]["unfinished_seeds"] == [1]
+    assert s["censoring"]["unfinished"] == 1 and s["censoring"]["mean_bound"] == "lower"
