@@ -107,7 +107,8 @@ def test_committed_fig3_variants_are_what_the_docs_say():
     """The committed Fig. 3 variants (degrees 1–6, seeds 0–9; docs/reproductions.md): none makes
     capacity grow gradually with the degree. β_d = 1 (the printed parametrisation): degree 1
     as before, nothing retrieved at degrees 2–6; σ_h = hⁿ: every even degree still ≥ 128;
-    a 600-time-unit horizon: 16 at every degree 2–6 on every seed; α_c = 0.1 fixed: nothing."""
+    a 600-time-unit horizon: 16 at every degree 2–6 on every seed; α_c = 0.1 fixed: nothing;
+    α_c = 0.3 fixed: degree 1 lower (mean 2.8), degrees 2–6 still ≥ 128."""
     from pathlib import Path
 
     from experiments.gsemm_capacity import variant_capacities
@@ -125,6 +126,8 @@ def test_committed_fig3_variants_are_what_the_docs_say():
     assert all(short[str(d)]["capacities"] == [16.0] * 10 for d in range(2, 7))
     fixed = v["fixed_alpha_c"]
     assert all(fixed[f"{d}@0.1"]["below_ladder"] == 10 for d in range(1, 7))
+    assert fixed["1@0.3"]["mean"] == 2.8 and fixed["1@0.3"]["max"] == 8
+    assert all(fixed[f"{d}@0.3"]["censored"] == 10 for d in range(2, 7))
 
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]

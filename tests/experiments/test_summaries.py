@@ -53,6 +53,17 @@ TINY = {
     "tune_gsemm": ["steps=2"],
     "tune_idp_period": ["target_period=[3600.0]", "steps=2"],
     "uhn_images": ["P=[100]", "level=[0.5]", "seeds=1", "cues=8"],
+    "gsemm_scaling": [
+        "degree=[1]",
+        "N_f=[12]",
+        "N_f_max=[12]",
+        "alpha_c=[1.0]",
+        "K=[2, 3]",
+        "seeds=1",
+        "dt=0.05",
+        "t_min=60.0",
+    ],
+    "sequence_capacity": ["model=['poly1']", "N=[16]", "K=[2, 3, 4]", "seeds=1", "compare_with=''"],
 }
 # compile-bound (10-25 s each on 2 cores): run in the slow set, which CI runs too
 SLOW = {
