@@ -200,6 +200,10 @@ def test_committed_criterion_run_is_what_the_docs_say():
     assert [table[(n, 0.1)] for n in (1024, 2048, 4096, 8192)] == [0.152, 0.151, 0.148, 0.146]
     assert [table[(n, 0.2)] for n in (1024, 2048, 4096, 8192)] == [0.139, 0.137, 0.137, 0.136]
     assert [table[(n, 0.05)] for n in (1024, 2048, 4096, 8192)] == [0.155, 0.153, 0.149, 0.147]
+    # the same run at threshold 0.9 (--set threshold=0.9): every fit 0.001-0.002 lower
+    t090 = _summary("hopfield_capacity_criterion_t090")["extrapolation"]["hebbian"]["sync"]
+    got = {f: round(e["alpha_inf"], 3) for f, e in t090.items()}
+    assert got == {"0.0": 0.137, "0.05": 0.142, "0.1": 0.141, "0.2": 0.136}
 
 
 def test_summarize_partial_marks_unfinished_ladders_as_lower_bounds(tmp_path):
