@@ -51,3 +51,11 @@ def check_save_every(cfg: Any) -> None:
     ratio = cfg.save_every / cfg.dt
     if cfg.save_every < cfg.dt or abs(ratio - round(ratio)) > 1e-6:
         raise ConfigError("'save_every' must be a whole multiple of 'dt'.")
+
+
+def ladder_top(ladder: list[int], size: int, cost_cap: float) -> int:
+    """The largest K of ``ladder`` whose work ``K² · size`` stays within ``cost_cap`` (at least
+    the smallest K): where a capped K ladder ends at a network size (``gsemm_scaling``,
+    ``sequence_capacity``)."""
+    fits = [k for k in ladder if k * k * size <= cost_cap]
+    return max(fits) if fits else min(ladder)

@@ -401,6 +401,15 @@ def censoring(capacities: Any, ladder: list[int]) -> dict[str, Any]:
     }
 
 
+def unfinished_pairs(ctx: RunContext, rows: list[Row]) -> set[tuple]:
+    """The (model, seed) — :func:`model_of` — whose rows are not all in ``rows``: in a summary
+    of a stopped run (``tools/summarize_partial.py``) their ladders are unfinished and their
+    capacities so far lower bounds. Empty for a finished run."""
+    expected = Counter((model_of(r), r["seed"]) for r in ctx.plan.rows)
+    present = Counter((model_of(r), r["seed"]) for r in rows)
+    return {pair for pair, n in expected.items() if present[pair] < n}
+
+
 def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
     """Per degree: mean/median/max capacity over seeds, the mean best α_c and the censoring
     (:func:`censoring`: pairs at the ladder top are lower bounds); the baseline."""
@@ -426,12 +435,10 @@ def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
         }
     # a summary of a stopped run (tools/summarize_partial.py): a (degree, seed) with rows not
     # yet written has not finished its ladder — its capacity so far is a lower bound
-    expected = Counter((model_of(r), r["seed"]) for r in ctx.plan.rows)
-    present = Counter((model_of(r), r["seed"]) for r in rows)
-    unfinished = sorted((str(m), s) for (m, s), c in expected.items() if present[(m, s)] < c)
-    for deg, seed in unfinished:
-        table[deg].setdefault("unfinished_seeds", []).append(int(seed))
-        table[deg]["mean_bound"] = "lower"
+    unfinished = sorted(unfinished_pairs(ctx, rows), key=lambda ms: (_order(ms[0]), ms[1]))
+    for model, seed in unfinished:
+        table[str(model)].setdefault("unfinished_seeds", []).append(int(seed))
+        table[str(model)]["mean_bound"] = "lower"
     done = [r for r in rows if r["status"] == "done"]
     full = sum(math.ceil(max(cfg.t_min, cfg.t_per_memory * r["K"]) / cfg.dt) for r in rows)
     full_k = sum(

@@ -29,17 +29,17 @@ import numpy as np
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from hopjax import plot as hplot
-from hopjax.sweep import Experiment, Params, Report, Row, RunContext, param
+from hopjax.sweep import Params, Report, Row, RunContext, param
 from hopjax.sweep.config import ConfigError
 
+from ._common import ladder_top
+from .gsemm_capacity import EXPERIMENT as CAPACITY
 from .gsemm_capacity import (
-    EPISODE,
     GSEMMCapacityConfig,
     censoring,
     derive,
-    memories,
     per_seed,
-    schedule,
+    unfinished_pairs,
 )
 
 LADDER = [2, 3, 4, 5, 6, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96, 112, 128,
@@ -74,8 +74,7 @@ class GSEMMScalingConfig(GSEMMCapacityConfig):
     def top(self, N_f: int) -> int:
         """The largest K of the ladder run at ``N_f`` (``K² N_f ≤ cost_cap``; at least the
         smallest K)."""
-        fits = [k for k in self.K if k * k * N_f <= self.cost_cap]
-        return max(fits) if fits else min(self.K)
+        return ladder_top(self.K, N_f, self.cost_cap)
 
     def include(self, row: Row) -> bool:
         """Polynomial rows within the work cap (``softmax`` is not part of this sweep)."""
@@ -154,9 +153,7 @@ def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
     pts = _points(cfg, rows)
     # a (degree, N_f, seed) with rows not yet written is unfinished (a summary of a stopped
     # run, tools/summarize_partial.py): its capacity so far is a lower bound
-    expected = Counter((r["degree"], r["N_f"], r["seed"]) for r in ctx.plan.rows)
-    present = Counter((r["degree"], r["N_f"], r["seed"]) for r in rows)
-    unfinished = Counter((d, N) for (d, N, s), c in expected.items() if present[(d, N, s)] < c)
+    unfinished = Counter(model for model, _ in unfinished_pairs(ctx, rows))  # (degree, N_f)
     table: dict[str, Any] = {}
     for deg in sorted(pts):
         by_n = pts[deg]
@@ -235,16 +232,12 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
     return [ctx.save(fig, "scaling.png")]
 
 
-EXPERIMENT = Experiment(
+EXPERIMENT = dataclasses.replace(
+    CAPACITY,
     name="gsemm_scaling",
     config=GSEMMScalingConfig,
-    fn=EPISODE,
-    shared=memories,
-    schedule=schedule,
     static=("K", "hidden", "N_f"),
-    metrics=("success", "correct_steps", "n_retrieved", "finite", "decided_at", "rk4_steps"),
     description="Dense GSEMM sequence capacity vs N_f per degree: the scaling law.",
-    key_exclude=("degree", "alpha_c", "K", "hidden"),
     report=Report(
         summarize=summarize,
         plot=plot,
@@ -252,3 +245,5 @@ EXPERIMENT = Experiment(
         headline=("degrees", "all_finite"),
     ),
 )
+"""``gsemm_capacity``'s experiment (row function, shared memories, ladder schedule, metrics,
+key exclusions) with ``N_f`` a static axis and this summary and plot."""

@@ -47,6 +47,7 @@ from hopjax.sweep import (
     param,
 )
 
+from ._common import ladder_top
 from .gsemm_capacity import censoring
 from .gsemm_scaling import LADDER, fit_degree
 
@@ -77,8 +78,7 @@ class SequenceCapacityConfig(SweepConfig):
 
     def top(self, N: int) -> int:
         """The largest K run at ``N`` (``K² N ≤ cost_cap``; at least the smallest K)."""
-        fits = [k for k in self.K if k * k * N <= self.cost_cap]
-        return max(fits) if fits else min(self.K)
+        return ladder_top(self.K, N, self.cost_cap)
 
     def include(self, row: Row) -> bool:
         return row["K"] <= self.top(row["N"])
