@@ -17,6 +17,7 @@ import json
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -126,20 +127,25 @@ class _StopOnSignal:
     (before the next chunk; the rows finished are written) and exit ``128 + signum``. Nothing is
     raised inside JAX — an interrupt raised during XLA compilation used to be swallowed or to
     crash the process. Python sees a signal only between XLA calls, so a chunk in flight runs
-    to its end; once the first signal is acknowledged, a second one ends the process at once
-    (the folder still resumes: rows are appended whole)."""
+    to its end; a second signal more than a second after the first ends the process at once
+    (the folder still resumes: rows are appended whole); SIGINT and SIGTERM sent together count
+    as one request."""
 
     def __init__(self) -> None:
         self.signum: int | None = None
+        self.first = 0.0
         self.previous: dict[int, Any] = {}
 
     def __call__(self) -> bool:
         return self.signum is not None
 
     def _handle(self, signum: int, frame: object) -> None:
-        self.signum = signum
-        for sig in self.previous:  # the next one: the OS default (terminate) at once
-            signal.signal(sig, signal.SIG_DFL)
+        now = time.monotonic()
+        if self.signum is not None:
+            if now - self.first < 1.0:  # SIGINT and SIGTERM sent together: one request
+                return
+            _die(signum, frame)  # a second request: stop at once
+        self.signum, self.first = signum, now
         err.print(
             f"{signal.Signals(signum).name}: stopping after the chunk in flight "
             "(again to stop at once)",
@@ -152,8 +158,25 @@ class _StopOnSignal:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        # Python handlers only: a signal that arrived but is not yet handled would otherwise
+        # meet SIG_DFL and raise "Signal N ignored due to race condition".
         for sig, old in self.previous.items():
-            signal.signal(sig, old)
+            if old == signal.SIG_IGN:
+                signal.signal(sig, _ignore)
+            elif callable(old):
+                signal.signal(sig, old)
+            else:
+                signal.signal(sig, _die)
+
+
+def _ignore(signum: int, frame: object) -> None:
+    return None
+
+
+def _die(signum: int, frame: object) -> None:
+    """The OS default for ``signum`` (terminate), from a Python handler."""
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
 
 
 @app.command()
@@ -223,6 +246,15 @@ def run(
             rich_help_panel="Several processes (jax.distributed)",
         ),
     ] = 100,
+    startup_timeout: Annotated[
+        float,
+        typer.Option(
+            envvar="HOPJAX_STARTUP_TIMEOUT",
+            help="Seconds the processes of a run wait for each other at start-up; missing "
+            "ones end the run (exit 1) naming their ids.",
+            rich_help_panel="Several processes (jax.distributed)",
+        ),
+    ] = 60.0,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -237,30 +269,39 @@ def run(
     Example: hopjax run configs/quickstart.toml --set 'N=[100, 200]' --set seeds=4 --out runs/a
     """
     from hopjax.sweep import RunError, enable_compilation_cache, load_config, run_sweep
-    from hopjax.sweep.cluster import cluster_env_present, init_distributed
+    from hopjax.sweep.cluster import StartupError, cluster_env_present, init_distributed
 
     explicit = (coordinator, num_processes, process_id)
     multi = distributed or any(v is not None for v in explicit) or cluster_env_present()
-    if multi:  # before anything else touches JAX
+    # The config is checked (and --dry-run answered) before any process waits for another.
+    try:
+        exp, cfg = load_config(config, set_ or [])
+        if dry_run:
+            Console().print(plan_table(exp, cfg, out))
+            return
+    except (ConfigError, RunError) as e:
+        _fail(e, debug)
+    if multi:  # before anything else touches JAX's backends
         try:
-            init_distributed(*explicit, heartbeat_timeout=heartbeat_timeout)
+            init_distributed(
+                *explicit,
+                heartbeat_timeout=heartbeat_timeout,
+                startup_timeout=startup_timeout,
+                fingerprint=run_fingerprint(exp, cfg, out),
+            )
         except (ValueError, RuntimeError) as e:
             err.print(
                 f"[red]cannot start the multi-process run:[/red] {escape(str(e))}",
                 highlight=False,
                 soft_wrap=True,
             )
-            raise typer.Exit(2) from None
+            raise typer.Exit(e.code if isinstance(e, StartupError) else 2) from None
     import jax
 
     lead = jax.process_index() == 0
     if not no_cache:
         enable_compilation_cache(cache_dir)
     try:
-        exp, cfg = load_config(config, set_ or [])
-        if dry_run:
-            Console().print(plan_table(exp, cfg, out))
-            return
         if out is None:
             # the process id keeps two runs started in the same second apart
             stamp = f"{_dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
@@ -268,30 +309,23 @@ def run(
         with _StopOnSignal() as stop:
             result = run_sweep(cfg, out, exp=exp, progress=not quiet, stop=stop)
     except (ConfigError, RunError) as e:
-        config_error = isinstance(e, ConfigError)
-        label = "config error" if config_error else "error"
-        err.print(f"[red]{label}:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
-        if debug:  # where the check fired (and, for an OSError, the original cause)
-            err.print_exception(show_locals=False)
-        code = 2 if config_error else 1
-        if jax.process_count() > 1:  # skip jax.distributed's shutdown barrier (peers are gone)
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)
-        raise typer.Exit(code) from None
+        _fail(e, debug)
     meta = result.metadata
-    if not lead:  # process 0 reports; the others end with its status
-        raise typer.Exit(128 + stop.signum if stop.signum is not None else 0)
-    if stop.signum is not None:
-        name = signal.Signals(stop.signum).name
+    total = meta["runs"][-1]["rows_total"]
+    if stop.signum is not None or len(result.rows) < total:
+        # stopped here, or on another process (each process ends with a non-zero status)
+        why = signal.Signals(stop.signum).name if stop.signum is not None else "stopped"
+        if stop.signum is None and not lead:
+            why = "stopped (a signal to another process of the run)"
         err.print(
-            f"{name}: stopped after the chunk in flight; {len(result.rows)}/"
-            f"{meta['runs'][-1]['rows_total']} rows are in {out}. Rerun the same command to "
+            f"{why}: {len(result.rows)}/{total} rows are in {out}. Rerun the same command to "
             "resume.",
             highlight=False,
             soft_wrap=True,
         )
-        raise typer.Exit(128 + stop.signum)
+        _exit(128 + stop.signum if stop.signum is not None else 1)
+    if not lead:  # process 0 reports (a normal exit: jax.distributed's shutdown barrier)
+        raise typer.Exit(0)
     console = Console()
     last = meta["runs"][-1]  # this invocation (the top-level timings total every invocation)
     console.print(
@@ -306,24 +340,96 @@ def run(
         console.print(f"plot: {p}", highlight=False)
 
 
+def _exit(code: int) -> None:
+    """End with ``code``; in a multi-process run without jax.distributed's shutdown barrier
+    (peers may be gone, and a barrier would wait for them)."""
+    from jax._src import distributed
+
+    if getattr(distributed.global_state, "client", None) is not None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise typer.Exit(code)
+
+
+def _fail(e: Exception, debug: bool) -> None:
+    """One line for a config error (exit 2) or a run error (exit 1); ``--debug`` adds where."""
+    config_error = isinstance(e, ConfigError)
+    label = "config error" if config_error else "error"
+    err.print(f"[red]{label}:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
+    if debug:  # where the check fired (and, for an OSError, the original cause)
+        err.print_exception(show_locals=False)
+    _exit(2 if config_error else 1)
+
+
+def run_fingerprint(exp: Any, cfg: Any, out: Path | None) -> dict[str, str]:
+    """What every process of one multi-process run must agree on: each resolved config key,
+    the experiment's name and source code, ``--out`` as given, and the hopjax and JAX
+    versions (values as JSON text, so the comparison names the keys that differ)."""
+    import dataclasses
+    import hashlib
+    import inspect
+
+    from hopjax import __version__
+    from hopjax.sweep.config import config_to_dict
+
+    def flat(d: dict[str, Any], prefix: str = "") -> dict[str, str]:
+        got: dict[str, str] = {}
+        for k, v in d.items():
+            if isinstance(v, dict):
+                got.update(flat(v, f"{prefix}{k}."))
+            else:
+                got[prefix + k] = json.dumps(v, sort_keys=True, default=str)
+        return got
+
+    files: set[str] = set()
+    for obj in (exp, getattr(exp, "report", None)):
+        if obj is None or not dataclasses.is_dataclass(obj):
+            continue
+        for field in dataclasses.fields(obj):
+            value = getattr(obj, field.name)
+            if callable(value):
+                try:
+                    files.add(inspect.getfile(value))
+                except (TypeError, OSError):
+                    pass
+    code = hashlib.sha256()
+    for f in sorted(files):
+        try:
+            code.update(Path(f).read_bytes())
+        except OSError:
+            code.update(f.encode())
+    import jax
+
+    return {
+        **flat(config_to_dict(cfg)),
+        "(experiment)": exp.name,
+        "(experiment code)": code.hexdigest()[:16],
+        "(--out)": str(out) if out is not None else "",
+        "(hopjax version)": __version__,
+        "(jax version)": jax.__version__,
+    }
+
+
 def plan_table(exp: Any, cfg: Any, out: Path | None) -> Table:
     """What ``hopjax run`` would do: per static group, its rows, chunk size and memory per
     chunk; rows already in ``out`` and, from its ``metadata.json``, seconds per row so far."""
     from hopjax.sweep import Plan, read_results
+    from hopjax.sweep.folder import check_out_dir, read_runs
     from hopjax.sweep.program import GroupProgram
 
     plan = Plan(exp, cfg)
     plan.check_sizes()
     done: set = set()
     per_row = None
+    if out is not None and out.is_dir():
+        check_out_dir(out, cfg)  # what `run` would refuse, --dry-run refuses too
     if out is not None and (out / "results.csv").exists():
-        done = plan.ids(read_results(out / "results.csv", cfg, repair=False))
-        try:
-            runs = json.loads((out / "metadata.json").read_text()).get("runs", [])
-            secs = sum(r.get("run_seconds", 0.0) for r in runs)
-            per_row = secs / len(done) if done and secs else None
-        except (OSError, ValueError, AttributeError):
-            per_row = None
+        written = read_results(out / "results.csv", cfg, repair=False)
+        plan.check_written(written, out / "results.csv")
+        done = plan.ids(written)
+        secs = sum(r.get("run_seconds", 0.0) for r in read_runs(out))
+        per_row = secs / len(done) if done and secs else None
     rows = plan.rows
     title = f"{exp.name}: {len(rows):,} rows, {len(done):,} done"
     if exp.schedule is not None:
@@ -339,11 +445,17 @@ def plan_table(exp: Any, cfg: Any, out: Path | None) -> Table:
         label = ", ".join(f"{k}={v}" for k, v in static.items()) or "all"
         mb = group.chunk_bytes / 2**20
         table.add_row(label, f"{len(members):,}", f"{todo:,}", f"{size:,}", f"{mb:,.0f}")
-    if per_row is not None:
+    earlier = f"earlier runs here: {per_row:.3g} s per row on average" if per_row else ""
+    if done and len(done) == len(rows):
+        table.caption = (
+            f"{earlier + '; ' if earlier else ''}every row is done: `hopjax run` would only "
+            "redraw the summary and plots"
+        )
+    elif per_row is not None:
         left = (len(rows) - len(done)) * per_row
         table.caption = (
-            f"earlier runs here: {per_row:.3g} s per row on average → ≈ {left / 60:.0f} min "
-            "left (a rough guide: rows of different groups differ widely in cost)"
+            f"{earlier} → ≈ {left / 60:.0f} min left (a rough guide: rows of different groups "
+            "differ widely in cost)"
         )
     return table
 

@@ -167,6 +167,10 @@ def test_dry_run_plans_and_runs_nothing(tmp_path):
     assert "done" in res.output and "s per row" in res.output
     bad = runner.invoke(app, [*args, "--dry-run", "--set", "seeds=0"])
     assert bad.exit_code == 2 and "seeds" in bad.output
+    # U1: --dry-run refuses what `run` refuses (a changed key in an existing folder)
+    changed = runner.invoke(app, [*args, "--dry-run", "--set", "cues=9"])
+    assert changed.exit_code == 2 and "changed: cues" in changed.output, changed.output
+    assert runner.invoke(app, [*args, "--set", "cues=9"]).exit_code == 2
 
 
 def test_show_lists_keys_types_values_and_grid_size():

@@ -118,3 +118,146 @@ def test_a_dead_process_stops_the_other_and_the_run_resumes(tmp_path, victim):
     _one_process(sets, out)  # resume with one process
     for name in ("results.csv", "summary.json"):
         assert (out / name).read_bytes() == (tmp_path / "ref" / name).read_bytes(), name
+
+
+# -- start-up: one run, one plan, checked before any collective (issue 31) ---------------------
+QUICK = str(ROOT / "configs" / "quickstart.toml")
+QSETS = ["N=[64]", "seeds=2", "plot.dpi=30"]
+
+
+def _start(
+    i: int, n: int, port: int, out: Path, extra: list[str] = (), config: str = QUICK, **env: str
+) -> subprocess.Popen:
+    args = [sys.executable, "-m", "hopjax", "run", config, "--out", str(out), "-q"]
+    for s in QSETS:
+        args += ["--set", s]
+    args += ["--coordinator", f"127.0.0.1:{port}", "--num-processes", str(n)]
+    args += ["--process-id", str(i), "--startup-timeout", "15", *extra]
+    return subprocess.Popen(
+        args,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env},
+    )
+
+
+def _ends(p: subprocess.Popen, timeout: float = 60) -> tuple[int, str]:
+    _, stderr = p.communicate(timeout=timeout)
+    return p.returncode, stderr
+
+
+@pytest.mark.parametrize(
+    "extra, config, key",
+    [
+        (["--set", "flip=[0.4]"], QUICK, "flip"),  # F1
+        (["--set", "N=[96]"], QUICK, "N"),  # F1
+        (["--set", "seeds=3"], QUICK, "seeds"),  # C3
+        ([], str(ROOT / "configs" / "hebbian_palimpsest.toml"), "(experiment)"),  # H2
+    ],
+    ids=["flip", "N", "seeds", "other-experiment"],
+)
+def test_processes_of_one_run_must_agree_before_anything_runs(tmp_path, extra, config, key):
+    """F1, C3, H2: process 1 started with another --set value or config than process 0 —
+    before any collective, both exit 2 naming the differing key, and nothing is written (it
+    used to label process 1's rows with process 0's values, abort in gloo, or hang)."""
+    port = _free_port()
+    out = tmp_path / "run"
+    p0 = _start(0, 2, port, out)
+    p1 = _start(1, 2, port, out, extra, config=config)
+    (rc0, err0), (rc1, err1) = _ends(p0), _ends(p1)
+    assert (rc0, rc1) == (2, 2), err0 + err1
+    assert f"differs from process 0 in: {key}" in err0, err0
+    assert f"differs from process 0 in: {key}" in err1, err1
+    assert "Traceback" not in err0 + err1
+    assert not (out / "results.csv").exists()
+
+
+def test_missing_peers_end_the_run_naming_them(tmp_path):
+    """H1: `--num-processes 3` with only process 0 started, or a peer without process 0: exit 1
+    after --startup-timeout seconds, naming the missing process ids (it used to wait 300 s and
+    abort with a C++ trace). The wait is in short steps, so SIGINT ends it at once."""
+    port = _free_port()
+    t0 = time.monotonic()
+    lead = _start(0, 3, port, tmp_path / "a", ["--startup-timeout", "3"])
+    rc, stderr = _ends(lead)
+    assert rc == 1 and "processes 1, 2 of 3 did not arrive within 3 s" in stderr, stderr
+    peer = _start(2, 3, _free_port(), tmp_path / "b", ["--startup-timeout", "3"])
+    rc, stderr = _ends(peer)
+    assert rc == 1 and "did not answer within 3 s" in stderr, stderr
+    assert time.monotonic() - t0 < 40
+    waiting = _start(0, 2, _free_port(), tmp_path / "c", ["--startup-timeout", "60"])
+    time.sleep(4)  # past the config check, waiting for process 1
+    t_int = time.monotonic()
+    waiting.send_signal(signal.SIGINT)
+    rc, stderr = _ends(waiting, timeout=30)
+    assert rc != 0 and time.monotonic() - t_int < 10
+    assert "Traceback" not in stderr
+
+
+def test_config_errors_and_dry_run_never_wait_for_peers(tmp_path):
+    """H1: a config error or --dry-run on process 0 of a 2-process run answers at once."""
+    port = _free_port()
+    bad = _start(0, 2, port, tmp_path / "a", ["--set", "bogus=1"])
+    rc, stderr = _ends(bad, timeout=30)
+    assert rc == 2 and "unknown key 'bogus'" in stderr
+    dry = _start(0, 2, port, tmp_path / "a", ["--dry-run"])
+    rc, stderr = _ends(dry, timeout=30)
+    assert rc == 0, stderr
+
+
+@pytest.mark.parametrize("address", ["garbage", "127.0.0.1:", "127.0.0.1:99999", ":80"])
+def test_a_malformed_coordinator_is_one_line_exit_2(tmp_path, address):
+    """C2: --coordinator garbage is a one-line error (it was an IndexError traceback)."""
+    p = _start(0, 2, 1, tmp_path / "a")
+    p.kill()
+    p.wait()
+    args = [sys.executable, "-m", "hopjax", "run", QUICK, "--coordinator", address]
+    args += ["--num-processes", "2", "--process-id", "0", "--out", str(tmp_path / "b")]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "coordinator must be HOST:PORT" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_busy_coordinator_port_is_refused(tmp_path):
+    """C1, F2: a coordinator port something else listens on — a plain socket here — is refused
+    with exit 1 on process 0 (with --num-processes 1 it used to segfault; a second run's
+    coordinator used to share the port with the first run's, and their rows crossed), and a
+    peer that meets a program that is not its run's process 0 exits 1 too."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        rc, stderr = _ends(_start(0, 1, port, tmp_path / "a"))
+        assert rc == 1 and f"coordinator port {port} is in use" in stderr, stderr
+        peer = _start(1, 2, port, tmp_path / "b")
+        time.sleep(3)
+        conn, _ = held.accept()  # answer like something that is not a hopjax run
+        conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+        conn.close()
+        rc, stderr = _ends(peer)
+        assert rc == 1 and "is not the coordinator of this run" in stderr, stderr
+    assert not (tmp_path / "a" / "results.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "env, multi",
+    [
+        ({"SLURM_NTASKS": "2", "SLURM_STEP_NUM_TASKS": "1"}, False),  # sbatch body (H3)
+        ({"SLURM_NTASKS": "4"}, False),
+        ({"SLURM_NTASKS": "2", "SLURM_STEP_NUM_TASKS": "2"}, True),  # srun step
+        ({"OMPI_COMM_WORLD_SIZE": "2"}, True),
+        ({"PMI_SIZE": "x"}, False),
+    ],
+)
+def test_cluster_detection_needs_a_multi_task_launch(monkeypatch, env, multi):
+    """H3: an sbatch script's body (SLURM_NTASKS = 2, one batch task) is one process, not a
+    two-process run that waits forever for its second task; srun and mpirun launches are."""
+    from hopjax.sweep.cluster import cluster_env_present
+
+    for var in ("SLURM_NTASKS", "SLURM_STEP_NUM_TASKS", "OMPI_COMM_WORLD_SIZE", "PMI_SIZE"):
+        monkeypatch.delenv(var, raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    assert cluster_env_present() is multi

@@ -182,6 +182,26 @@ def strict_json(value: Any) -> Any:
     return value
 
 
+_TIMINGS = ("wall_seconds", "compile_seconds", "run_seconds")
+
+
+def read_runs(out: Path) -> list[dict[str, Any]]:
+    """The per-invocation entries (``runs``) of a folder's ``metadata.json``: a damaged file
+    (not JSON, a full disk, a hand edit) gives ``[]`` and entries that are not objects with
+    numeric timings are dropped, so damaged metadata is rebuilt, never fatal."""
+    try:
+        runs = json.loads((out / "metadata.json").read_text()).get("runs", [])
+    except (ValueError, AttributeError, OSError):
+        return []
+    if not isinstance(runs, list):
+        return []
+
+    def number(v: Any) -> bool:
+        return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+    return [r for r in runs if isinstance(r, dict) and all(number(r.get(k, 0.0)) for k in _TIMINGS)]
+
+
 def write_metadata(
     out: Path,
     started: str,
@@ -202,10 +222,7 @@ def write_metadata(
     from hopjax import __version__
 
     path = out / "metadata.json"
-    try:
-        previous = json.loads(path.read_text()).get("runs", []) if write and path.exists() else []
-    except (ValueError, AttributeError, OSError):  # damaged (e.g. a full disk): rebuilt
-        previous = []
+    previous = read_runs(out) if write else []
     previous = [r for r in previous if r.get("started") != started]  # this invocation's own entry
     compile_s = sum(g.get("compile_seconds", 0.0) for g in groups)
     run_s = sum(sum(g["chunk_seconds"]) for g in groups)

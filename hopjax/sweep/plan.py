@@ -13,6 +13,7 @@ import itertools
 import math
 import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -100,6 +101,29 @@ class Plan:
 
     def ids(self, rows: Iterable[Row]) -> set[tuple[Any, ...]]:
         return {self.id(r) for r in rows}
+
+    def check_written(self, rows: list[Row], path: Path) -> None:
+        """Refuse a ``results.csv`` (its rows, in file order) that holds a row twice or a row
+        outside the grid — left by a hand edit or a copy from another folder: counting it would
+        report a partial run as finished, or never finish one. :class:`ConfigError` naming the
+        line (a row's line is its index + 2: the header is line 1)."""
+        self.position(self.rows[0]) if self.rows else None  # builds the index
+        grid = self._index or {}
+        seen: dict[tuple[Any, ...], int] = {}
+        for i, row in enumerate(rows):
+            ident = self.id(row)
+            where = ", ".join(f"{k}={row[k]}" for k in self.grid_keys) + f", seed={row['seed']}"
+            if ident in seen:
+                raise ConfigError(
+                    f"{path}, line {i + 2}: the row ({where}) is also on line {seen[ident] + 2}; "
+                    "remove one of the two lines to resume."
+                )
+            if ident not in grid:
+                raise ConfigError(
+                    f"{path}, line {i + 2}: the row ({where}) is not in this config's grid; "
+                    "remove the line to resume, or choose another --out."
+                )
+            seen[ident] = i
 
     def group_of(self, row: Row) -> tuple[Any, ...]:
         """The static values of ``row`` (its group)."""

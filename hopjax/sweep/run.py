@@ -180,6 +180,7 @@ class _Sweep:
         shared = self.cluster.share_bytes(results_text(results).encode() if lead else None)
         text = shared.decode()
         self.written = parse_results(text, cfg, results)  # every row in results.csv, growing
+        plan.check_written(self.written, results)
         if lead and missing_columns(text, plan.columns):  # an older folder: a new grid key
             rewrite(results, plan.columns, self.written)
         done = plan.ids(self.written)
