@@ -10,6 +10,7 @@ convex keeps the energy non-increasing along the fast dynamics.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 
 import jax.numpy as jnp
@@ -54,16 +55,38 @@ def polynomial(n: int) -> Activation:
     """
     if not isinstance(n, int) or isinstance(n, bool) or n < 0:
         raise ValueError(f"degree n must be an integer >= 0; got {n!r}.")
-    if n == 1:
-        return Activation("poly1", lambda x: x, lambda x: 0.5 * x * x)
-    return Activation(
-        f"poly{n}",
-        lambda x: jnp.sign(x) * jnp.abs(x) ** n,
-        lambda x: jnp.abs(x) ** (n + 1) / (n + 1),
-    )
+    if n not in _POLY:  # one object per degree: equal static fields, one compiled program
+        if n == 1:
+            _POLY[n] = Activation("poly1", lambda x: x, lambda x: 0.5 * x * x)
+        else:
+            _POLY[n] = Activation(
+                f"poly{n}",
+                lambda x: jnp.sign(x) * jnp.abs(x) ** n,
+                lambda x: jnp.abs(x) ** (n + 1) / (n + 1),
+            )
+    return _POLY[n]
+
+
+_POLY: dict[int, Activation] = {}
 
 
 _NAMED = {"hardtanh": HARDTANH, "tanh": TANH}
+
+
+def activation_by_name(name: str) -> Activation | None:
+    """hopjax's activation called ``name`` (``"hardtanh"``, ``"tanh"``, ``"poly<n>"``), or
+    ``None`` — how a saved model names its activations (:mod:`hopjax.serialise`)."""
+    if name in _NAMED:
+        return _NAMED[name]
+    match = re.fullmatch(r"poly(\d{1,3})", name)
+    return polynomial(int(match.group(1))) if match else None
+
+
+def is_named(activation: Activation) -> bool:
+    """Whether ``activation`` is hopjax's own of its name (so the name rebuilds it)."""
+    if activation.name in _NAMED:
+        return activation is _NAMED[activation.name]
+    return activation is activation_by_name(activation.name)
 
 
 def get_activation(activation: str | Activation) -> Activation:

@@ -261,3 +261,28 @@ def test_cluster_detection_needs_a_multi_task_launch(monkeypatch, env, multi):
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     assert cluster_env_present() is multi
+
+
+@pytest.mark.slow
+def test_a_signal_to_one_process_stops_every_process_non_zero(tmp_path):
+    """F5: SIGTERM to process 1 stops the run after the chunk in flight; every process exits
+    non-zero and process 0 says how many rows are in the folder and how to resume (it used to
+    exit 0 with "144/216 rows", a partial folder that looked finished); the rerun completes it."""
+    sets = [*LARGER, "chunk_size=2"]
+    out = tmp_path / "run"
+    procs = _launch(sets, out, 2)
+    results = out / "results.csv"
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 300:
+        if results.exists() and len(results.read_text().splitlines()) > 4:
+            break
+        time.sleep(0.1)
+    procs[1].send_signal(signal.SIGTERM)
+    (_, err0), (_, err1) = (p.communicate(timeout=120) for p in procs)
+    assert procs[1].returncode == 128 + signal.SIGTERM, err1[-2000:]
+    assert procs[0].returncode == 1, err0[-2000:]
+    assert "stopped" in err0 and "Rerun the same command to resume" in err0
+    meta = (out / "metadata.json").read_text()
+    assert '"complete": false' in meta
+    _one_process(sets, out)
+    assert '"complete": true' in (out / "metadata.json").read_text()
