@@ -65,15 +65,12 @@ app.add_typer(config_app, name="config")
 
 
 def installed_configs() -> Path | None:
-    """The folder holding the installed ``configs/`` and ``experiments/`` (``pip install``
-    puts them under ``<prefix>/share/hopjax``), or ``None`` when they are not installed."""
-    import sysconfig
+    """The folder holding the shipped ``configs/`` and ``experiments/`` (``pip install`` puts
+    them under ``<prefix>/share/hopjax``; an editable install has them in its checkout), or
+    ``None`` (:func:`hopjax.sweep.discover.shipped_folder`)."""
+    from hopjax.sweep.discover import shipped_folder
 
-    for base in (sysconfig.get_path("data"), sys.prefix):
-        folder = Path(base) / "share" / "hopjax"
-        if (folder / "configs").is_dir() and (folder / "experiments").is_dir():
-            return folder
-    return None
+    return shipped_folder()
 
 
 @config_app.command("copy")
@@ -101,18 +98,25 @@ def config_copy(
         *sorted((src / "configs").glob("*.toml")),
         *sorted((src / "experiments").glob("*.py")),
     ]
+
+    def fail(message: str) -> None:
+        err.print(message, highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+
+    if dest.exists() and not dest.is_dir():
+        fail(f"{dest} is a file; give a folder to copy the configs into.")
+    if dest.resolve() == src.resolve():
+        fail(f"{dest} is where the shipped configs are; give another folder.")
     targets = [dest / f.parent.name / f.name for f in files]
     clash = [t for t in targets if t.exists()]
     if clash and not force:
-        err.print(
-            f"{clash[0]} exists ({len(clash)} files would be replaced); pass --force.",
-            highlight=False,
-            soft_wrap=True,
-        )
-        raise typer.Exit(1)
-    for f, t in zip(files, targets, strict=True):
-        t.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(f, t)
+        fail(f"{clash[0]} exists ({len(clash)} files would be replaced); pass --force.")
+    try:
+        for f, t in zip(files, targets, strict=True):
+            t.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(f, t)
+    except OSError as e:
+        fail(f"cannot copy into {dest}: {e.strerror or e} ({e.filename or dest}).")
     n_cfg = sum(f.suffix == ".toml" for f in files)
     Console().print(
         f"{n_cfg} configs and {len(files) - n_cfg} experiment files copied into {dest}/; "
@@ -640,9 +644,15 @@ def list_(
     for name, exp in found:
         desc = exp.description if isinstance(exp, Experiment) else f"[red]cannot load: {exp}"
         table.add_row(name, desc, "\n".join(by_exp.get(name, [])) or "-")
-    Console().print(table)
     if not found:
-        err.print(f"no experiments found in {folder}; pass --experiments DIR.")
+        err.print(
+            f"no experiments found in {folder}: run from a checkout, pass --configs DIR / "
+            "--experiments DIR, or copy the shipped ones with `hopjax config copy DIR`.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+    Console().print(table)
 
 
 @app.command()

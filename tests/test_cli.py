@@ -2,6 +2,7 @@
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -211,6 +212,52 @@ def test_config_copy_brings_configs_and_experiments_into_a_folder(tmp_path, monk
     assert runner.invoke(app, ["config", "copy", "mine", "--force"]).exit_code == 0
     res = runner.invoke(app, ["list", "--configs", "mine/configs"], env={"COLUMNS": "80"})
     assert res.exit_code == 0 and "quickstart.toml" in res.output
+
+
+def test_config_copy_errors_are_one_line(tmp_path, monkeypatch):
+    """C4: a file as DEST, an unwritable DEST and DEST = the shipped folder itself are one
+    line with exit 1 (they were NotADirectoryError, PermissionError and SameFileError
+    tracebacks)."""
+    import shutil
+
+    import hopjax.cli as cli
+
+    monkeypatch.setattr(cli, "installed_configs", lambda: ROOT)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("x")
+    res = runner.invoke(app, ["config", "copy", "afile"])
+    assert res.exit_code == 1 and "afile is a file" in res.output, res.output
+    res = runner.invoke(app, ["config", "copy", str(ROOT), "--force"])
+    assert res.exit_code == 1 and "where the shipped configs are" in res.output, res.output
+
+    def denied(src, dst, *a, **k):
+        raise PermissionError(13, "Permission denied", str(dst))
+
+    monkeypatch.setattr(shutil, "copy2", denied)
+    res = runner.invoke(app, ["config", "copy", "ro"])
+    assert res.exit_code == 1 and "cannot copy into ro: Permission denied" in res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+
+
+def test_list_and_show_work_outside_a_checkout(tmp_path):
+    """U2: from a folder with no configs/ or experiments/, `hopjax list` shows the shipped
+    experiments (an editable install finds them in its checkout) and `show NAME` finds the
+    experiment (it was an empty table with exit 0, and "expected one of: -")."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "hopjax"]
+    env = {**os.environ, "COLUMNS": "120"}
+    res = subprocess.run([*cmd, "list"], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert res.returncode == 0 and "gsemm_capacity" in res.stdout, res.stdout + res.stderr
+    res = subprocess.run(
+        [*cmd, "show", "hopfield_capacity"], cwd=tmp_path, capture_output=True, text=True, env=env
+    )
+    assert res.returncode == 0 and "rule" in res.stdout, res.stdout + res.stderr
+    res = subprocess.run(
+        [*cmd, "list", "--configs", "nothing"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert res.returncode == 1 and "no experiments found" in res.stderr
 
 
 def test_an_installed_package_carries_its_configs():

@@ -542,3 +542,40 @@ def test_results_do_not_depend_on_the_device_count(tmp_path):
     for name in ("results.csv", "summary.json"):
         one, two = (tmp_path / d / name for d in ("one", "two"))
         assert one.read_bytes() == two.read_bytes(), name
+
+
+def test_a_file_that_cannot_be_replaced_is_named_and_no_temporary_is_left(tmp_path, monkeypatch):
+    """U5: results.csv made append-only (``chattr +a``: it may grow but not be renamed over):
+    the error names results.csv, not ``results.csv.tmp``, and no temporary file is left; the
+    CLI says it in one line with exit 1."""
+    import errno
+    import os
+
+    from typer.testing import CliRunner
+
+    import hopjax.sweep.results as results
+    from hopjax.cli import app
+
+    real = os.replace
+
+    def append_only(src, dst):
+        if Path(dst).name in ("results.csv", "summary.json"):
+            raise PermissionError(errno.EPERM, "Operation not permitted", str(src), None, str(dst))
+        return real(src, dst)
+
+    monkeypatch.setattr(results.os, "replace", append_only)
+    target = tmp_path / "results.csv"
+    target.write_text("a\n1\n")
+    with pytest.raises(OSError) as info:
+        results.rewrite(target, ["a"], [{"a": 2}])
+    assert info.value.filename == str(target)
+    with pytest.raises(OSError) as info:
+        results.write_atomic(tmp_path / "summary.json", "{}")
+    assert info.value.filename == str(tmp_path / "summary.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.csv"]
+    out = tmp_path / "run"
+    args = ["run", str(ROOT / "configs" / "quickstart.toml"), "--out", str(out), "-q"]
+    res = CliRunner().invoke(app, [*args, "--set", "N=[64]", "--set", "seeds=2"])
+    assert res.exit_code == 1, res.output
+    assert f"cannot write {out / 'results.csv'}: Operation not permitted" in res.output
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]

@@ -327,3 +327,23 @@ def test_readme_encoder_example_trains_to_the_stated_accuracy(capsys):
     exec(compile(code, "README.md", "exec"), {"__name__": "readme_example"})
     acc = float(capsys.readouterr().out.split("test accuracy")[1].split()[0])
     assert acc >= 0.93
+
+
+def test_infinite_scaling_is_refused_and_a_fully_masked_query_is_not_nan():
+    """U4: ``scaling=inf`` is refused at construction, and a query whose keys are all masked
+    attends to nothing (association 0, output W_O's bias, energy ½|Q|²) instead of NaN."""
+    with pytest.raises(ValueError, match="scaling must be a finite number"):
+        Hopfield(6, scaling=float("inf"), key=KEY)
+    for steps in (0, 2):
+        layer = Hopfield(6, hidden_size=4, update_steps_max=steps, key=KEY)
+        Y = jax.random.normal(jax.random.PRNGKey(2), (5, 6))
+        mask = jnp.zeros((3, 5), bool).at[0].set(True)  # query 0 sees every key; 1, 2 none
+        R = Y[:3]
+        out = layer(Y, R, mask=mask)
+        A = layer.association(Y, R, mask=mask)
+        E = layer.energy(Y, R, mask=mask)
+        assert np.isfinite(out).all() and np.isfinite(A).all() and np.isfinite(E).all()
+        assert np.allclose(A[1:], 0.0) and np.allclose(A[0].sum(), 1.0, atol=1e-6)
+        np.testing.assert_allclose(out[0], layer(Y, R)[0], rtol=1e-5, atol=1e-6)
+    grads = jax.grad(lambda m: m(Y, R, mask=mask).sum())(layer)
+    assert all(np.isfinite(g).all() for g in jax.tree.leaves(eqx.filter(grads, eqx.is_array)))

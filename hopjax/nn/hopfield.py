@@ -115,8 +115,8 @@ class Hopfield(eqx.Module):
             raise ValueError(f"update_steps_max must be an integer >= 0; got {update_steps_max!r}.")
         if update_steps_eps is not None and not update_steps_eps > 0:
             raise ValueError(f"update_steps_eps must be > 0 (or None); got {update_steps_eps}.")
-        if scaling is not None and not scaling > 0:
-            raise ValueError(f"scaling must be > 0; got {scaling}.")
+        if scaling is not None and not (scaling > 0 and math.isfinite(scaling)):
+            raise ValueError(f"scaling must be a finite number > 0; got {scaling}.")
         if not 0 <= dropout < 1:
             raise ValueError(f"dropout must lie in [0, 1); got {dropout}.")
         kq, kk, kv, ko = jax.random.split(key, 4)
@@ -163,9 +163,17 @@ class Hopfield(eqx.Module):
         logits = self.scaling * Q @ K.T
         return logits if mask is None else jnp.where(mask, logits, -jnp.inf)
 
+    def _softmax(self, Q: Array, K: Array, mask: Array | None) -> Array:
+        """``softmax(β Q Kᵀ)`` over the unmasked keys; a query whose keys are all masked gets
+        weight 0 everywhere (it attends to nothing) instead of NaN."""
+        A = jax.nn.softmax(self._logits(Q, K, mask), axis=-1)
+        if mask is None:
+            return A
+        return jnp.where(jnp.any(mask, axis=-1, keepdims=True), A, 0.0)
+
     def _step(self, Q: Array, K: Array, mask: Array | None) -> Array:
         """One modern Hopfield update of one head's queries, ``Q ← softmax(β Q Kᵀ) K``."""
-        return jax.nn.softmax(self._logits(Q, K, mask), axis=-1) @ K
+        return self._softmax(Q, K, mask) @ K
 
     def _update(self, Q: Array, K: Array, mask: Array | None) -> Array:
         """One head's queries after the ``update_steps_max`` updates (early stop at ``ε``)."""
@@ -207,7 +215,7 @@ class Hopfield(eqx.Module):
         """The association weights of every head, ``(num_heads, L_q, L_k)``."""
 
         def head(Q: Array, K: Array, mask: Array | None) -> Array:
-            return jax.nn.softmax(self._logits(self._update(Q, K, mask), K, mask), axis=-1)
+            return self._softmax(self._update(Q, K, mask), K, mask)
 
         return self._per_head(stored, state, mask, head)
 
@@ -222,7 +230,8 @@ class Hopfield(eqx.Module):
         """Modern Hopfield energy ``E(Q) = −β⁻¹ logsumexp(β Q Kᵀ) + ½ |Q|²`` of each query in
         the association space, after ``steps`` plain updates (no early stop): ``(L_q,)`` for
         one head, ``(num_heads, L_q)`` for several. Non-increasing in ``steps``
-        (concave–convex procedure, Ramsauer et al. 2021, Theorem 1)."""
+        (concave–convex procedure, Ramsauer et al. 2021, Theorem 1). A query whose keys are
+        all masked has no memory term: ``½ |Q|²``."""
         if not isinstance(steps, int) or steps < 0:
             raise ValueError(f"steps must be an integer >= 0; got {steps!r}.")
 
@@ -230,6 +239,7 @@ class Hopfield(eqx.Module):
             for _ in range(steps):
                 Q = self._step(Q, K, mask)
             lse = jax.nn.logsumexp(self._logits(Q, K, mask), axis=-1)
+            lse = jnp.where(jnp.isneginf(lse), 0.0, lse)  # no key: no memory term
             return -lse / self.scaling + 0.5 * jnp.sum(Q**2, axis=-1)
 
         E = self._per_head(stored, state, mask, head)

@@ -39,13 +39,33 @@ __all__ = [
 ]
 
 
+def shipped_folder() -> Path | None:
+    """The folder holding the shipped ``configs/`` and ``experiments/``: ``pip install`` puts
+    them under ``<prefix>/share/hopjax``; an editable install (``pip install -e``) finds them
+    in its source checkout. ``None`` when neither exists."""
+    import sysconfig
+
+    import hopjax
+
+    cands = [Path(b) / "share" / "hopjax" for b in (sysconfig.get_path("data"), sys.prefix)]
+    cands.append(Path(hopjax.__file__).resolve().parents[1])  # an editable install's checkout
+    for folder in cands:
+        if (folder / "configs").is_dir() and (folder / "experiments").is_dir():
+            return folder
+    return None
+
+
 def experiment_folders(base: Path | None = None) -> list[Path]:
-    """Where bare experiment names are looked up, in order (existing folders only)."""
+    """Where bare experiment names are looked up, in order (existing folders only): beside
+    the config's folder, ``./experiments``, then the shipped experiments."""
     cands = []
     if base is not None:
         base = Path(base)
         cands += [base.parent / "experiments", base / "experiments"]
     cands.append(Path.cwd() / "experiments")
+    shipped = shipped_folder()
+    if shipped is not None:
+        cands.append(shipped / "experiments")
     seen, out = set(), []
     for c in cands:
         r = c.resolve()

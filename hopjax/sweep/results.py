@@ -153,19 +153,39 @@ def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically (a temporary file in the same folder, flushed, then
     renamed over ``path``): a crash leaves the old file or the new one, never a torn one."""
     tmp = path.with_name(f".{path.name}.tmp")
-    with _naming(path), open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with _naming(path), open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+    _replace(tmp, path)
 
 
 def rewrite(path: Path, columns: list[str], rows: list[Row]) -> None:
     """Replace ``path`` by ``rows`` (atomic: written to a temporary file, then renamed)."""
     tmp = path.with_suffix(".csv.tmp")
     tmp.unlink(missing_ok=True)
-    ResultsWriter(tmp, columns).append(rows)
-    os.replace(tmp, path)
+    try:
+        with _naming(path):
+            ResultsWriter(tmp, columns).append(rows)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+    _replace(tmp, path)
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    """Rename ``tmp`` over ``path``; when that fails (an append-only or immutable ``path``, a
+    read-only folder) remove ``tmp`` and raise the error naming ``path``, the file the user
+    knows, not the temporary one."""
+    try:
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise OSError(e.errno, e.strerror or str(e), str(path)) from e
 
 
 def history_rows(exp: Experiment, part: list[Row], outs: list[dict[str, Any]]) -> list[Row]:
