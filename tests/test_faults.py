@@ -579,3 +579,31 @@ def test_a_file_that_cannot_be_replaced_is_named_and_no_temporary_is_left(tmp_pa
     assert res.exit_code == 1, res.output
     assert f"cannot write {out / 'results.csv'}: Operation not permitted" in res.output
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_bom_or_a_ragged_row_in_results_is_read_or_named(tmp_path):
+    """U3: a UTF-8 byte-order mark (a spreadsheet's save) is not part of the first column's
+    name — the run resumes and load_run reads the column — and a ragged row makes load_run
+    raise a ValueError naming the line (it was a bare IndexError)."""
+    from typer.testing import CliRunner
+
+    from hopjax.cli import app
+    from hopjax.sweep import load_run
+
+    out = tmp_path / "run"
+    args = ["run", str(ROOT / "configs" / "quickstart.toml"), "--out", str(out), "-q"]
+    args += ["--set", "N=[64]", "--set", "seeds=2", "--set", "plot.dpi=30"]
+    runner = CliRunner()
+    assert runner.invoke(app, args).exit_code == 0
+    path = out / "results.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("\ufeff" + "".join(lines[:-3]), encoding="utf-8")
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert path.read_text().lstrip("\ufeff") == "".join(lines)
+    first = lines[0].split(",")[0]
+    path.write_text("\ufeff" + "".join(lines), encoding="utf-8")
+    assert first in load_run(out).columns
+    path.write_text("".join(lines[:4]) + "1,2\n" + "".join(lines[4:]))
+    with pytest.raises(ValueError, match="line 5: 2 cells"):
+        load_run(out)

@@ -73,13 +73,21 @@ def _column(values: list[str]) -> np.ndarray:
 
 def load_run(path: str | Path) -> Run:
     """Read the run folder ``path`` (``results.csv``, ``summary.json``, ``config.toml``,
-    ``metadata.json``). ``FileNotFoundError`` naming the folder when it holds no results."""
+    ``metadata.json``). ``FileNotFoundError`` naming the folder when it holds no results,
+    ``ValueError`` naming the line of a damaged ``results.csv``."""
     path = Path(path)
     results = path / "results.csv"
     if not results.is_file():
         raise FileNotFoundError(f"path: {path} holds no results.csv (not a run folder?).")
-    records = list(csv.reader(whole_lines(results.read_text()).splitlines()))
+    text = whole_lines(results.read_text(encoding="utf-8-sig"))  # -sig: a BOM is not a name
+    records = list(csv.reader(text.splitlines()))
     header, body = (records[0], records[1:]) if records else ([], [])
+    for line, r in enumerate(body, start=2):
+        if len(r) != len(header):
+            raise ValueError(
+                f"{results}, line {line}: {len(r)} cells where the header has {len(header)}; "
+                "the file is damaged."
+            )
     columns = {h: _column([r[i] for r in body]) for i, h in enumerate(header)}
 
     def read_json(name: str) -> dict[str, Any]:

@@ -42,7 +42,9 @@ def results_text(path: Path, *, repair: bool = True) -> str:
     mid-write), which ``repair`` also drops from the file."""
     if not path.exists():
         return ""
-    text = path.read_text()
+    text = path.read_text(encoding="utf-8")
+    if text.startswith("\ufeff"):  # a byte-order mark (a spreadsheet's save): not a column name
+        text = text[1:]
     whole = whole_lines(text)
     if repair and whole != text:  # interrupted while appending: drop the torn line from the file
         path.write_text(whole)
