@@ -286,3 +286,29 @@ def test_a_signal_to_one_process_stops_every_process_non_zero(tmp_path):
     assert '"complete": false' in meta
     _one_process(sets, out)
     assert '"complete": true' in (out / "metadata.json").read_text()
+
+
+@pytest.mark.slow
+def test_a_second_run_on_a_running_runs_coordinator_port_is_refused(tmp_path):
+    """F2: a second two-process run given the port of a running one — its process 0 finds the
+    port in use and its process 1 finds no hopjax run there: both exit 1 and write nothing;
+    the first run finishes with exit 0 and only its own rows (they used to cross-connect and
+    each folder received the other run's rows, every process exiting 0)."""
+    first = tmp_path / "first"
+    procs = _launch([*LARGER, "chunk_size=2"], first, 2)
+    port = int(procs[0].args[procs[0].args.index("--coordinator") + 1].rsplit(":", 1)[1])
+    t0 = time.monotonic()
+    while not (first / "results.csv").exists() and time.monotonic() - t0 < 300:
+        time.sleep(0.1)
+    second = tmp_path / "second"
+    others = [_start(i, 2, port, second, ["--set", "N=[96]"]) for i in (0, 1)]
+    (rc0, err0), (rc1, err1) = (_ends(p, timeout=120) for p in others)
+    assert (rc0, rc1) == (1, 1), err0 + err1
+    assert "is in use" in err0 and "not the coordinator of this run" in err1
+    assert not (second / "results.csv").exists()
+    for p in procs:
+        _, stderr = p.communicate(timeout=600)
+        assert p.returncode == 0, stderr[-2000:]
+    lines = (first / "results.csv").read_text().splitlines()
+    n_col = lines[0].split(",").index("N")
+    assert {line.split(",")[n_col] for line in lines[1:]} == {"64", "100"}
