@@ -388,7 +388,7 @@ def run_fingerprint(exp: Any, cfg: Any, out: Path | None) -> dict[str, str]:
 
     files: set[str] = set()
     for obj in (exp, getattr(exp, "report", None)):
-        if obj is None or not dataclasses.is_dataclass(obj):
+        if obj is None or not dataclasses.is_dataclass(obj) or isinstance(obj, type):
             continue
         for field in dataclasses.fields(obj):
             value = getattr(obj, field.name)

@@ -22,3 +22,8 @@ def pytest_configure(config):
     import tempfile
 
     os.environ.setdefault("HOPJAX_CACHE_DIR", tempfile.mkdtemp(prefix="hopjax-test-cache-"))
+    # hopjax's program cache keys programs by source files, config and the experiment object;
+    # tests also change library internals in-process (monkeypatch), which no key sees, and a
+    # CLI test turns caching on process-wide: the tests that exercise the program cache turn
+    # it on explicitly (tests/test_faults.py)
+    os.environ.setdefault("HOPJAX_PROGRAM_CACHE", "0")

@@ -607,3 +607,41 @@ def test_a_bom_or_a_ragged_row_in_results_is_read_or_named(tmp_path):
     path.write_text("".join(lines[:4]) + "1,2\n" + "".join(lines[4:]))
     with pytest.raises(ValueError, match="line 5: 2 cells"):
         load_run(out)
+
+
+def test_a_warm_rerun_loads_its_programs_and_writes_the_same_bytes(tmp_path):
+    """Issue 32: with the compilation cache on, a rerun loads each group's serialised program
+    instead of tracing it again (metadata: "disk"), and writes byte-identical results to the
+    cold run and to a --no-cache run; a changed config is compiled afresh, never served a
+    stale program."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    def run(out, *extra, programs="1"):
+        args = [sys.executable, "-m", "hopjax", "run", str(ROOT / "configs" / "quickstart.toml")]
+        args += ["--set", "N=[64, 96]", "--set", "seeds=2", "--set", "plot.dpi=30", "-q"]
+        args += ["--out", str(tmp_path / out), *extra]
+        env = {**os.environ, "HOPJAX_PROGRAM_CACHE": programs}
+        done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
+        assert done.returncode == 0, done.stderr
+        meta = json.loads((tmp_path / out / "metadata.json").read_text())
+        sources = [s for g in meta["runs"][-1]["groups"] for s in g.get("programs", [])]
+        return (tmp_path / out / "results.csv").read_bytes(), sources
+
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    cold, first = run("cold", *cache)
+    warm, second = run("warm", *cache)
+    plain, third = run("plain", "--no-cache")
+    assert first and set(first) <= {"compiled", "memory"}
+    assert set(second) <= {"disk", "memory"} and "disk" in second
+    assert set(third) <= {"compiled", "memory"}
+    assert cold == warm == plain
+    _, changed = run("changed", *cache, "--set", "cues=9")
+    assert "disk" not in changed
+    # XLA's cache warm, the program cache empty: XLA's reloaded executables are not stored
+    # (a reloaded copy of one fails to run on CPU), so every later run still runs
+    other = ["--cache-dir", str(tmp_path / "other")]
+    results = {run(name, *other, programs=p)[0] for name, p in (("x", "0"), ("y", "1"), ("z", "1"))}
+    assert results == {cold}

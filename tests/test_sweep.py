@@ -423,3 +423,30 @@ def test_metadata_totals_every_invocation(tmp_path):
     for k in ("wall_seconds", "compile_seconds", "run_seconds"):
         assert meta[k] == pytest.approx(sum(r[k] for r in meta["runs"]))
     assert meta["wall_seconds"] > meta["runs"][1]["wall_seconds"]
+
+
+def test_the_program_cache_sees_an_experiment_changed_in_process(tmp_path, monkeypatch):
+    """The stepped toy with its Stepper replaced in-process (other ``slots``): same source
+    files and config, another program — the program cache keys the experiment object too, so
+    each run gets its own program (loaded from disk only by an identical experiment) and the
+    results match the row-by-row reference."""
+    import jax
+
+    from tests.toy import STEPPED
+
+    monkeypatch.setenv("HOPJAX_PROGRAM_CACHE", "1")
+    previous = jax.config.jax_compilation_cache_dir
+    jax.config.update("jax_compilation_cache_dir", str(tmp_path / "cache"))
+    try:
+        ref = run_sweep(toy(share_draws=False), tmp_path / "ref", exp=STEPPED, progress=False)
+        want = (tmp_path / "ref" / "results.csv").read_bytes()
+        seen = []
+        for i, slots in enumerate((1, 3, 1)):
+            exp = dataclasses.replace(STEPPED, fn=dataclasses.replace(STEPPED.stepper, slots=slots))
+            res = run_sweep(toy(chunk_size=5), tmp_path / f"r{i}", exp=exp, progress=False)
+            assert (tmp_path / f"r{i}" / "results.csv").read_bytes() == want, slots
+            seen.append({s for g in res.metadata["runs"][0]["groups"] for s in g["programs"]})
+        assert "disk" not in seen[1] and "disk" in seen[2], seen
+        assert ref.rows
+    finally:
+        jax.config.update("jax_compilation_cache_dir", previous)

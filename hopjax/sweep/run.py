@@ -31,6 +31,7 @@ from hopjax.sweep.experiment import Experiment, Row
 from hopjax.sweep.folder import FolderLock, check_out_dir, strict_json, write_metadata
 from hopjax.sweep.plan import Plan
 from hopjax.sweep.program import GroupProgram
+from hopjax.sweep.programs import ProgramCache
 from hopjax.sweep.progress import Progress
 from hopjax.sweep.results import (
     ResultsWriter,
@@ -133,6 +134,7 @@ class _Sweep:
         self.chunks_run = 0
         self.groups_meta: list[dict[str, Any]] = []
         self.metas: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.programs = ProgramCache(self.exp, self.cfg, disk=not cluster.multi)
         mesh = Mesh(np.asarray(jax.devices()), ("batch",))
         self.sharding = NamedSharding(mesh, PartitionSpec("batch"))
 
@@ -251,9 +253,12 @@ class _Sweep:
             args = self.cluster.to_global(args, self.sharding)
             if compiled is None:
                 t0 = time.perf_counter()
-                compiled = batched.lower(*args).compile()
+                compiled, source = self.programs.get(
+                    static, args, lambda a=args: batched.lower(*a).compile()
+                )
                 seconds = time.perf_counter() - t0
                 meta["compile_seconds"] = meta.get("compile_seconds", 0.0) + seconds
+                meta.setdefault("programs", []).append(source)
             t0 = time.perf_counter()
             metrics = self.cluster.run(compiled, args)
             meta["chunk_seconds"].append(time.perf_counter() - t0)
