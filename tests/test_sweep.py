@@ -450,3 +450,23 @@ def test_the_program_cache_sees_an_experiment_changed_in_process(tmp_path, monke
         assert ref.rows
     finally:
         jax.config.update("jax_compilation_cache_dir", previous)
+
+
+def test_programs_calling_library_functions_are_not_stored(tmp_path):
+    """A program with a LAPACK custom call (QR here, as hebbian_rules' orthogonalisation) is
+    not serialised: on CPU the reloaded copy crashed the process (segfault); a pure-XLA
+    program is stored and runs the same after reloading."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from hopjax.sweep.programs import ProgramCache
+
+    x = jnp.arange(12.0).reshape(4, 3)
+    with_lapack = jax.jit(lambda a: jnp.linalg.qr(a)[0]).lower(x).compile()
+    pure = jax.jit(lambda a: jnp.sin(a) @ a.T).lower(x).compile()
+    ProgramCache._store(tmp_path / "lapack.pkl", with_lapack)
+    ProgramCache._store(tmp_path / "pure.pkl", pure)
+    assert not (tmp_path / "lapack.pkl").exists()
+    back = ProgramCache._load(tmp_path / "pure.pkl")
+    assert np.array_equal(back(x), pure(x))

@@ -16,8 +16,11 @@ the reduced Fig. 3 grid, 6.5 s of 7.2 s of "compile" with the XLA cache warm. Tw
   the experiment's folder, the whole resolved config, the group's static values and the
   arguments' structure, shapes and dtypes. A rerun loads it without tracing. One process only
   (a multi-process run compiles as before). An entry that does not load is compiled afresh.
-  Only programs XLA compiled in this process are stored: one XLA loaded from its own cache
-  does not survive a second serialisation on CPU, so such a group keeps JAX's warm path.
+  Only pure-XLA programs XLA compiled in this process are stored: on CPU, a program XLA loaded
+  from its own cache, or one calling a library function registered at run time (LAPACK's QR,
+  Cholesky … as custom calls), does not survive serialisation (the reloaded copy fails to run,
+  or crashes), so such a group keeps JAX's warm path. A loaded program that raises when run is
+  discarded and compiled afresh.
   ``HOPJAX_PROGRAM_CACHE=0`` turns this level off (JAX's own cache stays on); the entries are
   pickles, read only from the cache folder you own (as JAX's own cache entries are).
 
@@ -231,9 +234,23 @@ class ProgramCache:
         except Exception:  # damaged, or from an incompatible runtime: compile afresh
             return None
 
+    def discard(self, static: dict[str, Any], args: Any) -> None:
+        """Forget the program for ``static`` and ``args`` (memory and disk): one that failed
+        to run after loading is compiled afresh."""
+        sig = self.signature(static, args)
+        self.memory.pop(sig, None)
+        if self.folder is not None:
+            digest = hashlib.sha256((self.base + repr(sig)).encode()).hexdigest()
+            (self.folder / f"{digest}.pkl").unlink(missing_ok=True)
+
     @staticmethod
     def _store(path: Path, compiled: Any) -> None:
         try:
+            # a program calling a runtime-registered library function (LAPACK through XLA's
+            # FFI: QR, Cholesky, eigh …) does not survive serialisation on CPU — the reloaded
+            # copy crashes — so only pure-XLA programs are stored
+            if "custom_call_target" in compiled.as_text():
+                return
             from jax.experimental import serialize_executable
 
             blob = pickle.dumps(serialize_executable.serialize(compiled))
