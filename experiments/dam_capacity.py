@@ -74,7 +74,7 @@ class DamCapacityConfig(SweepConfig):
     poly_min_n: int = 16
     """Polynomial rows only for N at least this."""
     poly_max_n: list[int] = dataclasses.field(
-        default_factory=lambda: [1024, 256, 96], metadata={"grid": False}
+        default_factory=lambda: [1024, 256, 96], metadata={"grid": False, "unique": False}
     )
     """Largest N for poly2, poly3, poly4 (capacity ∝ N^{n−1}: the ladder's cost grows fast)."""
 

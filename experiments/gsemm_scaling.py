@@ -58,7 +58,7 @@ class GSEMMScalingConfig(GSEMMCapacityConfig):
     K: list[int] = param(list(LADDER[:12]), ge=2)
     cost_cap: float = param(2.2e6, gt=0)
     """Largest ``K² · N_f`` a row may cost: each ``N_f``'s ladder ends at :meth:`top`."""
-    N_f_max: list[int] = param([], ge=2, grid=False)
+    N_f_max: list[int] = param([], ge=2, grid=False, unique=False)
     """The largest ``N_f`` run at each degree (aligned with ``degree``; empty: every ``N_f``
     at every degree) — where a degree's capacity is known to pass the cap, the sweep stops
     spending on it."""
@@ -210,8 +210,8 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
             label += f": slope {fit['slope']:.2f}{err}"
         ax.errorbar(ns[ok], med[ok], yerr=[med[ok] - lo[ok], hi[ok] - med[ok]], fmt="o-",
                     ms=4, lw=1, capsize=2, color=color, label=label)  # fmt: skip
-        if np.any(cens):
-            ax.plot(ns[cens], med[cens], "^", ms=7, mfc="none", color=color)
+        if np.any(cens & (med > 0)):
+            ax.plot(ns[cens & (med > 0)], med[cens & (med > 0)], "^", ms=7, mfc="none", color=color)
         if fit["slope"] is not None:
             grid = np.geomspace(ns.min(), ns.max(), 50)
             ax.plot(grid, np.exp(fit["intercept"]) * grid ** fit["slope"], "-", lw=0.6,
@@ -220,7 +220,9 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
     ax.plot([], [], "^", mfc="none", color="gray", label="lower bound: censored or unfinished")
     ax.plot([], [], ":", color="gray", label="N^n / (c ln N), c fitted")
     ax.set_xscale("log")
-    ax.set_yscale("log")
+    medians = [v["median"] for e in summary["degrees"].values() for v in e["N_f"].values()]
+    if any(m > 0 for m in medians):  # a grid where nothing was retrieved has nothing to log
+        ax.set_yscale("log")
     ax.yaxis.set_major_formatter(ScalarFormatter())
     ns_all = sorted({int(N) for e in summary["degrees"].values() for N in e["N_f"]})
     ax.set_xticks(ns_all, [str(n) for n in ns_all])

@@ -206,7 +206,9 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
                 ax.plot(ns[cens], med[cens], "^", ms=7, mfc="none", color=color)
     ax.plot([], [], "^", mfc="none", color="gray", label="a lower bound (ladder top, unfinished)")
     ax.set_xscale("log")
-    ax.set_yscale("log")
+    medians = [v["median"] for e in summary["models"].values() for v in e["N"].values()]
+    if any(m > 0 for m in medians):  # a grid where nothing was retrieved has nothing to log
+        ax.set_yscale("log")
     ax.yaxis.set_major_formatter(ScalarFormatter())
     ax.set_xticks(cfg.N, [str(n) for n in cfg.N])
     ax.xaxis.set_minor_formatter(NullFormatter())

@@ -98,6 +98,15 @@ REDUCED: dict[str, list[str]] = {
         )
     },
     "gsemm_variant_fixed_alpha_c": ["degree=[2]", "K=[4, 6]", "seeds=1", "t_min=60.0"],
+    "gsemm_scaling": [
+        "degree=[1, 2]",
+        "N_f=[16, 24]",
+        "N_f_max=[24, 16]",
+        "alpha_c=[0.2, 0.5]",
+        "K=[2, 3, 4, 6]",
+        "seeds=2",
+    ],
+    "sequence_capacity": ['model=["poly1", "poly2"]', "N=[16, 24]", "K=[2, 4, 8]", "seeds=2"],
     "gsemm_episodes": ['form=["paper", "reference"]', "beta_d=[1.0, 7.0]", "t1=80.0"],
     "hebbian_rules": ["eta=[0.003, 0.01]", "seeds=2", "T=500"],
     "idp_reasoning": ["gamma=[3.0, 8.0]", "tau_alpha=[50.0]", "duration=10.0", "n_save=500"],

@@ -119,7 +119,7 @@ class SweepConfig:
                 if not value:
                     raise ConfigError(f"'{f.name}' must not be empty.")
                 seen = [v for i, v in enumerate(value) if v in value[:i]]
-                if seen:
+                if seen and f.metadata.get("unique", True):
                     raise ConfigError(f"'{f.name}' lists {seen[0]!r} twice; got {value}.")
             for v in items:
                 if isinstance(v, float) and (
@@ -155,14 +155,18 @@ def param(
     le: float | None = None,
     lt: float | None = None,
     grid: bool = True,
+    unique: bool = True,
 ) -> Any:
     """A config key with declared bounds, checked by :meth:`SweepConfig.check` with an error
     naming the key: ``alpha: list[float] = param([0.1], gt=0, lt=1)`` (every value of a list).
     A list default is copied per instance; ``grid=False`` makes a list-valued key a plain
-    option instead of a grid axis (see :func:`grid_keys`)."""
+    option instead of a grid axis (see :func:`grid_keys`); ``unique=False`` lets such an
+    option repeat a value (e.g. one cap per degree, two degrees with the same cap)."""
     meta: dict[str, Any] = {"bounds": (ge, gt, le, lt)} if (ge, gt, le, lt) != (None,) * 4 else {}
     if not grid:
         meta["grid"] = False
+    if not unique:
+        meta["unique"] = False
     if isinstance(default, list):
         values = list(default)
         return dataclasses.field(default_factory=lambda: list(values), metadata=meta)
@@ -239,7 +243,7 @@ def describe_type(tp: Any) -> str:
     )
 
 
-def _coerce(value: Any, tp: Any, key: str) -> Any:
+def _coerce(value: Any, tp: Any, key: str, unique: bool = True) -> Any:
     """Check ``value`` against the annotation ``tp``; return it (ints widened to float)."""
     origin = get_origin(tp)
     bad = ConfigError(f"'{key}' must be {describe_type(tp)}; got {value!r}.")
@@ -255,7 +259,7 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
             out = [_coerce(v, get_args(tp)[0], key) for v in items]
         except ConfigError:
             raise bad from None
-        if len({repr(v) for v in out}) != len(out):
+        if unique and len({repr(v) for v in out}) != len(out):
             raise ConfigError(f"'{key}' has repeated values: {out!r}.")
         return out
     if tp is bool:
@@ -298,7 +302,7 @@ def _build(cls: type, raw: Mapping[str, Any], prefix: str) -> Any:
                 raise ConfigError(f"'{key}' must be a table; got {value!r}.")
             kwargs[name] = _build(hints[name], value, key + ".")
         else:
-            kwargs[name] = _coerce(value, hints[name], key)
+            kwargs[name] = _coerce(value, hints[name], key, f.metadata.get("unique", True))
     return cls(**kwargs)
 
 

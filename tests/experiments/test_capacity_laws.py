@@ -247,3 +247,20 @@ def test_summarize_partial_marks_unfinished_ladders_as_lower_bounds(tmp_path):
     assert s["partial"] == {"rows_written": 2, "rows_total": 4}
     assert s["capacity"]["1"]["unfinished_seeds"] == [1]
     assert s["censoring"]["unfinished"] == 1 and s["censoring"]["mean_bound"] == "lower"
+
+
+def test_per_degree_caps_may_repeat_and_an_empty_result_still_plots(tmp_path):
+    """``N_f_max`` gives one cap per degree, so two degrees may share a cap (it was refused as
+    "repeated values"; grid keys still refuse repeats); a grid where nothing is retrieved (every
+    capacity 0) draws its figure on a linear axis instead of failing in the log scale."""
+    from hopjax.sweep import ConfigError, load_config, run_sweep
+
+    sets = ["degree=[1, 2]", "N_f=[16, 24]", "N_f_max=[24, 24]", "alpha_c=[0.1]", "K=[2, 3]"]
+    sets += ["seeds=1", "t_min=20.0", "t_per_memory=5.0", "plot.dpi=30"]
+    exp, cfg = load_config(ROOT / "configs" / "gsemm_scaling.toml", sets)
+    assert cfg.N_f_max == [24, 24]
+    with pytest.raises(ConfigError, match="repeated"):
+        load_config(ROOT / "configs" / "gsemm_scaling.toml", ["degree=[1, 1]"])
+    res = run_sweep(cfg, tmp_path, exp=exp, progress=False)
+    caps = [v["median"] for e in res.summary["degrees"].values() for v in e["N_f"].values()]
+    assert caps == [0.0] * 4 and (tmp_path / "scaling.png").is_file()
