@@ -51,3 +51,14 @@ def test_readme_cost_table_is_the_committed_runs():
     assert f"| {work['rows_run']} rows" in line
     assert f"{work['rk4_steps_executed'] / 1e8:.2f}·10⁸ RK4 steps" in line
     assert f"{work['rk4_steps_full_protocol'] / 1e11:.2f}·10¹¹ RK4 steps" in line
+
+
+def test_one_version_everywhere():
+    """The version is set once (pyproject.toml; hopjax.__version__ reads the installed
+    metadata) and repeated, checked here, in CITATION.cff, the site footer and the changelog."""
+    import re
+
+    version = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M)[1]
+    assert f"version: {version}" in (ROOT / "CITATION.cff").read_text()
+    assert f"hopjax {version} ·" in (ROOT / "mkdocs.yml").read_text()
+    assert f"## [{version}]" in (ROOT / "CHANGELOG.md").read_text()
