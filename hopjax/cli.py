@@ -370,12 +370,11 @@ def run_fingerprint(exp: Any, cfg: Any, out: Path | None) -> dict[str, str]:
     """What every process of one multi-process run must agree on: each resolved config key,
     the experiment's name and source code, ``--out`` as given, and the hopjax and JAX
     versions (values as JSON text, so the comparison names the keys that differ)."""
-    import dataclasses
     import hashlib
-    import inspect
 
     from hopjax import __version__
     from hopjax.sweep.config import config_to_dict
+    from hopjax.sweep.programs import experiment_files
 
     def flat(d: dict[str, Any], prefix: str = "") -> dict[str, str]:
         got: dict[str, str] = {}
@@ -386,23 +385,13 @@ def run_fingerprint(exp: Any, cfg: Any, out: Path | None) -> dict[str, str]:
                 got[prefix + k] = json.dumps(v, sort_keys=True, default=str)
         return got
 
-    files: set[str] = set()
-    for obj in (exp, getattr(exp, "report", None)):
-        if obj is None or not dataclasses.is_dataclass(obj) or isinstance(obj, type):
-            continue
-        for field in dataclasses.fields(obj):
-            value = getattr(obj, field.name)
-            if callable(value):
-                try:
-                    files.add(inspect.getfile(value))
-                except (TypeError, OSError):
-                    pass
+    files = experiment_files(exp)
     code = hashlib.sha256()
-    for f in sorted(files):
+    for f in files:
         try:
-            code.update(Path(f).read_bytes())
+            code.update(f.read_bytes())
         except OSError:
-            code.update(f.encode())
+            code.update(str(f).encode())
     import jax
 
     return {

@@ -52,6 +52,16 @@ def _launch(sets: list[str], out: Path, n: int, **env: str) -> list[subprocess.P
     return procs
 
 
+def _wait_for_rows(results: Path, rows: int = 4) -> None:
+    """Wait (at most 300 s) until ``results`` holds more than ``rows`` lines."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 300:
+        if results.exists() and len(results.read_text().splitlines()) > rows:
+            return
+        time.sleep(0.1)
+    pytest.fail(f"no rows in {results} within 300 s")
+
+
 def _one_process(sets: list[str], out: Path) -> None:
     done = subprocess.run(_args(sets, out), cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
@@ -95,13 +105,7 @@ def test_a_dead_process_stops_the_other_and_the_run_resumes(tmp_path, victim):
     out = tmp_path / "run"
     procs = _launch(sets, out, 2)
     results = out / "results.csv"
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < 300:
-        if results.exists() and len(results.read_text().splitlines()) > 4:
-            break
-        time.sleep(0.1)
-    else:
-        pytest.fail("no rows within 300 s")
+    _wait_for_rows(results)
     procs[victim].send_signal(signal.SIGKILL)
     t_kill = time.monotonic()
     survivor = procs[1 - victim]
@@ -272,11 +276,7 @@ def test_a_signal_to_one_process_stops_every_process_non_zero(tmp_path):
     out = tmp_path / "run"
     procs = _launch(sets, out, 2)
     results = out / "results.csv"
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < 300:
-        if results.exists() and len(results.read_text().splitlines()) > 4:
-            break
-        time.sleep(0.1)
+    _wait_for_rows(results)
     procs[1].send_signal(signal.SIGTERM)
     (_, err0), (_, err1) = (p.communicate(timeout=120) for p in procs)
     assert procs[1].returncode == 128 + signal.SIGTERM, err1[-2000:]
@@ -297,9 +297,7 @@ def test_a_second_run_on_a_running_runs_coordinator_port_is_refused(tmp_path):
     first = tmp_path / "first"
     procs = _launch([*LARGER, "chunk_size=2"], first, 2)
     port = int(procs[0].args[procs[0].args.index("--coordinator") + 1].rsplit(":", 1)[1])
-    t0 = time.monotonic()
-    while not (first / "results.csv").exists() and time.monotonic() - t0 < 300:
-        time.sleep(0.1)
+    _wait_for_rows(first / "results.csv", 1)
     second = tmp_path / "second"
     others = [_start(i, 2, port, second, ["--set", "N=[96]"]) for i in (0, 1)]
     (rc0, err0), (rc1, err1) = (_ends(p, timeout=120) for p in others)

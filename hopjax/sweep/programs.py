@@ -133,13 +133,15 @@ def _has(cell: Any) -> bool:
     return True
 
 
-def _experiment_folders(exp: Any) -> list[Path]:
-    """The folders of the modules the experiment's functions come from."""
+def experiment_files(exp: Any) -> list[Path]:
+    """The source files of the functions an experiment (and its report and stepper) is made
+    of: what a run's code fingerprint hashes (the program cache's key, the multi-process
+    check)."""
     import dataclasses
 
-    folders: set[Path] = set()
+    files: set[Path] = set()
     for obj in (exp, getattr(exp, "report", None)):
-        if obj is None or not dataclasses.is_dataclass(obj):
+        if obj is None or not dataclasses.is_dataclass(obj) or isinstance(obj, type):
             continue
         for field in dataclasses.fields(obj):
             value = getattr(obj, field.name)
@@ -149,10 +151,10 @@ def _experiment_folders(exp: Any) -> list[Path]:
             for t in targets:
                 if callable(t):
                     try:
-                        folders.add(Path(inspect.getfile(t)).resolve().parent)
+                        files.add(Path(inspect.getfile(t)).resolve())
                     except (TypeError, OSError):
                         pass
-    return sorted(folders)
+    return sorted(files)
 
 
 class ProgramCache:
@@ -169,7 +171,8 @@ class ProgramCache:
             from hopjax.sweep.config import config_to_dict
 
             package = Path(hopjax.__file__).resolve().parent
-            folders = [f for f in _experiment_folders(exp) if package not in (f, *f.parents)]
+            parents = sorted({f.parent for f in experiment_files(exp)})
+            folders = [f for f in parents if package not in (f, *f.parents)]
             devices = [(d.platform, d.device_kind) for d in jax.devices()]
             parts = {
                 "hopjax": hopjax.__version__,
