@@ -11,7 +11,8 @@ reduced grid (the grids ``tools/compare_runs.py`` checks refactors on), each in 
 Per config: rows, programs compiled (cold), compile / run / wall seconds of each run (from the
 run's ``metadata.json``; wall excludes starting Python and importing JAX, printed separately
 as ``process``), the warm runs' compile fraction of wall, and the ratio of (2) to (3). Also
-the reduced Fig. 3 grid of issue 32 (degrees 1 and 5 × 5 α_c × 10 K × 4 seeds, dt 0.05).
+the reduced Fig. 3 grid (degrees 1 and 5 × 5 α_c × 10 K × 4 seeds, dt 0.05), also with
+``bucket_K = true`` (one program per power-of-two bucket of K).
 Results are identical in all three runs (checked here byte for byte).
 
 Writes ``runs/benchmarks/compile-<device>.json`` (``--update``: ``benchmarks/results/``).
@@ -98,7 +99,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--only", nargs="*", default=None, help="config names (default: every one)")
     output_args(ap)
     args = ap.parse_args(argv)
-    cases = [("gsemm_capacity_fig3_reduced", ROOT / "configs" / "gsemm_capacity.toml", FIG3)]
+    fig3 = ROOT / "configs" / "gsemm_capacity.toml"
+    cases = [
+        ("gsemm_capacity_fig3_reduced", fig3, FIG3),
+        ("gsemm_capacity_fig3_reduced_bucket_K", fig3, [*FIG3, "bucket_K=true"]),
+    ]
     for config in sorted((ROOT / "configs").glob("*.toml")):
         if config.stem in REDUCED:
             cases.append((config.stem, config, REDUCED[config.stem]))

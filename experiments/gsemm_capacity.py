@@ -151,9 +151,27 @@ class GSEMMCapacityConfig(SweepConfig):
     (one per seed) were needed (``results/gsemm_capacity_degree2``). Costs one round per batch.
     The capacity is the same."""
 
+    bucket_K: bool = False  # noqa: N815 (the grid key is K)
+    """Compile one program per *bucket* of K — the next power of two, capped at ``max(K)`` —
+    instead of one per K (the polynomial hidden layer only; ``softmax`` rows keep one per K).
+    A row of length ``K`` runs padded to its bucket: its first ``K`` memories are active and
+    the rest inert (:class:`hopjax.gsemm.DenseGSEMM`'s ``n_active``: hidden currents and
+    overlaps zero, as for all-zero memories), its horizon still ``max(t_min, t_per_memory·K)``.
+    Verdicts and metrics are those of the unpadded run (compared on the reduced grids:
+    docs/benchmarks.md); each RK4 step costs up to 2× (the bucket's width over K). Fewer
+    programs: faster for small, compile-bound sweeps; off by default, as long runs are
+    run-bound."""
+
     def check(self) -> None:
         super().check()
         check_save_every(self)
+
+    def buckets(self) -> dict[str, Any]:
+        """With ``bucket_K``: ``K`` compiled per bucket (:func:`k_bucket`)."""
+        if not self.bucket_K:
+            return {}
+        top = max(self.K)
+        return {"K": lambda r: k_bucket(r["K"], top) if r["hidden"] == "polynomial" else r["K"]}
 
     def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
         """Values derived once per static group (added to its rows' params)."""
@@ -168,24 +186,40 @@ class GSEMMCapacityConfig(SweepConfig):
         return row["hidden"] == "polynomial" or row["degree"] == min(self.degree)
 
 
+def k_bucket(K: int, top: int) -> int:
+    """The bucket of ``K`` (``bucket_K``): the next power of two, at most ``top``."""
+    return min(1 << (int(K) - 1).bit_length(), top)
+
+
 def _prepare(cfg: GSEMMCapacityConfig, static: dict[str, Any]) -> dict[str, Any]:
-    t1 = max(cfg.t_min, cfg.t_per_memory * static["K"])
-    return {
-        "t1": t1,
-        "n_save": math.ceil(t1 / cfg.save_every),
-        "K_max": max(cfg.K),
-        "integer_degree": max(cfg.degree) if cfg.integer_power else None,
-    }
+    out = {"K_max": max(cfg.K), "integer_degree": max(cfg.degree) if cfg.integer_power else None}
+    horizon = lambda K: max(cfg.t_min, cfg.t_per_memory * K)  # noqa: E731
+    if "K" not in cfg.buckets():
+        t1 = horizon(static["K"])
+        return {"t1": t1, "n_save": math.ceil(t1 / cfg.save_every), **out}
+    # one program for every K of the bucket: each row's horizon from its own K (traced),
+    # looked up in tables computed here exactly as the unbucketed path computes them
+    B = static["K"]
+    per = round(cfg.save_every / cfg.dt)
+    saves = np.zeros(B + 1, np.int32)
+    t_end = np.zeros(B + 1, np.float32)
+    for K in range(1, B + 1):
+        saves[K] = math.ceil(horizon(K) / cfg.save_every)
+        t_end[K] = np.float32(int(saves[K]) * per * cfg.dt)
+    t1 = horizon(B)
+    return {"t1": t1, "n_save": math.ceil(t1 / cfg.save_every), "K_pad": B,
+            "horizon_saves": saves, "horizon_t": t_end, **out}  # fmt: skip
 
 
 def memories(p: dict[str, Any], key: PRNGKeyArray) -> Array:
     """The episode of a seed at ``K``: its first ``K`` of ``max(K)`` random memories (nested),
     shared by every degree and α_c of the seed."""
-    return random_bipolar(key, p["K_max"], p["N_f"])[: p["K"]]
+    return random_bipolar(key, p["K_max"], p["N_f"])[: p.get("K_pad", p["K"])]
 
 
 def _judge(p: dict[str, Any]) -> EpisodeJudge:
     return EpisodeJudge(
+        saves=jnp.asarray(p["horizon_saves"])[p["K"]] if "K_pad" in p else None,
         t1=p["t1"],
         dt=p["dt"],
         save_every=p["save_every"],
@@ -200,7 +234,14 @@ def _judge(p: dict[str, Any]) -> EpisodeJudge:
 def _model(p: dict[str, Any], xi: Array) -> DenseGSEMM | SoftmaxGSEMM:
     # phi = None: the cycle ξ1 → … → ξK → ξ1; "hidden" is static (its own compiled group)
     cls = SoftmaxGSEMM if p["hidden"] == "softmax" else DenseGSEMM
-    return cls.from_params(xi, None, p)
+    if "K_pad" not in p:
+        return cls.from_params(xi, None, p)
+    # bucket_K: the cycle through the first K (traced) of the bucket's memories, the others
+    # inert; the episode matrix is a cycle, so its products stay gathers (sparse_phi)
+    K, idx = p["K"], jnp.arange(xi.shape[0])
+    nxt = jnp.where(idx + 1 < K, idx + 1, 0)
+    phi = jnp.zeros((xi.shape[0],) * 2, xi.dtype).at[idx, nxt].set((idx < K).astype(xi.dtype))
+    return cls.from_params(xi, phi, {**p, "sparse_phi": True, "n_active": K})
 
 
 def model_of(r: Row) -> Any:
@@ -229,12 +270,15 @@ def _decided(p: dict[str, Any], run: EpisodeRun) -> Array:
 def _result(p: dict[str, Any], run: EpisodeRun, xi: Array) -> dict[str, Array]:
     v = _judge(p).verdict(_model(p, xi), run)
     f32 = lambda a: a.astype(jnp.float32)  # noqa: E731
+    decided_at = v.decided_at
+    if "K_pad" in p:  # the horizon's time exactly as the unbucketed path writes it
+        decided_at = jnp.where(run.state.decided, v.decided_at, jnp.asarray(p["horizon_t"])[p["K"]])
     return {
         "success": f32(v.success),
         "correct_steps": f32(v.correct_steps),
         "n_retrieved": f32(v.n_retrieved),
         "finite": f32(v.finite),
-        "decided_at": f32(v.decided_at),
+        "decided_at": f32(decided_at),
         "rk4_steps": f32(v.rk4_steps),
     }
 

@@ -121,7 +121,12 @@ class EpisodeJudge(eqx.Module):
     what is left open. ``decided(run)`` says whether the verdict is known; ``verdict(model,
     run)`` reads it. The judgement is frozen once decided, so integrating further changes
     nothing: a block-wise run (:func:`decide_episode`, a sweep's pool of slots) gives the
-    verdict of the full-horizon run. All fields are static (they fix the program).
+    verdict of the full-horizon run. All fields but ``saves`` are static (they fix the program).
+
+    ``saves`` (optional, may be traced): the horizon as a number of saves, overriding
+    ``ceil(t1 / save_every)`` — so that rows of different horizons share one program (``t1``
+    then only bounds it: ``saves`` must not exceed ``ceil(t1 / save_every)``). The time a
+    horizon-decided verdict reports is then computed in the model's dtype.
     """
 
     t1: float = eqx.field(static=True)
@@ -132,6 +137,7 @@ class EpisodeJudge(eqx.Module):
     start_memory: int | None = eqx.field(static=True, default=0)
     stall_time: float = eqx.field(static=True, default=float("inf"))
     block: int = eqx.field(static=True, default=10)
+    saves: Array | None = None
 
     def __check_init__(self) -> None:
         if not self.t1 > 0 or not self.dt > 0 or not self.save_every >= self.dt:
@@ -145,8 +151,10 @@ class EpisodeJudge(eqx.Module):
             raise ValueError(f"stall_time must be > 0; got {self.stall_time}.")
 
     @property
-    def n_save(self) -> int:
-        """Saves up to the horizon: ``ceil(t1 / save_every)``."""
+    def n_save(self) -> int | Array:
+        """Saves up to the horizon: ``ceil(t1 / save_every)``, or ``saves`` when given."""
+        if self.saves is not None:
+            return self.saves
         return math.ceil(self.t1 / self.save_every)
 
     @property
@@ -196,7 +204,10 @@ class EpisodeJudge(eqx.Module):
         """The :class:`Verdict` of ``run`` (``decided_at = t1`` when the horizon decided)."""
         leaves = jax.tree.leaves(run.y)
         finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in leaves]))
-        t_end = jnp.asarray(self.n_save * self.per_save * self.dt, model.xi.dtype)
+        if self.saves is None:
+            t_end = jnp.asarray(self.n_save * self.per_save * self.dt, model.xi.dtype)
+        else:
+            t_end = (self.saves * self.per_save).astype(model.xi.dtype) * self.dt
         return Verdict(
             success=run.state.success,
             correct_steps=run.state.correct,

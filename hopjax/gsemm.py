@@ -398,6 +398,11 @@ class DenseGSEMM(AbstractGSEMM):
     asked for when ``phi`` is built inside ``jit``), the products ``Φᵀ Ξᵀ V_d`` are gathers by
     predecessor: exactly equal, ``O(N_h)`` instead of ``O(N_h²)`` (the predecessor is read
     from ``phi`` at trace time, so replacing ``phi`` keeps working while the structure holds).
+
+    **Padding.** ``n_active`` (optional, may be traced): only the first ``n_active`` memories
+    take part — the hidden currents and overlaps of the others are set to zero, exactly as if
+    their rows of ``xi`` were all zero. Episodes of different lengths then share one shape
+    (and, in a sweep, one compiled program) while ``xi`` stays one array shared by every row.
     """
 
     xi: Float[Array, "Nh Nf"]
@@ -412,6 +417,7 @@ class DenseGSEMM(AbstractGSEMM):
     sparse_phi: bool = eqx.field(static=True)
     integer_degree: int | None = eqx.field(static=True)
     power: Power = eqx.field(static=True)
+    n_active: Array | None
 
     def __init__(
         self,
@@ -428,8 +434,18 @@ class DenseGSEMM(AbstractGSEMM):
         sparse_phi: bool | None = None,
         integer_degree: int | None = None,
         power: Power = "signed",
+        n_active: int | Array | None = None,
     ):
         _set_gains(self, xi, phi, alpha_s, alpha_c, T_f, T_d, beta_d)
+        if n_active is not None:
+            n_active = jnp.asarray(n_active)
+            if not jnp.issubdtype(n_active.dtype, jnp.integer) or n_active.ndim != 0:
+                raise ValueError(f"n_active must be an integer scalar; got {n_active!r}.")
+            if is_concrete(n_active) and not 1 <= int(n_active) <= self.xi.shape[0]:
+                raise ValueError(
+                    f"n_active must lie in 1..{self.xi.shape[0]} (xi's rows); got {int(n_active)}."
+                )
+        self.n_active = n_active
         if power not in ("signed", "plain"):
             raise ValueError(f"power must be 'signed' or 'plain'; got {power!r}.")
         self.power = power
@@ -475,6 +491,7 @@ class DenseGSEMM(AbstractGSEMM):
         "sparse_phi",
         "integer_degree",
         "power",
+        "n_active",
     )
     """The constructor's keyword parameters (what :meth:`from_params` picks from a mapping)."""
 
@@ -508,7 +525,14 @@ class DenseGSEMM(AbstractGSEMM):
         _, a_h = _couplings(self.form, self.alpha_s)
         # one (2, N_f) × (N_f, N_h) product for both: under vmap a GEMM with no transposes
         proj = jnp.stack([s, V_d]) @ self.xi.T
-        return (a_h * proj[0] + self.alpha_c * self._phi_apply(proj[1])) / self.n_features
+        h = (a_h * proj[0] + self.alpha_c * self._phi_apply(proj[1])) / self.n_features
+        return self._mask(h)
+
+    def _mask(self, v: Array) -> Array:
+        """``v`` with the entries of inactive memories (index ``≥ n_active``) set to zero."""
+        if self.n_active is None:
+            return v
+        return jnp.where(jnp.arange(v.shape[-1]) < self.n_active, v, jnp.zeros_like(v))
 
     def _phi_apply(self, v: Array) -> Array:
         """``v Φ`` (``(v Φ)_j = Σ_k v_k Φ_kj``): a gather by predecessor when ``sparse_phi``
@@ -548,8 +572,8 @@ class DenseGSEMM(AbstractGSEMM):
         return jnp.sum(U * sf - lc) - self.n_features / a_h * L_h
 
     def overlaps(self, U: Array) -> Float[Array, " Nh"]:
-        """``m_i = (1/N_f) Σ_j ξ_ij tanh(V_f)_j``."""
-        return self.xi @ self.sigma_f(U) / self.n_features
+        """``m_i = (1/N_f) Σ_j ξ_ij tanh(V_f)_j`` (zero for inactive memories)."""
+        return self._mask(self.xi @ self.sigma_f(U) / self.n_features)
 
     def state_spec(self) -> tuple[tuple[str, int, str], ...]:
         """``(U, V_d)``, both of size ``N_f``."""

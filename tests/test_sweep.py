@@ -465,8 +465,62 @@ def test_programs_calling_library_functions_are_not_stored(tmp_path):
     x = jnp.arange(12.0).reshape(4, 3)
     with_lapack = jax.jit(lambda a: jnp.linalg.qr(a)[0]).lower(x).compile()
     pure = jax.jit(lambda a: jnp.sin(a) @ a.T).lower(x).compile()
-    ProgramCache._store(tmp_path / "lapack.pkl", with_lapack)
-    ProgramCache._store(tmp_path / "pure.pkl", pure)
+    ProgramCache._store(tmp_path / "lapack.pkl", with_lapack, 1.0)
+    ProgramCache._store(tmp_path / "pure.pkl", pure, 2.5)
     assert not (tmp_path / "lapack.pkl").exists()
-    back = ProgramCache._load(tmp_path / "pure.pkl")
-    assert np.array_equal(back(x), pure(x))
+    back, seconds = ProgramCache._load(tmp_path / "pure.pkl")
+    assert np.array_equal(back(x), pure(x)) and seconds == 2.5  # its first compile's seconds
+
+
+def test_shape_policy_pads_only_while_padding_costs_less_than_a_compile():
+    """:class:`~hopjax.sweep.program.ShapePolicy`: the first round runs its own shape; while
+    the sweep is compile-bound a later round runs in a larger program of its group, or a new
+    program is compiled as large as the sweep's other shapes — only where ``(w − 1) · t_run <
+    t_compile`` (``w``: the padded work over the round's); disabled, every round its own."""
+    from types import SimpleNamespace
+
+    from hopjax.sweep.program import ShapePolicy
+
+    def prog(size, m, cap=64):
+        exp = SimpleNamespace(stepper=SimpleNamespace(slots=8))
+        return SimpleNamespace(shape=(size, m), cap=cap, streams=True, exp=exp)
+
+    pol = ShapePolicy(True)
+    assert pol.choose("a", prog(4, 2)) == (4, 2)  # nothing measured yet
+    pol.record_compile(1.0)
+    pol.record_run(0.05)
+    assert pol.choose("a", prog(4, 4)) == (4, 4)  # nothing covers it: compiled as needed
+    assert pol.choose("a", prog(2, 1)) == (4, 2)  # w = 4: 3 × 0.05 < 1
+    assert pol.choose("b", prog(1, 1)) == (4, 4)  # w = 16: 15 × 0.05 < 1
+    assert pol.choose("a", prog(4, 2, cap=2)) == (4, 2)  # a shape seen: itself
+    pol.record_run(20.0)  # run-bound now: t_run ≈ 10 s > t_compile
+    assert pol.choose("a", prog(3, 2)) == (3, 2)
+    assert pol.choose("c", prog(1, 1, cap=1)) == (1, 1)  # never beyond the chunk cap
+    off = ShapePolicy(False)
+    off.record_compile(5.0)
+    off.record_run(0.01)
+    off.choose("a", prog(4, 4))
+    assert off.choose("a", prog(2, 2)) == (2, 2)
+
+
+def test_padded_chunks_change_no_result(tmp_path):
+    """Rounds run in larger programs (more PRNG streams and rows per stream than they hold,
+    the pool's slots included) write exactly the rows of their own shapes: padding is
+    dropped, and a row's result does not depend on the other rows of its chunk (CPU)."""
+    import dataclasses
+
+    import hopjax.sweep.program as program
+    from tests.toy import STEPPED, two_rounds
+
+    exp = dataclasses.replace(STEPPED, schedule=two_rounds)
+    ref = run_sweep(toy(), tmp_path / "ref", exp=exp, progress=False)
+    want = (tmp_path / "ref" / "results.csv").read_bytes()
+    original = program.ShapePolicy._choose
+    try:
+        program.ShapePolicy._choose = lambda self, need, known, prog: (need[0] + 3, need[1] + 5)
+        res = run_sweep(toy(), tmp_path / "pad", exp=exp, progress=False)
+    finally:
+        program.ShapePolicy._choose = original
+    assert (tmp_path / "pad" / "results.csv").read_bytes() == want
+    groups = res.metadata["runs"][0]["groups"]
+    assert all(g.get("padded") for g in groups if g.get("programs")) and ref.rows

@@ -14,7 +14,7 @@ import math
 import sys
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
@@ -95,6 +95,16 @@ class SweepConfig:
         """Values derived once per static group (``static``: its static grid values), added to
         the params every row of the group sees (e.g. a horizon computed from ``K``). Default:
         none."""
+        return {}
+
+    def buckets(self) -> dict[str, Callable[[dict[str, Any]], Any]]:
+        """Static grid keys compiled per *bucket* of values: ``{key: bucket}``, ``bucket(row)``
+        giving the value a row's group is compiled for (e.g. the next power of two of an array
+        size, rows padded to it with inert entries). Rows are grouped by their buckets, the
+        group's static value of ``key`` is the bucket, and each row's own value is traced (``fn``
+        receives it under ``key``, overriding the static one; ``prepare`` sees the bucket).
+        One program then serves every value of a bucket. Default: none (one program per
+        value)."""
         return {}
 
     def row_bytes(self, params: Mapping[str, Any]) -> int | None:

@@ -12,7 +12,7 @@ import dataclasses
 import itertools
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +46,18 @@ def expand_grid(cfg: SweepConfig, exp: Experiment | None = None) -> list[Row]:
     return rows
 
 
-def group_rows(rows: Iterable[Row], static: Iterable[str]) -> dict[tuple[Any, ...], list[Row]]:
-    """Rows grouped by their static values, groups and rows in first-seen order."""
-    static = tuple(static)
+def group_rows(
+    rows: Iterable[Row],
+    static: Iterable[str],
+    buckets: Mapping[str, Callable[[Row], Any]] | None = None,
+) -> dict[tuple[Any, ...], list[Row]]:
+    """Rows grouped by their static values (a bucketed key by its bucket, ``buckets``), groups
+    and rows in first-seen order."""
+    static, buckets = tuple(static), buckets or {}
     groups: dict[tuple[Any, ...], list[Row]] = {}
     for row in rows:
-        groups.setdefault(tuple(row[k] for k in static), []).append(row)
+        key = tuple(buckets[k](row) if k in buckets else row[k] for k in static)
+        groups.setdefault(key, []).append(row)
     return groups
 
 
@@ -72,7 +78,14 @@ class Plan:
         self.grid_keys: list[str] = grid_keys(type(cfg))
         self.types: dict[str, Any] = grid_types(type(cfg))
         self.static: tuple[str, ...] = exp.static
-        self.dynamic: list[str] = [k for k in self.grid_keys if k not in exp.static]
+        self.buckets = cfg.buckets()
+        """Static keys compiled per bucket (:meth:`SweepConfig.buckets`): traced as well."""
+        stray = sorted(set(self.buckets) - set(exp.static))
+        if stray:
+            raise ConfigError(f"{exp.name}: only static grid keys may be bucketed; got {stray}.")
+        self.dynamic: list[str] = [
+            k for k in self.grid_keys if k not in exp.static or k in self.buckets
+        ]
         self._rows: list[Row] | None = None
         self._index: dict[tuple[Any, ...], int] | None = None
         self._prepared: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -126,12 +139,13 @@ class Plan:
             seen[ident] = i
 
     def group_of(self, row: Row) -> tuple[Any, ...]:
-        """The static values of ``row`` (its group)."""
-        return tuple(row[k] for k in self.static)
+        """The static values of ``row`` (its group; a bucketed key's bucket)."""
+        b = self.buckets
+        return tuple(b[k](row) if k in b else row[k] for k in self.static)
 
     def groups(self, rows: Iterable[Row] | None = None) -> dict[tuple[Any, ...], list[Row]]:
         """``rows`` (default: every row) by static group, groups and rows in first-seen order."""
-        return group_rows(self.rows if rows is None else rows, self.static)
+        return group_rows(self.rows if rows is None else rows, self.static, self.buckets)
 
     def static_dict(self, values: tuple[Any, ...]) -> dict[str, Any]:
         """A group's static values as ``{key: value}``."""

@@ -16,7 +16,7 @@ from hopjax.sweep.experiment import Params, Row
 from hopjax.sweep.plan import Plan
 from hopjax.sweep.stepper import Stepper, run_pool
 
-__all__ = ["GroupProgram"]
+__all__ = ["GroupProgram", "ShapePolicy"]
 
 
 def _unchecked(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -70,17 +70,39 @@ class GroupProgram:
             self.stream_keys = [k for k in plan.dynamic if k not in exp.key_exclude]
         else:
             self.units, self.m = [[r] for r in rows], 1
-        self.size = self._chunk_size()
+        self.cap = self._chunk_cap()
+        """The most units a chunk may hold (``chunk_size``, or what ``memory_mb`` allows)."""
+        self.size = self._devices(min(self.cap, len(self.units)))
 
-    def _chunk_size(self) -> int:
-        n_dev = jax.device_count()
+    def _chunk_cap(self) -> int:
         if self.cfg.chunk_size > 0:
-            size = self.cfg.chunk_size
-        else:
-            per_row = self.plan.row_bytes(self.params)
-            size = max(1, (self.cfg.memory_mb << 20) // max(1, per_row * self.m))
-        size = min(size, len(self.units))
+            return self._devices(self.cfg.chunk_size)
+        per_row = self.plan.row_bytes(self.params)
+        return self._devices(max(1, (self.cfg.memory_mb << 20) // max(1, per_row * self.m)))
+
+    @staticmethod
+    def _devices(size: int) -> int:
+        n_dev = jax.device_count()
         return math.ceil(size / n_dev) * n_dev  # every device gets the same share
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(units per chunk, rows per unit)``: the shape the program is compiled for."""
+        return self.size, self.m
+
+    @property
+    def lanes(self) -> int:
+        """Rows evaluated at once per unit: a pool's slots (``min(slots, m)``), else ``m``."""
+        st = self.exp.stepper
+        return min(st.slots, self.m) if self.streams and st is not None else self.m
+
+    def pad_to(self, shape: tuple[int, int]) -> None:
+        """Run in a program compiled for the larger ``shape`` (the extra units and rows are
+        padding whose outputs are dropped: a row's result does not depend on them)."""
+        size, m = shape
+        if size < self.size or m < self.m or (m != self.m and not self.streams):
+            raise ValueError(f"cannot pad a chunk of shape {self.shape} to {shape}.")
+        self.size, self.m = size, m
 
     @property
     def chunk_bytes(self) -> int:
@@ -135,3 +157,68 @@ class GroupProgram:
         """A chunk's outputs, one dict per row (stream outputs ``(U, M, …)`` flattened)."""
         flat = {k: v.reshape(-1, *v.shape[1 + self.streams :]) for k, v in out.items()}
         return [{k: v[q] for k, v in flat.items()} for q in index]
+
+
+class ShapePolicy:
+    """Which chunk shape each round of a static group runs in (CPU, one process).
+
+    A scheduled sweep runs a group in several rounds whose chunks differ in shape (the units
+    and rows a round releases), and each new shape is a new program. While the sweep is
+    compile-bound, a round runs instead in a larger program already compiled for its group, or
+    a new program is compiled large enough for the other shapes of the sweep — as long as the
+    padding costs less than a compile: a shape ``w`` times the work of the round's own
+    (units × rows evaluated at once) is accepted when ``(w − 1) · t_run < t_compile``, the mean
+    run seconds of a chunk and the mean compile seconds of a program so far (a program loaded
+    from the disk cache counts its original compile time, so a rerun decides as the first run
+    did). Padding changes no result on CPU (tested): a row's computation does not depend on
+    the other rows of its chunk. Off on other backends (a GPU's matrix kernels may depend on the
+    batch shape) and in multi-process runs (every process must run the same shapes).
+    """
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.compile_seconds, self.programs = 0.0, 0
+        self.run_seconds, self.chunks = 0.0, 0
+        self.shapes: dict[tuple[Any, ...], set[tuple[int, int]]] = {}
+
+    def record_compile(self, seconds: float) -> None:
+        self.compile_seconds += seconds
+        self.programs += 1
+
+    def record_run(self, seconds: float) -> None:
+        self.run_seconds += seconds
+        self.chunks += 1
+
+    def choose(self, group: tuple[Any, ...], program: GroupProgram) -> tuple[int, int]:
+        """The shape ``program`` (a round of ``group``) runs in; remembered for the group."""
+        need = program.shape
+        known = self.shapes.setdefault(group, set())
+        shape = self._choose(need, known, program)
+        known.add(shape)
+        return shape
+
+    def _choose(
+        self, need: tuple[int, int], known: set[tuple[int, int]], program: GroupProgram
+    ) -> tuple[int, int]:
+        if not self.enabled or need in known or not (self.programs and self.chunks):
+            return need
+        t_run = self.run_seconds / self.chunks
+        t_compile = self.compile_seconds / self.programs
+        slots = program.exp.stepper.slots if program.streams and program.exp.stepper else None
+
+        def work(shape: tuple[int, int]) -> int:
+            return shape[0] * (min(slots, shape[1]) if slots else shape[1])
+
+        def fits(shape: tuple[int, int]) -> bool:
+            covers = shape[0] >= need[0] and shape[1] >= need[1]
+            within = shape[0] <= program.cap and shape[0] * shape[1] <= program.cap * need[1]
+            same_m = program.streams or shape[1] == need[1]
+            w = work(shape) / work(need)
+            return covers and within and same_m and (w - 1) * t_run < t_compile
+
+        reuse = [s for s in known if fits(s)]
+        if reuse:
+            return min(reuse, key=work)
+        every = [s for ss in self.shapes.values() for s in ss] + [need]
+        big = (min(program.cap, max(s[0] for s in every)), max(s[1] for s in every))
+        return big if fits(big) else need

@@ -35,6 +35,7 @@ import inspect
 import json
 import os
 import pickle
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -162,6 +163,9 @@ class ProgramCache:
 
     def __init__(self, exp: Any, cfg: Any, *, disk: bool = True):
         self.memory: dict[tuple[Any, ...], Any] = {}
+        self.seconds = 0.0
+        """The compile seconds of the program :meth:`get` returned last: measured, or for one
+        loaded from disk the seconds its first compilation took (0 from memory)."""
         self.folder: Path | None = None
         cache_dir = jax.config.jax_compilation_cache_dir
         if os.environ.get("HOPJAX_PROGRAM_CACHE", "1").strip().lower() in ("0", "false", "no"):
@@ -205,36 +209,42 @@ class ProgramCache:
         """The compiled program for ``static`` and arguments shaped like ``args``, and where it
         came from: ``"memory"``, ``"disk"`` or ``"compiled"`` (by ``compile_()``)."""
         sig = self.signature(static, args)
+        self.seconds = 0.0
         if sig in self.memory:
             return self.memory[sig], "memory"
         path = None
         if self.folder is not None:
             digest = hashlib.sha256((self.base + repr(sig)).encode()).hexdigest()
             path = self.folder / f"{digest}.pkl"
-            compiled = self._load(path)
-            if compiled is not None:
+            loaded = self._load(path)
+            if loaded is not None:
+                compiled, self.seconds = loaded
                 self.memory[sig] = compiled
                 return compiled, "disk"
         hits = _XLA_CACHE_HITS[0]
+        t0 = time.perf_counter()
         compiled = compile_()
+        self.seconds = time.perf_counter() - t0
         self.memory[sig] = compiled
         # An executable XLA itself loaded from its persistent cache does not survive
         # serialisation on CPU (running the reloaded copy fails: "Function … not found"), so
         # only a program XLA compiled here is stored.
         if path is not None and _XLA_CACHE_HITS[0] == hits:
-            self._store(path, compiled)
+            self._store(path, compiled, self.seconds)
         return compiled, "compiled"
 
     @staticmethod
-    def _load(path: Path) -> Any:
+    def _load(path: Path) -> tuple[Any, float] | None:
+        """The stored program and the seconds its compilation took, or ``None``."""
         if not path.is_file():
             return None
         try:
             from jax.experimental import serialize_executable
 
-            payload, in_tree, out_tree = pickle.loads(path.read_bytes())
-            return serialize_executable.deserialize_and_load(payload, in_tree, out_tree)
-        except Exception:  # damaged, or from an incompatible runtime: compile afresh
+            payload, in_tree, out_tree, seconds = pickle.loads(path.read_bytes())
+            loaded = serialize_executable.deserialize_and_load(payload, in_tree, out_tree)
+            return loaded, float(seconds)
+        except Exception:  # damaged, older, or from an incompatible runtime: compile afresh
             return None
 
     def discard(self, static: dict[str, Any], args: Any) -> None:
@@ -247,7 +257,7 @@ class ProgramCache:
             (self.folder / f"{digest}.pkl").unlink(missing_ok=True)
 
     @staticmethod
-    def _store(path: Path, compiled: Any) -> None:
+    def _store(path: Path, compiled: Any, seconds: float) -> None:
         try:
             # a program calling a runtime-registered library function (LAPACK through XLA's
             # FFI: QR, Cholesky, eigh …) does not survive serialisation on CPU — the reloaded
@@ -256,7 +266,7 @@ class ProgramCache:
                 return
             from jax.experimental import serialize_executable
 
-            blob = pickle.dumps(serialize_executable.serialize(compiled))
+            blob = pickle.dumps((*serialize_executable.serialize(compiled), seconds))
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
             tmp.write_bytes(blob)

@@ -30,7 +30,7 @@ from hopjax.sweep.errors import RunError
 from hopjax.sweep.experiment import Experiment, Row
 from hopjax.sweep.folder import FolderLock, check_out_dir, strict_json, write_metadata
 from hopjax.sweep.plan import Plan
-from hopjax.sweep.program import GroupProgram
+from hopjax.sweep.program import GroupProgram, ShapePolicy
 from hopjax.sweep.programs import ProgramCache
 from hopjax.sweep.progress import Progress
 from hopjax.sweep.results import (
@@ -135,6 +135,7 @@ class _Sweep:
         self.groups_meta: list[dict[str, Any]] = []
         self.metas: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.programs = ProgramCache(self.exp, self.cfg, disk=not cluster.multi)
+        self.shapes = ShapePolicy(jax.default_backend() == "cpu" and not cluster.multi)
         mesh = Mesh(np.asarray(jax.devices()), ("batch",))
         self.sharding = NamedSharding(mesh, PartitionSpec("batch"))
 
@@ -243,8 +244,12 @@ class _Sweep:
         """One round of a static group: compile, then every chunk, written as it finishes."""
         exp = self.exp
         group = GroupProgram(self.plan, static, rows)
+        need = group.shape
+        group.pad_to(self.shapes.choose(self.plan.group_of(rows[0]), group))
         batched = group.program()
         meta.update(chunk_size=group.size, rows_per_unit=group.m)
+        if group.shape != need:
+            meta["padded"] = meta.get("padded", 0) + 1
         status = {"status": "done"} if exp.schedule is not None else {}
         compiled = None
         for part, index, args in group.chunks():
@@ -259,6 +264,8 @@ class _Sweep:
                 seconds = time.perf_counter() - t0
                 meta["compile_seconds"] = meta.get("compile_seconds", 0.0) + seconds
                 meta.setdefault("programs", []).append(source)
+                if source != "memory":
+                    self.shapes.record_compile(self.programs.seconds)
             t0 = time.perf_counter()
             try:
                 metrics = self.cluster.run(compiled, args)
@@ -272,6 +279,7 @@ class _Sweep:
                 meta["programs"][-1] = "compiled"
                 metrics = self.cluster.run(compiled, args)
             meta["chunk_seconds"].append(time.perf_counter() - t0)
+            self.shapes.record_run(meta["chunk_seconds"][-1])
             missing = set(exp.metrics) - set(metrics)
             if missing:
                 raise RuntimeError(f"{exp.name} returned no {sorted(missing)}")

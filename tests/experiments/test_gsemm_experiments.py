@@ -447,3 +447,71 @@ def test_alpha_c_batch_runs_the_nearest_alpha_c_first_and_stops_at_a_success():
         results[batch] = _simulate_ladder(c, retrieves)
     assert results[0][1] == results[1][1] == {(1, 0): 16, (1, 1): 16}
     assert len(results[1][0]) < len(results[0][0])
+
+
+@pytest.mark.slow
+def test_bucket_k_gives_the_results_of_one_program_per_k(tmp_path):
+    """``bucket_K``: one compiled program per power-of-two bucket of K, rows padded with inert
+    memories and their own horizons — results.csv equal byte for byte to one program per K on
+    the whole grid (every α_c at every K, degrees 1–5 and the softmax model) at dt = 0.05, with
+    fewer programs."""
+    import json
+
+    grid = {
+        "experiment": "gsemm_capacity",
+        "seeds": 2,
+        "degree": [1, 2, 5],
+        "hidden": ["polynomial", "softmax"],
+        "alpha_c": [0.1, 0.3, 1.0],
+        "K": [4, 6, 10, 12, 20],
+        "ladder_search": "climb",
+        "alpha_c_search": "every",
+        "ladder_patience": 0,
+        "dt": 0.05,
+        "plot": {"dpi": 30},
+    }
+    texts, programs = [], []
+    for bucket in (False, True):
+        out = tmp_path / str(bucket)
+        cfg = load_experiment_config({**grid, "bucket_K": bucket})[1]
+        run_sweep(cfg, out, progress=False)
+        texts.append((out / "results.csv").read_text())
+        groups = json.loads((out / "metadata.json").read_text())["runs"][-1]["groups"]
+        programs.append({(g["K"], g["hidden"]) for g in groups if g.get("programs")})
+    assert texts[0] == texts[1]
+    assert 100 < sum(line.count(",1.0,") > 0 for line in texts[0].splitlines())  # successes
+    # polynomial: K 4 | 6 | 10, 12 | 20 → buckets 4, 8, 16, 20 (capped at max K); softmax per K
+    assert {k for k, h in programs[1] if h == "polynomial"} == {4, 8, 16, 20}
+    assert {k for k, h in programs[1] if h == "softmax"} == {4, 6, 10, 12, 20}
+
+
+def test_bucket_k_groups_rows_by_bucket_and_traces_k():
+    """The plan of a ``bucket_K`` config: polynomial rows grouped by the next power of two of K
+    (at most max(K)), K traced; softmax rows one group per K; the horizon tables of a bucket
+    match the unbucketed horizons."""
+    import math
+
+    from experiments.gsemm_capacity import EXPERIMENT, k_bucket
+    from hopjax.sweep.plan import Plan
+
+    cfg = load_experiment_config(
+        {
+            "experiment": "gsemm_capacity",
+            "K": [4, 6, 8, 12, 40],
+            "hidden": ["polynomial", "softmax"],
+            "degree": [1],
+            "alpha_c": [0.1],
+            "bucket_K": True,
+        }
+    )[1]
+    plan = Plan(EXPERIMENT, cfg)
+    assert "K" in plan.dynamic
+    groups = {v: sorted({r["K"] for r in rows}) for v, rows in plan.groups().items()}
+    assert groups[(8, "polynomial")] == [6, 8] and groups[(16, "polynomial")] == [12]
+    assert groups[(40, "polynomial")] == [40] and groups[(6, "softmax")] == [6]
+    assert [k_bucket(k, 40) for k in (2, 3, 4, 5, 33)] == [2, 4, 4, 8, 40]
+    p = plan.static_params({"K": 16, "hidden": "polynomial"})
+    assert p["K_pad"] == 16 and p["t1"] == 16 * 210.0
+    for K in (12, 16):
+        assert p["horizon_saves"][K] == math.ceil(max(600.0, 210.0 * K) / cfg.save_every)
+    assert plan.params(plan.rows[0])["K"].dtype == np.int32
