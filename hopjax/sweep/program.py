@@ -160,7 +160,8 @@ class GroupProgram:
 
 
 class ShapePolicy:
-    """Which chunk shape each round of a static group runs in (CPU, one process).
+    """Which chunk shape each round of a static group runs in (scheduled experiments, CPU, one
+    process).
 
     A scheduled sweep runs a group in several rounds whose chunks differ in shape (the units
     and rows a round releases), and each new shape is a new program. While the sweep is
@@ -170,9 +171,12 @@ class ShapePolicy:
     (units × rows evaluated at once) is accepted when ``(w − 1) · t_run < t_compile``, the mean
     run seconds of a chunk and the mean compile seconds of a program so far (a program loaded
     from the disk cache counts its original compile time, so a rerun decides as the first run
-    did). Padding changes no result on CPU (tested): a row's computation does not depend on
-    the other rows of its chunk. Off on other backends (a GPU's matrix kernels may depend on the
-    batch shape) and in multi-process runs (every process must run the same shapes).
+    did). Padding changes no result on CPU (tested on every scheduled config's reduced grid and
+    with every round forced into a larger program): a row's computation does not depend on the
+    other rows of its chunk. Only for experiments with a ``schedule`` (those run groups in
+    rounds); off on other backends (a GPU's matrix kernels may depend on the batch shape), in
+    multi-process runs (every process must run the same shapes) and with
+    ``HOPJAX_SHAPE_REUSE=0``.
     """
 
     def __init__(self, enabled: bool):

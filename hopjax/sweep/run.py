@@ -13,6 +13,7 @@ import dataclasses
 import datetime as _dt
 import json
 import math
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -135,7 +136,13 @@ class _Sweep:
         self.groups_meta: list[dict[str, Any]] = []
         self.metas: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.programs = ProgramCache(self.exp, self.cfg, disk=not cluster.multi)
-        self.shapes = ShapePolicy(jax.default_backend() == "cpu" and not cluster.multi)
+        self.shapes = ShapePolicy(
+            self.exp.schedule is not None
+            and jax.default_backend() == "cpu"
+            and not cluster.multi
+            and os.environ.get("HOPJAX_SHAPE_REUSE", "1").strip().lower()
+            not in ("0", "false", "no")
+        )
         mesh = Mesh(np.asarray(jax.devices()), ("batch",))
         self.sharding = NamedSharding(mesh, PartitionSpec("batch"))
 

@@ -515,3 +515,27 @@ def test_bucket_k_groups_rows_by_bucket_and_traces_k():
     for K in (12, 16):
         assert p["horizon_saves"][K] == math.ceil(max(600.0, 210.0 * K) / cfg.save_every)
     assert plan.params(plan.rows[0])["K"].dtype == np.int32
+
+
+@pytest.mark.slow
+def test_rounds_forced_into_larger_programs_give_the_same_results(tmp_path, monkeypatch):
+    """Every round of the default ladder search run in a program with 2 more PRNG streams and
+    7 more rows per stream than it holds (so more pool slots): results.csv byte for byte that
+    of the run in its own shapes — what lets the engine reuse programs across rounds
+    (:class:`hopjax.sweep.program.ShapePolicy`)."""
+    import hopjax.sweep.program as program
+
+    raw = {"experiment": "gsemm_capacity", "seeds": 3, "degree": [1, 4], "dt": 0.05}
+    raw |= {"alpha_c": [0.1, 0.3, 1.0], "K": [4, 6, 8, 12, 16], "plot": {"dpi": 30}}
+    cfg = load_experiment_config(raw)[1]
+    monkeypatch.setenv("HOPJAX_SHAPE_REUSE", "0")
+    run_sweep(cfg, tmp_path / "own", progress=False)
+    monkeypatch.setattr(
+        program.ShapePolicy, "_choose", lambda self, need, known, p: (need[0] + 2, need[1] + 7)
+    )
+    res = run_sweep(cfg, tmp_path / "padded", progress=False)
+    assert (tmp_path / "own" / "results.csv").read_text() == (
+        tmp_path / "padded" / "results.csv"
+    ).read_text()
+    groups = res.metadata["runs"][0]["groups"]
+    assert sum(g.get("padded", 0) for g in groups) >= 5
