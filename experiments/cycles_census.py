@@ -96,7 +96,7 @@ def _census_n(spec: str) -> int:
 
 
 def cycles_census_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
-    """One census (module docstring)."""
+    """One census (described in :mod:`experiments.cycles_census`)."""
     kind, v = parse_network(p["network"])
     if kind == "rings":
         W, b = v["net"].weights()

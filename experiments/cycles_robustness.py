@@ -121,7 +121,8 @@ def _wilson(p: Array, n: int) -> tuple[Array, Array]:
 
 
 def cycles_robustness_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
-    """``trials`` runs of one model at one noise point (module docstring)."""
+    """``trials`` runs of one model at one noise point (described in
+    :mod:`experiments.cycles_robustness`)."""
     net = PrimeRings(p["m"], tuple(p["primes"]))
     n, T, trials = net.n, p["T"], p["trials"]
     keys = jax.random.split(key, trials)

@@ -107,7 +107,8 @@ def _loads(cfg: DamCapacityConfig | dict, model: str, N: int) -> list[int]:
 
 
 def dam_capacity_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
-    """Retrieved fraction at every ladder load, and the crossing (module docstring)."""
+    """Retrieved fraction at every ladder load, and the crossing (described in
+    :mod:`experiments.dam_capacity`)."""
     model, N, loads = p["model"], p["N"], p["loads"]
     Pmax = max(loads)
     k_xi, k_cue = jax.random.split(key)

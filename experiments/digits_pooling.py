@@ -91,7 +91,8 @@ class DigitsPoolingConfig(SweepConfig):
 
 
 def digits_pooling_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
-    """Split, train (``lax.scan`` over steps) and evaluate one classifier (module docstring)."""
+    """Split, train (``lax.scan`` over steps) and evaluate one classifier (described in
+    :mod:`experiments.digits_pooling`)."""
     k_split, k_init, k_train = jax.random.split(key, 3)
     X, y, n_test = jnp.asarray(p["X"]), jnp.asarray(p["y"]), p["n_test"]
     perm = jax.random.permutation(k_split, X.shape[0])

@@ -142,7 +142,7 @@ def episode(p: dict[str, Any], key: PRNGKeyArray) -> Episode:
 
 
 def gsemm_episodes_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
-    """One Fig. 1 run and its metrics (module docstring)."""
+    """One Fig. 1 run and its metrics (described in :mod:`experiments.gsemm_episodes`)."""
     ep = episode(p, key)
     stored = jnp.arange(256) < ep.n_retrieved
     other = jnp.sum(stored & (ep.seq >= 0) & (ep.seq <= 2))

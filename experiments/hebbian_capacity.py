@@ -158,7 +158,8 @@ def coefficients(p: dict[str, Any]) -> HebbianCoefficients:
 
 def closed_form(c: HebbianCoefficients, xi: Array, P: Array | int) -> Array:
     """The weights one epoch of the stream gives for ±1 patterns ``xi[:P]`` presented in order,
-    from ``ξ² = 1`` (module docstring): ``Σ_t g^{P−1−t}(C + c₁^pre 1ξ_tᵀ + c₁^post ξ_t 1ᵀ +
+    from ``ξ² = 1`` (described in :mod:`experiments.hebbian_capacity`): ``Σ_t g^{P−1−t}(C + c₁^pre
+    1ξ_tᵀ + c₁^post ξ_t 1ᵀ +
     c₂^corr ξ_t ξ_tᵀ)``, for coefficients at most linear in ``w``."""
     const = lambda v: v[0]  # noqa: E731
     lin = lambda v: v[1] if v.shape[0] > 1 else 0.0  # noqa: E731

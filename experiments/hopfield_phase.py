@@ -84,7 +84,8 @@ def _p_max(cfg: HopfieldPhaseConfig | dict, N: int) -> int:
 
 
 def hopfield_phase_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
-    """Mean equilibrium overlap with the starting pattern (module docstring)."""
+    """Mean equilibrium overlap with the starting pattern (described in
+    :mod:`experiments.hopfield_phase`)."""
     N, starts = p["N"], p["starts"]
     P = jnp.maximum(jnp.round(p["alpha"] * N).astype(jnp.int32), 1)
     k_xi, k_run = jax.random.split(key)

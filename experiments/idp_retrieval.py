@@ -75,7 +75,7 @@ class IDPRetrievalConfig(SweepConfig):
 
 
 def idp_retrieval_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
-    """One cued retrieval (module docstring)."""
+    """One cued retrieval (described in :mod:`experiments.idp_retrieval`)."""
     k_xi, k_cue = jax.random.split(key)
     N = p["N"]
     xi = memories(k_xi, p["P"], N, kind=p["patterns"])

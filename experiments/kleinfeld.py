@@ -99,7 +99,7 @@ def kleinfeld_trajectory(p: dict[str, Any], key: PRNGKeyArray) -> tuple[Array, A
 
 
 def kleinfeld_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
-    """Classify one run (module docstring)."""
+    """Classify one run (described in :mod:`experiments.kleinfeld`)."""
     ts, m, act = kleinfeld_trajectory(p, key)
     tail = m[-(p["n_save"] // 4) :]
     spread = jnp.max(jnp.max(tail, axis=0) - jnp.min(tail, axis=0))

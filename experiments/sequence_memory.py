@@ -69,7 +69,7 @@ def horizon(p: dict[str, Any]) -> float:
 
 
 def build(p: dict[str, Any], key: PRNGKeyArray) -> ODEMemory:
-    """The layer storing the sequence (module docstring)."""
+    """The layer storing the sequence (described in :mod:`experiments.sequence_memory`)."""
     K, N, t1 = p["K"], p["N"], horizon(p)
     if p["kind"] == "gsemm":
         ts = np.linspace(1.0, t1, int(t1))
@@ -91,7 +91,8 @@ def cues(p: dict[str, Any], key: PRNGKeyArray, layer: ODEMemory) -> Array:
 
 
 def sequence_memory_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
-    """Replay ``batch`` noisy cues and judge each replay (module docstring)."""
+    """Replay ``batch`` noisy cues and judge each replay (described in
+    :mod:`experiments.sequence_memory`)."""
     k_mem, k_cue = jax.random.split(key)
     layer = build(p, k_mem)
     ep = jax.vmap(lambda c: layer.episode(c, threshold=p["threshold"], repeats=p["repeats"]))(

@@ -160,7 +160,7 @@ def build(p: dict[str, Any], key: PRNGKeyArray) -> tuple[DenseGSEMM, Array]:
 
 
 def tune_gsemm_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
-    """One tuning run (module docstring)."""
+    """One tuning run (described in :mod:`experiments.tune_gsemm`)."""
     k_net, k_tune = jax.random.split(key)
     model, cue = build(p, k_net)
     ok0, c0, _ = retrieval(model, cue, p)

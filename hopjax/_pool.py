@@ -28,7 +28,8 @@ Params = dict[str, Any]
 
 @dataclasses.dataclass(frozen=True)
 class Stepper:
-    """One row of an experiment as a state advanced in blocks (module docstring).
+    """One row of an experiment as a state advanced in blocks (described in
+    :mod:`hopjax.sweep.stepper`).
 
     ``init(params, key, shared) -> state``; ``advance(params, state, shared) -> state`` (one
     block); ``decided(params, state) -> bool`` (must become true, e.g. at a horizon);

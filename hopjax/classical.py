@@ -284,7 +284,7 @@ class Hopfield(AbstractBinaryMemory):
 
 def _round_to(h: Array, quantum: float | None) -> Array:
     """``h`` rounded to the nearest multiple of ``quantum`` (unchanged without one): the exact
-    field of a network on a lattice (module docstring)."""
+    field of a network on a lattice (described in :mod:`hopjax.classical`)."""
     if quantum is None:
         return h
     return jnp.round(h / quantum) * quantum
@@ -471,7 +471,8 @@ def run_async_pool(
     Fields are kept incrementally across sweeps (``h ← h + W[:, i] d`` per flip) instead of
     recomputed per sweep: with a ``quantum`` (Hebbian weights) the rounded fields — and so every
     decision — are exactly :func:`run`'s; real-valued weights may differ only where a field lies
-    within float round-off of 0 (module docstring). The update orders of all sweeps are drawn up
+    within float round-off of 0 (described in :mod:`hopjax.classical`). The update orders of all
+    sweeps are drawn up
     front (``C × max_steps`` permutations and their inverses: ``8 C max_steps N`` bytes, e.g.
     51 MB each for 64 cues × 100 sweeps at N = 2000).
     """

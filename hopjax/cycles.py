@@ -76,7 +76,8 @@ def sign_step(
 
 @dataclasses.dataclass(frozen=True)
 class PrimeRings:
-    """The prime-ring majority network (module docstring); ``m`` odd, distinct primes."""
+    """The prime-ring majority network (described in :mod:`hopjax.cycles`); ``m`` odd, distinct
+    primes."""
 
     m: int
     primes: tuple[int, ...]

@@ -71,7 +71,8 @@ def polynomial_capacity(N: int, d: int) -> float:
 
 
 class DenseAM(AbstractBinaryMemory):
-    """Binary dense associative memory (module docstring). ``xi``: ``(P, N)`` bipolar patterns.
+    """Binary dense associative memory (described in :mod:`hopjax.dense`). ``xi``: ``(P, N)``
+    bipolar patterns.
 
     ``step`` (synchronous) and ``async_sweep`` (one unit at a time, random order) share the
     interface of :class:`hopjax.classical.Hopfield`, so :func:`hopjax.classical.run` iterates
@@ -291,7 +292,8 @@ class ModernHopfield(eqx.Module):
 
 
 class Minerva2(eqx.Module):
-    """Hintzman's (1984) Minerva2 (module docstring); ``traces``: ``(P, N)`` in ``{−1, 0, 1}``."""
+    """Hintzman's (1984) Minerva2 (described in :mod:`hopjax.dense`); ``traces``: ``(P, N)`` in
+    ``{−1, 0, 1}``."""
 
     traces: Float[Array, "P N"]
 
@@ -320,7 +322,8 @@ SeparationName = Literal["identity", "polynomial", "softmax", "max", "topk"]
 
 
 class UniversalHopfield(eqx.Module):
-    """``f(q) = Cᵀ sep(sim(A, q))`` (module docstring). ``memory`` ``A``: ``(P, N)``;
+    """``f(q) = Cᵀ sep(sim(A, q))`` (described in :mod:`hopjax.dense`). ``memory``
+    ``A``: ``(P, N)``;
     ``projection`` ``C``: ``(P, M)`` (``None``: ``A``, auto-associative).
 
     Similarities: ``dot`` ``A q``, ``euclidean`` ``−‖A_μ − q‖``, ``manhattan`` ``−‖A_μ − q‖₁``,

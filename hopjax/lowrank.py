@@ -43,7 +43,8 @@ def _exact_product(m: Array, x: Array) -> Array:
 
 class LowRankHebbian(AbstractBinaryMemory):
     """The zero-diagonal Hebbian network of the rows of ``xi`` ``(P, N)``, held as the patterns
-    (module docstring). ``num_patterns``: only the first ``num_patterns`` rows are stored (may
+    (described in :mod:`hopjax.lowrank`). ``num_patterns``: only the first ``num_patterns`` rows
+    are stored (may
     be traced, so a capacity sweep vmaps over the load with one shape; ``None``: all ``P``).
     The tie rule is :class:`hopjax.Hopfield`'s: a unit whose field is exactly 0 keeps its state.
     """
@@ -89,7 +90,8 @@ class LowRankHebbian(AbstractBinaryMemory):
         return self._stored()[0] * (self.xi @ s)
 
     def lattice_field(self, s: Float[Array, " N"]) -> Int[Array, " N"]:
-        """``k = Ξᵀ(Ξ s) − P s`` as exact int32: the field is ``k / N`` (module docstring)."""
+        """``k = Ξᵀ(Ξ s) − P s`` as exact int32: the field is ``k / N`` (described in
+        :mod:`hopjax.lowrank`)."""
         count = self._stored()[1]
         k = _exact_product(self.projections(s), self.xi)  # |m_mu| <= N: exact integers
         return k - count * s.astype(jnp.int32)

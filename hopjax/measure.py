@@ -117,7 +117,8 @@ def crossing_times(
     max_crossings: int = 32,
 ) -> tuple[Float[Array, " K"], Array]:
     """Times at which ``x`` crosses ``level`` (``"up"``, ``"down"`` or ``"both"``), linearly
-    interpolated between saves (module docstring); differentiable in ``x`` and ``ts``.
+    interpolated between saves (described in :mod:`hopjax.measure`); differentiable in ``x`` and
+    ``ts``.
 
     Returns ``(times, count)``: the first ``max_crossings`` times (NaN-padded) and how many
     crossings there were in all.

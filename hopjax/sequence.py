@@ -65,7 +65,8 @@ def _length(length: int | Array | None, P: int) -> None:
 
 
 class SequenceHebbian(AbstractBinaryNetwork):
-    """``h(t) = a J_sym s(t) + λ J_seq s(t − τ)`` (module docstring); ``s(t+1) = sgn h(t)``."""
+    """``h(t) = a J_sym s(t) + λ J_seq s(t − τ)`` (described in :mod:`hopjax.sequence`);
+    ``s(t+1) = sgn h(t)``."""
 
     xi: Float[Array, "P n"]
     symmetric: float | Array = 0.0

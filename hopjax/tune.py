@@ -258,7 +258,8 @@ def tune(
     ``θ ← θ + optimizer.update(∇_θ L(put(model, c(θ))))`` for ``steps`` steps, ``θ₀ = c⁻¹``
     (current values). ``where`` / ``filter_spec`` select the parameters and ``constraints`` give
     one :class:`AbstractConstraint` (or name) for all of them or a tree of them matching the
-    selection (module docstring). ``args`` is passed to ``loss_fn`` unchanged: ``jax.vmap`` over
+    selection (described in :mod:`hopjax.tune`). ``args`` is passed to ``loss_fn`` unchanged:
+    ``jax.vmap`` over
     it (or over the model) tunes a batch in one program. ``has_aux``: ``loss_fn`` returns
     ``(loss, aux)`` and ``aux`` is recorded per step. Non-finite losses are not skipped: chain
     ``optax.apply_if_finite`` into ``optimizer`` for that. Optimisers with extra arguments

@@ -85,7 +85,8 @@ def _settings(
 
 
 class HopfieldEncoderLayer(eqx.Module):
-    """Self-association + feed-forward block (module docstring); ``(L, d) → (L, d)``."""
+    """Self-association + feed-forward block (described in :mod:`hopjax.nn.blocks`);
+    ``(L, d) → (L, d)``."""
 
     association: Hopfield
     feed_forward: _FeedForward
@@ -151,7 +152,8 @@ class HopfieldEncoderLayer(eqx.Module):
 
 
 class HopfieldDecoderLayer(eqx.Module):
-    """Self-association, cross-association to ``memory``, feed-forward (module docstring);
+    """Self-association, cross-association to ``memory``, feed-forward (described in
+    :mod:`hopjax.nn.blocks`);
     ``(L_t, d), (L_m, d) → (L_t, d)``."""
 
     self_association: Hopfield

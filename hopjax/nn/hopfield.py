@@ -48,7 +48,8 @@ def _check_2d(x: Array, name: str, width: int) -> None:
 
 
 class Hopfield(eqx.Module):
-    """The Hopfield association layer (module docstring), with ``num_heads`` heads.
+    """The Hopfield association layer (described in :mod:`hopjax.nn.hopfield`), with ``num_heads``
+    heads.
 
     Each head has its own ``hidden_size``-wide association space (the projections are
     ``num_heads · hidden_size`` wide, split into heads); the heads' outputs are concatenated

@@ -133,7 +133,8 @@ def _experiment(module: ModuleType, attr: str, where: str) -> Experiment:
 
 
 def resolve_experiment(spec: str, *, base: str | Path | None = None) -> Experiment:
-    """The :class:`Experiment` a config's ``experiment`` value names (module docstring);
+    """The :class:`Experiment` a config's ``experiment`` value names (described in
+    :mod:`hopjax.sweep.discover`);
     ``base`` is the config file's folder. :class:`ConfigError` when it cannot be found."""
     if not isinstance(spec, str) or not spec.strip():
         raise ConfigError("'experiment' must name an experiment (a non-empty string).")

@@ -33,7 +33,7 @@ def _fold(base: PRNGKeyArray, seeds: Array, hashes: Array) -> PRNGKeyArray:
 
 
 def row_keys(cfg: SweepConfig, exp: Experiment, rows: list[Row]) -> PRNGKeyArray:
-    """The PRNG keys of ``rows``, stacked (module docstring)."""
+    """The PRNG keys of ``rows``, stacked (described in :mod:`hopjax.sweep.keys`)."""
     hash_keys = [k for k in grid_keys(type(cfg)) if k not in exp.key_exclude]
     seeds = np.asarray([r["seed"] for r in rows], np.uint32)
     hashes = np.asarray([point_hash(r, hash_keys) for r in rows], np.uint32)

@@ -159,7 +159,7 @@ def experiment_files(exp: Any) -> list[Path]:
 
 
 class ProgramCache:
-    """The compiled programs of one sweep invocation (module docstring)."""
+    """The compiled programs of one sweep invocation (described in :mod:`hopjax.sweep.programs`)."""
 
     def __init__(self, exp: Any, cfg: Any, *, disk: bool = True):
         self.memory: dict[tuple[Any, ...], Any] = {}
