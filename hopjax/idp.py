@@ -4,8 +4,8 @@ Sources: the IDP Hopfield model of Betteti, Baggio, Bullo & Zampieri, "Input-dri
 robust memory retrieval in Hopfield networks", Sci. Adv. 11(17) (2025), doi:10.1126/sciadv.adu6991
 (arXiv:2411.05849), and its two-timescale reasoning extension, "A dynamical theory of sequential
 retrieval in input-driven Hopfield networks" (preprint, 2025), whose equation numbers appear in
-parentheses; that text lost its equations, and the forms used here are the ones its own
-derivations pin down (``docs/notes/idp.md``). Convention: memories are the rows of ``xi``
+parentheses; the forms used here are the ones its derivations pin down (the IDP notes page of
+the documentation). Convention: memories are the rows of ``xi``
 (shape ``(P, N)``, ``Ξ = xiᵀ`` in the paper's notation), overlaps ``m(x) = (1/N) Ξᵀ Ψ(x)``.
 
 Models (:class:`hopjax.solve.AbstractContinuousMemory` subclasses; run them with
