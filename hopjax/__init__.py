@@ -20,7 +20,7 @@ The library, layer by layer (each module imports only those above it):
 ``import hopjax`` imports neither the experiments nor matplotlib.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib import metadata as _metadata
 
 from hopjax import ags as ags
 from hopjax import classical as classical
@@ -80,6 +80,49 @@ from hopjax.solve import simulate as simulate
 from hopjax.solve import simulate_fixed as simulate_fixed
 
 try:
-    __version__ = version("hopjax")
-except PackageNotFoundError:  # running from a source tree without installation
+    __version__ = _metadata.version("hopjax")
+except _metadata.PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "GSEMM",
+    "AbstractBinaryMemory",
+    "AbstractBinaryNetwork",
+    "AbstractContinuousMemory",
+    "AbstractGSEMM",
+    "CorrelationMemory",
+    "DenseAM",
+    "DenseGSEMM",
+    "DenseSequence",
+    "Hopfield",
+    "IDPHopfield",
+    "Kleinfeld",
+    "LowRankHebbian",
+    "Minerva2",
+    "ModernHopfield",
+    "PrimeRings",
+    "Reasoning",
+    "RunResult",
+    "SequenceHebbian",
+    "SoftmaxGSEMM",
+    "ThreeLayer",
+    "UniversalHopfield",
+    "flip",
+    "hadamard",
+    "hebbian",
+    "load",
+    "mask",
+    "orthogonal_patterns",
+    "overlaps",
+    "pseudo_inverse",
+    "random_bipolar",
+    "random_sparse",
+    "rk4_scan",
+    "run",
+    "save",
+    "simulate",
+    "simulate_fixed",
+    "storkey",
+]
+"""The ``hj.*`` namespace: the models, functions and types most code needs; the submodules
+(``hj.dense``, ``hj.gsemm``, ``hj.measure``, ``hj.nn`` …, and ``hopjax.sweep``) hold the rest."""

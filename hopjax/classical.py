@@ -136,6 +136,18 @@ class Hopfield(AbstractBinaryMemory):
     (:meth:`async_sweep`, Hopfield 1982). For symmetric ``W`` with ``W_ii ≥ 0`` asynchronous
     updates never increase ``E`` and end in a fixed point; synchronous ones end in a fixed point or
     a 2-cycle (Goles). Build one from patterns with :meth:`from_patterns`.
+
+    Args:
+        weights: ``(N, N)`` couplings ``W``.
+        thresholds: ``(N,)`` thresholds ``θ`` (default zero).
+        quantum: the lattice the fields live on (``1/N`` for Hebbian weights of ``±1`` patterns):
+            fields are rounded to it, so ties are decided exactly; ``None``: no rounding.
+
+    Example:
+        ```python
+        net = hj.Hopfield.from_patterns(xi, rule="storkey")
+        res = hj.run(net, cue, max_steps=50, mode="async", key=jax.random.PRNGKey(2))
+        ```
     """
 
     weights: Float[Array, "N N"]
@@ -320,6 +332,15 @@ class RunResult(eqx.Module):
     update, and ``energy`` ``(max_steps + 1,)``, ``model.energy`` of the same states (both
     ``None`` otherwise), and ``states`` ``(max_steps + 1, N)``, the states themselves
     (``hopjax.plot.state_sequence`` draws them).
+
+    Args:
+        state: the final state ``(N,)``.
+        steps: length of the transient (``max_steps`` when not converged).
+        converged: whether an attractor was reached.
+        period: 1, 2 or 0 (not converged).
+        overlaps: recorded overlaps ``(max_steps + 1, P)`` (``record=True``), else ``None``.
+        energy: recorded energies ``(max_steps + 1,)`` (``record=True``), else ``None``.
+        states: recorded states ``(max_steps + 1, N)`` (``record=True``), else ``None``.
     """
 
     state: Float[Array, " N"]
@@ -362,6 +383,27 @@ def run(
     batch with ``jax.vmap(lambda s: run(model, s, ...))``. Uses ``lax.while_loop``: jit-able,
     vmappable, and each batch member stops updating once it has converged. ``model`` is any
     :class:`AbstractBinaryMemory` (:class:`Hopfield`, :class:`hopjax.DenseAM`, or a user's own).
+
+    Args:
+        model: the network (:class:`Hopfield`, :class:`hopjax.DenseAM`, any
+            :class:`AbstractBinaryMemory`).
+        s0: initial state ``(N,)``, entries ``±1`` (or ``0`` for unknown units).
+        max_steps: most updates (synchronous steps or asynchronous sweeps); static.
+        mode: ``"sync"`` (all units at once) or ``"async"`` (random-order sweeps; needs ``key``).
+        key: PRNG key for asynchronous orders and Glauber noise.
+        temperature: ``T > 0`` for Glauber dynamics (``None``: deterministic).
+        record: return the states, overlaps and energy after every step.
+        patterns: ``(P, N)`` patterns the recorded overlaps are taken with.
+
+    Returns:
+        A :class:`RunResult`: final ``state``, ``steps``, ``converged``, ``period`` (and the
+        recorded trajectories with ``record=True``).
+
+    Example:
+        ```python
+        res = hj.run(net, cue, max_steps=20)
+        hj.overlaps(xi, res.state)  # ≈ 1 for the cued pattern
+        ```
     """
     if mode not in ("sync", "async"):
         raise ValueError(f"mode must be 'sync' or 'async'; got {mode!r}.")

@@ -34,6 +34,12 @@ class CorrelationMemory(eqx.Module):
     aimed at pair ``ν`` the recall splits into signal and crosstalk,
     ``W x = (k^ν·x) y^ν + Σ_{μ≠ν} (k^μ·x) y^μ`` — see :meth:`decompose` and :meth:`crosstalk`.
     Auto-association is ``values = keys``.
+
+    Args:
+        keys: the stored keys ``x^μ`` ``(P, D)``.
+        values: the stored values ``y^μ`` ``(P, M)``.
+        readout_keys: the read-out keys ``k^μ`` ``(P, D)`` (use :meth:`correlation` or
+            :meth:`optimal` rather than passing them).
     """
 
     weights: Float[Array, "M D"]

@@ -77,7 +77,12 @@ def sign_step(
 @dataclasses.dataclass(frozen=True)
 class PrimeRings:
     """The prime-ring majority network (described in :mod:`hopjax.cycles`); ``m`` odd, distinct
-    primes."""
+    primes.
+
+    Args:
+        m: copies of each ring (odd: a majority over them decides each unit).
+        primes: the ring lengths, distinct primes; the cycle's period is their product.
+    """
 
     m: int
     primes: tuple[int, ...]

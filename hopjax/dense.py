@@ -78,6 +78,21 @@ class DenseAM(AbstractBinaryMemory):
     interface of :class:`hopjax.classical.Hopfield`, so :func:`hopjax.classical.run` iterates
     either to an attractor. With the exact update the asynchronous dynamics never increase
     :meth:`energy`. ``n = 2`` (polynomial) is the classical Hebbian network with zero diagonal.
+
+    Args:
+        xi: stored patterns ``(P, N)``, entries ``±1``.
+        separation: ``"polynomial"`` (``F(x) = xⁿ``, Krotov & Hopfield 2016) or ``"exponential"``
+            (``F(x) = exp(β x)``, Demircigil et al. 2017).
+        degree: ``n`` of the polynomial separation.
+        beta: inverse temperature of the exponential separation.
+        update: ``"exact"`` (energy difference of the two states of a unit) or ``"gradient"``.
+        num_patterns: store only the first ``num_patterns`` rows (may be traced).
+
+    Example:
+        ```python
+        am = hj.DenseAM(xi, separation="polynomial", degree=3)
+        res = hj.run(am, cue, max_steps=10)
+        ```
     """
 
     xi: Float[Array, "P N"]
@@ -238,7 +253,18 @@ class DenseAM(AbstractBinaryMemory):
 
 
 class ModernHopfield(eqx.Module):
-    """``ξ_new = Xᵀ softmax(β X ξ)`` (Ramsauer et al. 2021); ``xi``: ``(P, d)`` stored rows."""
+    """``ξ_new = Xᵀ softmax(β X ξ)`` (Ramsauer et al. 2021); ``xi``: ``(P, d)`` stored rows.
+
+    Args:
+        xi: stored patterns ``(P, d)`` (rows), real-valued.
+        beta: inverse temperature ``β``.
+
+    Example:
+        ```python
+        mh = hj.ModernHopfield(xi, beta=8.0)
+        q, steps = mh.retrieve(query)  # iterate to the fixed point; the energy decreases
+        ```
+    """
 
     xi: Float[Array, "P d"]
     beta: float | Array = 1.0
@@ -293,7 +319,11 @@ class ModernHopfield(eqx.Module):
 
 class Minerva2(eqx.Module):
     """Hintzman's (1984) Minerva2 (described in :mod:`hopjax.dense`); ``traces``: ``(P, N)`` in
-    ``{−1, 0, 1}``."""
+    ``{−1, 0, 1}``.
+
+    Args:
+        traces: memory traces ``(P, N)``, entries ``−1``, ``0`` or ``1``.
+    """
 
     traces: Float[Array, "P N"]
 
@@ -330,6 +360,14 @@ class UniversalHopfield(eqx.Module):
     ``cosine``. Separations: ``identity``, ``polynomial`` ``xᵏ`` (``k = degree``), ``softmax``
     ``softmax(β x)``, ``max`` (one-hot of the largest), ``topk`` (``k``-hot indicator of the ``k``
     largest, ``k = degree``; ``max`` is ``k = 1``).
+
+    Args:
+        memory: ``A``, the memories ``(P, N)`` compared with the query.
+        projection: ``C``, what each memory returns ``(P, M)`` (``None``: ``A``).
+        similarity: ``"dot"``, ``"euclidean"``, ``"manhattan"`` or ``"cosine"``.
+        separation: ``"identity"``, ``"polynomial"``, ``"softmax"``, ``"max"`` or ``"topk"``.
+        beta: inverse temperature of ``softmax``.
+        degree: ``k`` of ``polynomial`` and ``topk``.
     """
 
     memory: Float[Array, "P N"]

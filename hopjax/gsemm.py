@@ -162,6 +162,20 @@ class GSEMM(AbstractContinuousMemory):
     ``sigma_f``/``sigma_h`` are :class:`~hopjax.activations.Activation` pairs ``(σ, L)``
     (``σ = ∇L``, eq. (3)); defaults ``tanh`` and the identity (polynomial degree 1). See the
     module docstring for ``form``, ``beta_d`` and the energy.
+
+    Args:
+        xi: memories ``(N_h, N_f)`` (rows).
+        phi: episode matrix ``(N_h, N_h)``, ``phi[k, j] = 1`` when memory ``k`` leads to ``j``
+            (default: one cycle through all memories).
+        alpha_s: gain ``α_s`` of the feature–hidden couplings.
+        alpha_c: gain ``α_c`` of the delayed (episodic) drive.
+        T_f: timescale of the feature layer.
+        T_h: timescale of the hidden layer.
+        T_d: timescale of the delay signal.
+        beta_d: delay gain ``β_d``.
+        form: ``"paper"`` or ``"reference"`` parametrisation (see :mod:`hopjax.gsemm`).
+        sigma_f: feature activation (name or :class:`~hopjax.activations.Activation`).
+        sigma_h: hidden activation, or an integer polynomial degree.
     """
 
     xi: Float[Array, "Nh Nf"]
@@ -403,6 +417,27 @@ class DenseGSEMM(AbstractGSEMM):
     take part — the hidden currents and overlaps of the others are set to zero, exactly as if
     their rows of ``xi`` were all zero. Episodes of different lengths then share one shape
     (and, in a sweep, one compiled program) while ``xi`` stays one array shared by every row.
+
+    Args:
+        xi: memories ``(N_h, N_f)`` (rows).
+        phi: episode matrix ``(N_h, N_h)`` (default: one cycle through all memories).
+        degree: polynomial degree ``n`` of ``σ_h`` (an array leaf: vmap over it).
+        alpha_s: gain ``α_s``.
+        alpha_c: gain ``α_c`` of the delayed drive.
+        T_f: timescale of the feature layer.
+        T_d: timescale of the delay signal.
+        beta_d: delay gain ``β_d`` (7 in the reference code).
+        form: ``"paper"`` or ``"reference"`` parametrisation.
+        sparse_phi: products with ``phi`` as gathers (``None``: decided from ``phi``).
+        integer_degree: ``σ_h`` by exponentiation by squaring for integer degrees up to this.
+        power: ``"signed"`` (``sign(h)|h|ⁿ``) or ``"plain"`` (``hⁿ``).
+        n_active: number of active memories (the rest are padding; may be traced).
+
+    Example:
+        ```python
+        model = hj.DenseGSEMM(xi, degree=3.0, alpha_c=0.3, beta_d=7.0, form="reference")
+        verdict = hj.episodes.decide_episode(model, xi[0], t1=200.0)
+        ```
     """
 
     xi: Float[Array, "Nh Nf"]
@@ -609,6 +644,15 @@ class SoftmaxGSEMM(AbstractGSEMM):
     satisfies ``∂E/∂V = V − √α_s Ξ softmax(h) = −T_f V̇``, so ``dE/dt = −T_f |V̇|² ≤ 0``
     (tested). Memories are the rows of ``xi``; ``phi`` as in :class:`DenseGSEMM` (the default:
     one cycle through all memories).
+
+    Args:
+        xi: memories ``(N_h, N_f)`` (rows).
+        phi: episode matrix ``(N_h, N_h)`` (default: one cycle through all memories).
+        alpha_s: gain ``α_s``.
+        alpha_c: gain ``α_c`` of the delayed drive.
+        T_f: timescale of the feature layer.
+        T_d: timescale of the delay signal.
+        beta_d: delay gain ``β_d``.
     """
 
     xi: Float[Array, "Nh Nf"]

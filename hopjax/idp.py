@@ -140,6 +140,20 @@ class IDPHopfield(AbstractIDPMemory):
     Memories (HardTanh, §5.1): ``x* = α_μ ξ^μ`` is an equilibrium with Jacobian ``−I/τ_x``
     (stable) iff ``α_μ > 1``; ``α_μ = 1`` gives the segment ``λ ξ^μ, λ ∈ [0, 1]``; for ``α_μ < 1``
     the activity along ``ξ^μ`` decays to the origin.
+
+    Args:
+        xi: memories ``(P, N)`` (rows).
+        alpha: saliencies: an array ``(P,)``, a callable ``t ↦ α(t)``, or a
+            :class:`FilteredInput` (default: all ones, the classical network).
+        tau_x: timescale ``τ_x`` of the state.
+        activation: ``Ψ`` (``"hardtanh"`` as in the paper, ``"tanh"``, or an
+            :class:`~hopjax.activations.Activation`).
+
+    Example:
+        ```python
+        net = hj.IDPHopfield(xi, alpha=3.0 * jnp.ones(xi.shape[0]))
+        sol = hj.simulate(net, net.initial_state(cue), t1=50.0)
+        ```
     """
 
     xi: Float[Array, "P N"]
@@ -257,6 +271,19 @@ class ThreeLayer(AbstractIDPMemory):
     ``F`` is the identity (``τ_h → 0`` recovers the IDP network (1)) or ``softmax(β h)``
     (modern-Hopfield retrieval, Ramsauer et al. 2021). ``G`` combines the reasoning drive
     ``γ A m(x)`` (omitted when ``gamma = 0``) and the filtered input ``u`` (omitted when ``None``).
+
+    Args:
+        xi: memories ``(P, N)`` (rows).
+        F: memory-layer separation, ``"identity"`` or ``"softmax"``.
+        beta: inverse temperature of ``softmax``.
+        gamma: gain ``γ`` of the reasoning drive (0: omitted).
+        A: reasoning matrix ``(P, P)`` (default: circulant).
+        u: input ``t ↦ u(t)`` ``(N,)`` (``None``: omitted).
+        tau_h: timescale of the memory layer.
+        tau_x: timescale of the feature layer.
+        tau_alpha: timescale of the saliency layer.
+        eps: symmetry-breaking input ``ε``.
+        activation: ``Ψ`` (name or :class:`~hopjax.activations.Activation`).
     """
 
     xi: Float[Array, "P N"]
@@ -341,6 +368,21 @@ class Reasoning(AbstractIDPMemory):
     symmetry-breaking input (module docstring; ``0`` = the pure model). Theory
     (:mod:`hopjax.idp_theory`): sustained cycling iff ``γ ≥ 4`` (and ``a_0 > a_−``), period
     ``P τ_α ln a_+(γ)`` for ``τ_α ≫ τ_x``.
+
+    Args:
+        xi: memories ``(P, N)`` (rows).
+        gamma: gain ``γ`` of the saliency drive (cycling needs ``γ ≥ 4``).
+        tau_alpha: timescale ``τ_α`` of the saliencies.
+        tau_x: timescale ``τ_x`` of the state.
+        A: reasoning matrix ``(P, P)`` (default: circulant, ``A e_μ = e_{μ+1}``).
+        eps: symmetry-breaking input ``ε`` (0: the pure model).
+        activation: ``Ψ`` (name or :class:`~hopjax.activations.Activation`).
+
+    Example:
+        ```python
+        model = hj.Reasoning(hj.orthogonal_patterns(4, 64), gamma=8.0, tau_alpha=500.0)
+        sol = hj.simulate(model, model.initial_state(a0=3.0), t1=15_000.0)
+        ```
     """
 
     xi: Float[Array, "P N"]
@@ -408,6 +450,15 @@ class Kleinfeld(AbstractIDPMemory):
     ``W^A = (1/N) Ξ A Ξᵀ = (1/N) Σ_μ ξ^{μ+1} ξ^μᵀ`` for the circulant ``A``. Without delay
     ``z = x`` (state ``x``); with ``delayed=True`` ``z = x̄``, ``τ_d x̄̇ = −x̄ + x`` (state ``(x, x̄)``).
     Depending on ``γ`` it collapses to the origin, settles on a (mixed) fixed point or cycles.
+
+    Args:
+        xi: memories ``(P, N)`` (rows).
+        gamma: weight ``γ`` of the sequence couplings.
+        tau_x: timescale ``τ_x`` of the state.
+        delayed: drive the sequence couplings with a delayed copy ``x̄`` of the state.
+        tau_d: timescale ``τ_d`` of the delay.
+        A: the sequence's adjacency ``(P, P)`` (default: the circulant cycle).
+        activation: ``Ψ`` (name or :class:`~hopjax.activations.Activation`).
     """
 
     xi: Float[Array, "P N"]

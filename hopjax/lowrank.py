@@ -47,6 +47,10 @@ class LowRankHebbian(AbstractBinaryMemory):
     are stored (may
     be traced, so a capacity sweep vmaps over the load with one shape; ``None``: all ``P``).
     The tie rule is :class:`hopjax.Hopfield`'s: a unit whose field is exactly 0 keeps its state.
+
+    Args:
+        xi: patterns ``(P, N)``, entries ``±1``.
+        num_patterns: store only the first ``num_patterns`` rows (may be traced; ``None``: all).
     """
 
     xi: Float[Array, "P N"]

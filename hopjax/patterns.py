@@ -36,6 +36,20 @@ def random_bipolar(
 
     The standard random memories of the Hopfield capacity analysis (Hopfield 1982; Amit, Gutfreund
     and Sompolinsky 1985).
+
+    Args:
+        key: PRNG key.
+        P: number of patterns.
+        N: number of units.
+        dtype: floating dtype of the result.
+
+    Returns:
+        ``(P, N)`` array of independent, equiprobable ``±1`` entries.
+
+    Example:
+        ```python
+        xi = hj.random_bipolar(jax.random.PRNGKey(0), 10, 100)  # 10 patterns of 100 units
+        ```
     """
     P = positive_int(P, "P")
     N = positive_int(N, "N")
@@ -55,6 +69,17 @@ def random_sparse(
 
     With ``exact=False`` each unit is active independently with probability ``a``; with
     ``exact=True`` every pattern has exactly ``round(a N)`` active units at random positions.
+
+    Args:
+        key: PRNG key.
+        P: number of patterns.
+        N: number of units.
+        activity: coding level ``a`` in ``[0, 1]``.
+        exact: exactly ``round(a N)`` active units per pattern (else independent units).
+        dtype: floating dtype of the result.
+
+    Returns:
+        ``(P, N)`` array of ``{0, 1}`` entries.
     """
     P = positive_int(P, "P")
     N = positive_int(N, "N")
@@ -72,6 +97,13 @@ def hadamard(n: int, *, dtype: jnp.dtype = jnp.float32) -> Float[Array, "n n"]:
     """Sylvester's Hadamard matrix ``H_n`` (``n`` a power of two): ``±1`` entries, ``H Hᵀ = n I``.
 
     ``H_1 = [1]``, ``H_{2k} = [[H_k, H_k], [H_k, −H_k]]``.
+
+    Args:
+        n: order, a power of two.
+        dtype: floating dtype of the result.
+
+    Returns:
+        ``(n, n)`` array ``H_n``.
     """
     n = positive_int(n, "n")
     if n & (n - 1):
@@ -91,6 +123,15 @@ def orthogonal_patterns(
     ``P`` distinct rows chosen at random and every column multiplied by a random sign: still exactly
     orthogonal, but with no special all-ones pattern. This realises the orthogonality assumption of
     the IDP reasoning model (``docs/notes/idp.md``).
+
+    Args:
+        P: number of patterns (at most ``N``).
+        N: number of units, a power of two.
+        key: PRNG key for random rows and column signs (``None``: the first ``P`` rows).
+        dtype: floating dtype of the result.
+
+    Returns:
+        ``(P, N)`` array of ``±1`` entries with ``ξ^μ · ξ^ν = N δ_μν``.
     """
     P = positive_int(P, "P")
     N = positive_int(N, "N")
@@ -164,6 +205,22 @@ def flip(
     Give ``num`` (exactly that many distinct units) or ``fraction``: with ``exact=True`` exactly
     ``round(fraction · N)`` units, otherwise each unit independently with probability
     ``fraction``. The cue model of the capacity experiments (e.g. 10% flipped bits).
+
+    Args:
+        key: PRNG key.
+        s: bipolar state ``(N,)``.
+        num: number of units to flip (give ``num`` or ``fraction``).
+        fraction: fraction of units to flip.
+        exact: with ``fraction``, flip exactly ``round(fraction · N)`` units (else each unit with
+            probability ``fraction``).
+
+    Returns:
+        The state with the chosen units' signs reversed, shape ``(N,)``.
+
+    Example:
+        ```python
+        cue = hj.flip(jax.random.PRNGKey(1), xi[0], fraction=0.1)  # 10% of the bits flipped
+        ```
     """
     m = _corruption_mask(key, s.shape[-1], num, fraction, exact)
     return jnp.where(m, -s, s)
@@ -183,6 +240,18 @@ def mask(
     Unit selection as in :func:`flip`. Masked bipolar cues are the "partial pattern" cues of
     content-addressable memories; a network with the keep-on-tie rule leaves zeros to be filled by
     the field.
+
+    Args:
+        key: PRNG key.
+        s: state ``(N,)``.
+        num: number of units to mask (give ``num`` or ``fraction``).
+        fraction: fraction of units to mask.
+        value: what a masked unit holds (0: unknown).
+        exact: with ``fraction``, mask exactly ``round(fraction · N)`` units (else each unit with
+            probability ``fraction``).
+
+    Returns:
+        The state with the chosen units set to ``value``, shape ``(N,)``.
     """
     m = _corruption_mask(key, s.shape[-1], num, fraction, exact)
     return jnp.where(m, jnp.asarray(value, s.dtype), s)
@@ -193,6 +262,13 @@ def overlaps(xi: Float[Array, "P N"], s: Float[Array, "*batch N"]) -> Float[Arra
 
     ``m_μ = 1`` means ``s = ξ^μ``; for random patterns and an unrelated state ``m_μ = O(1/√N)``.
     A batch is one matrix–matrix product.
+
+    Args:
+        xi: patterns ``(P, N)``.
+        s: one state ``(N,)`` or a batch ``(..., N)``.
+
+    Returns:
+        ``m_μ = ξ^μ · s / N`` for every pattern, shape ``(..., P)``.
     """
     if xi.ndim != 2:
         raise ValueError(f"xi must have shape (P, N); got {tuple(xi.shape)}.")

@@ -56,6 +56,13 @@ def hebbian(xi: Float[ArrayLike, "P N"], *, keep_diagonal: bool = False) -> Floa
     patterns). Sources: Hopfield (1982) (one pattern: ``w_ij = ξ_i ξ_j``, summed over memories); the
     correlation matrix ``ΞᵀΞ`` of Kohonen (1972) and Amari (1972), built by the activity product.
     Capacity ≈ 0.138 N for random patterns (Amit et al. 1985).
+
+    Args:
+        xi: patterns ``(P, N)`` (rows), bipolar.
+        keep_diagonal: keep ``W_ii = P/N`` (default: zero diagonal).
+
+    Returns:
+        The ``(N, N)`` weight matrix ``W = Ξᵀ Ξ / N``.
     """
     xi = _patterns(xi)
     w = xi.T @ xi / xi.shape[1]
@@ -80,6 +87,19 @@ def pseudo_inverse(
     Raises ``ValueError`` when ``P ≥ N`` (the projector would be the identity: every state a fixed
     point) or the patterns are linearly dependent (unless ``allow_dependent``; the result is then
     the projector onto their span). Inside ``jit`` the dependence check is an ``eqx.error_if``.
+
+    Args:
+        xi: patterns ``(P, N)`` (rows), bipolar, ``P < N``.
+        keep_diagonal: keep the projector's diagonal (default: zero diagonal).
+        allow_dependent: accept linearly dependent patterns (the projector onto their span)
+            instead of raising.
+
+    Returns:
+        The ``(N, N)`` weight matrix (the projector onto the patterns' span).
+
+    Raises:
+        ValueError: ``P ≥ N``, dependent patterns without ``allow_dependent``, or entries of
+            ``xi`` outside ``{−1, 0, 1}``.
     """
     xi = _patterns(xi)
     P, N = xi.shape
@@ -104,6 +124,12 @@ def storkey(xi: Float[ArrayLike, "P N"]) -> Float[Array, "N N"]:
     ``h_ij = Σ_{k ≠ i, j} w_ik ξ_k``. Each step is vectorised over all ``(i, j)`` (no loop over
     neurons); ``lax.scan`` runs over the patterns, ``O(P N²)`` in all. Higher capacity than
     Hebbian (``N / √(2 ln N)`` against ``N / (2 ln N)`` for error-free storage) and larger basins.
+
+    Args:
+        xi: patterns ``(P, N)`` (rows), bipolar, learned one after another.
+
+    Returns:
+        The ``(N, N)`` weight matrix after the last pattern.
     """
     xi = _patterns(xi)
     N = xi.shape[1]

@@ -66,7 +66,16 @@ def _length(length: int | Array | None, P: int) -> None:
 
 class SequenceHebbian(AbstractBinaryNetwork):
     """``h(t) = a J_sym s(t) + λ J_seq s(t − τ)`` (described in :mod:`hopjax.sequence`);
-    ``s(t+1) = sgn h(t)``."""
+    ``s(t+1) = sgn h(t)``.
+
+    Args:
+        xi: the sequence's patterns ``(P, n)``, entries ``±1``.
+        symmetric: weight ``a`` of the symmetric (Hebbian) part.
+        lam: weight ``λ`` of the sequence part.
+        delay: ``τ``, the delay of the sequence part in steps (0: none).
+        cyclic: ``ξ^P → ξ^1`` closes the sequence into a cycle.
+        length: store only the first ``length`` patterns (may be traced).
+    """
 
     xi: Float[Array, "P n"]
     symmetric: float | Array = 0.0
@@ -144,7 +153,16 @@ class SequenceHebbian(AbstractBinaryNetwork):
 
 
 class DenseSequence(AbstractBinaryNetwork):
-    """``s(t+1) = sgn(Σ_μ ξ^{μ+1} F(ξ^μ · s(t)))`` (module docstring; Chaudhry et al. 2023)."""
+    """``s(t+1) = sgn(Σ_μ ξ^{μ+1} F(ξ^μ · s(t)))`` (module docstring; Chaudhry et al. 2023).
+
+    Args:
+        xi: the sequence's patterns ``(P, n)``, entries ``±1``.
+        separation: ``"polynomial"`` (``F(x) = (x/n)^d``) or ``"exponential"`` (``exp(β x)``).
+        degree: ``d`` of the polynomial separation.
+        beta: inverse temperature of the exponential separation.
+        cyclic: ``ξ^P → ξ^1`` closes the sequence into a cycle.
+        length: store only the first ``length`` patterns (may be traced).
+    """
 
     xi: Float[Array, "P n"]
     separation: Literal["polynomial", "exponential"] = eqx.field(static=True, default="polynomial")

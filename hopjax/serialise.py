@@ -140,7 +140,15 @@ def _build(d: Any) -> Any:
 
 def save(path: str | Path, model: object) -> Path:
     """Write ``model`` — its class, every static field and its arrays — to ``path`` (``.eqx``
-    is a good suffix); returns the path. :func:`load` rebuilds it from the file alone."""
+    is a good suffix); returns the path. :func:`load` rebuilds it from the file alone.
+
+    Args:
+        path: the file to write.
+        model: any equinox module (a hopjax model or layer).
+
+    Returns:
+        The path written.
+    """
     path = Path(path)
     try:
         header: dict[str, Any] = {"hopjax": _VERSION, "model": _describe(model)}
@@ -160,7 +168,19 @@ def load(path: str | Path, like: M | None = None) -> M:
     skeleton built with other static settings, e.g. ``Hopfield(zeros)``'s ``quantum=None``,
     does not overwrite the file's). A file written by equinox or an older hopjax (arrays only)
     needs ``like``. One ``ValueError`` naming the file for anything else (see the module
-    docstring); ``FileNotFoundError`` when there is no file."""
+    docstring); ``FileNotFoundError`` when there is no file.
+
+    Args:
+        path: a file written by :func:`save`.
+        like: optional skeleton of the expected class and shapes.
+
+    Returns:
+        The model, equal to the one saved.
+
+    Raises:
+        ValueError: a damaged file, or one that does not match ``like``.
+        FileNotFoundError: no file at ``path``.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"path: no saved model at {path}.")

@@ -130,6 +130,26 @@ def simulate(
     differentiating — compiling ``grad`` with the default 10⁵ takes several times longer than
     with 4096). Solver failures — including running out of ``max_steps`` — raise an error
     (``throw=True``), never a silently truncated trajectory.
+
+    Args:
+        model: the model (its ``vector_field(t, y, args)`` is integrated).
+        y0: initial state (a pytree, e.g. ``model.initial_state(...)``).
+        t1: end time.
+        t0: start time.
+        ts: times to save at (default: only ``t1``).
+        save_fn: what to save, ``save_fn(t, y, args)`` (default: ``y``).
+        saveat: a diffrax ``SaveAt`` instead of ``ts``/``save_fn``.
+        solver: a diffrax solver (default ``Tsit5``).
+        dt0: first step (``None``: chosen by diffrax).
+        rtol: relative tolerance of the step-size controller.
+        atol: absolute tolerance of the step-size controller.
+        stepsize_controller: a diffrax controller (default ``PIDController(rtol, atol)``).
+        max_steps: most solver steps.
+        adjoint: a diffrax adjoint (default ``RecursiveCheckpointAdjoint``).
+        args: passed to ``vector_field`` and ``save_fn``.
+
+    Returns:
+        The diffrax ``Solution`` (``sol.ts``, ``sol.ys``: the saved outputs).
     """
     if isinstance(model, AbstractContinuousMemory):
         model.check_state(y0)
@@ -218,6 +238,18 @@ def simulate_fixed(
     :mod:`hopjax.tune` relies on).
 
     ``max_steps`` defaults to ``ceil(t1 / dt) + 1`` for a concrete ``t1``; running out raises.
+
+    Args:
+        model: the model (its ``vector_field(t, y, args)`` is integrated).
+        y0: initial state (a pytree).
+        t1: end time.
+        dt: the constant step.
+        ts: times to save at (default: only ``t1``).
+        save_fn: what to save, ``save_fn(t, y, args)`` (default: ``y``).
+        max_steps: most steps (default ``ceil(t1 / dt) + 1``).
+
+    Returns:
+        The diffrax ``Solution`` (``sol.ts``, ``sol.ys``: the saved outputs).
     """
     if max_steps is None:
         if not is_concrete(t1):
@@ -277,6 +309,18 @@ def rk4_scan(
     it records ``save_fn(t, y, args)`` (default ``y``). Returns ``(y_final, saves)`` with saves
     stacked along a leading axis of length ``n_save`` (times ``k · steps_per_save · dt``,
     ``k = 1 … n_save``). Pure ``lax.scan``: jit/vmap/grad compatible.
+
+    Args:
+        vector_field: ``f(t, y, args)``, the right-hand side.
+        y0: initial state (a pytree).
+        dt: the constant step.
+        n_save: number of saves; static.
+        steps_per_save: RK4 steps between saves; static.
+        save_fn: what to save, ``save_fn(t, y, args)`` (default: ``y``).
+        args: passed to ``vector_field`` and ``save_fn``.
+
+    Returns:
+        ``(y_final, saves)``, the saves stacked along a leading axis of length ``n_save``.
     """
     save = save_fn if save_fn is not None else (lambda t, y, a: y)
     dt = jnp.asarray(dt)

@@ -86,7 +86,20 @@ def _settings(
 
 class HopfieldEncoderLayer(eqx.Module):
     """Self-association + feed-forward block (described in :mod:`hopjax.nn.blocks`);
-    ``(L, d) → (L, d)``."""
+    ``(L, d) → (L, d)``.
+
+    Args:
+        d_model: size of the sequence's vectors.
+        num_heads: number of heads.
+        hidden_size: width of each head's association space (default ``d_model // num_heads``).
+        ff_size: width of the feed-forward block (default ``4 · d_model``).
+        dropout: dropout rate (active when a key is passed).
+        norm_first: layer norm before each sub-block (else after).
+        scaling: ``β`` (default ``1/sqrt(hidden_size)``).
+        update_steps_max: most modern-Hopfield updates per head (0: one association).
+        update_steps_eps: stop a head once no entry changes by more than this.
+        key: PRNG key for the initial weights.
+    """
 
     association: Hopfield
     feed_forward: _FeedForward
@@ -154,7 +167,20 @@ class HopfieldEncoderLayer(eqx.Module):
 class HopfieldDecoderLayer(eqx.Module):
     """Self-association, cross-association to ``memory``, feed-forward (described in
     :mod:`hopjax.nn.blocks`);
-    ``(L_t, d), (L_m, d) → (L_t, d)``."""
+    ``(L_t, d), (L_m, d) → (L_t, d)``.
+
+    Args:
+        d_model: size of the sequence's vectors.
+        num_heads: number of heads.
+        hidden_size: width of each head's association space (default ``d_model // num_heads``).
+        ff_size: width of the feed-forward block (default ``4 · d_model``).
+        dropout: dropout rate (active when a key is passed).
+        norm_first: layer norm before each sub-block (else after).
+        scaling: ``β`` (default ``1/sqrt(hidden_size)``).
+        update_steps_max: most modern-Hopfield updates per head (0: one association).
+        update_steps_eps: stop a head once no entry changes by more than this.
+        key: PRNG key for the initial weights.
+    """
 
     self_association: Hopfield
     cross_association: Hopfield

@@ -25,6 +25,16 @@ class DenseAMLayer(eqx.Module):
     (``"exponential"``: the modern-Hopfield step). With bipolar memories, bipolar ``s`` and
     ``β → ∞`` this is :class:`hopjax.dense.DenseAM`'s synchronous ``update="gradient"`` step with
     the rectified separation (tested). Input ``(L, d)`` or ``(d,)``; output the same shape.
+
+    Args:
+        size: size ``d`` of the state vectors.
+        quantity: number of learned memories.
+        degree: ``n`` of the polynomial separation.
+        separation: ``"polynomial"`` or ``"exponential"``.
+        beta: inverse temperature.
+        update_steps: updates per call.
+        memories: initial memories ``(quantity, d)`` (default: random).
+        key: PRNG key for random initial memories.
     """
 
     memories: Float[Array, "n d"]

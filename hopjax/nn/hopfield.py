@@ -65,6 +65,26 @@ class Hopfield(eqx.Module):
     :meth:`energy`). ``dropout = p`` drops entries of the final association matrix (rescaled by
     ``1/(1−p)``) when a ``key`` is passed to :meth:`__call__`; without a key it is the
     inference-mode layer.
+
+    Args:
+        state_size: size of the state (query) vectors.
+        stored_size: size of the stored (key) vectors (default ``state_size``).
+        pattern_size: size of the pattern (value) vectors (default ``stored_size``).
+        hidden_size: width of each head's association space.
+        output_size: size of the output vectors (default ``state_size``).
+        num_heads: number of heads.
+        scaling: ``β`` (default ``1/sqrt(hidden_size)``).
+        update_steps_max: most modern-Hopfield updates per head (0: one association).
+        update_steps_eps: stop a head once no entry changes by more than this.
+        dropout: dropout rate on the association matrix (active when a key is passed).
+        normalize: layer-normalise state and stored patterns before projecting them.
+        key: PRNG key for the initial weights.
+
+    Example:
+        ```python
+        layer = hj.nn.Hopfield(16, key=jax.random.PRNGKey(0))
+        out = layer(stored, states)  # (L_q, 16) from stored (L_k, 16) and states (L_q, 16)
+        ```
     """
 
     W_Q: eqx.nn.Linear
@@ -275,7 +295,27 @@ class Hopfield(eqx.Module):
 class HopfieldPooling(eqx.Module):
     """Pool a set ``(L, d)`` into ``num_queries`` vectors with learned state patterns
     (hopfield-layers' ``HopfieldPooling``); returns ``(num_queries · output_size,)``.
-    :meth:`association` is the attention map over the set (hopfield-layers#23)."""
+    :meth:`association` is the attention map over the set (hopfield-layers#23).
+
+    Args:
+        input_size: size of the set's vectors.
+        hidden_size: width of each head's association space.
+        output_size: size of each pooled vector (default ``input_size``).
+        num_queries: number of learned queries (pooled vectors).
+        num_heads: number of heads.
+        scaling: ``β`` (default ``1/sqrt(hidden_size)``).
+        update_steps_max: most modern-Hopfield updates per head (0: one association).
+        update_steps_eps: stop a head once no entry changes by more than this.
+        dropout: dropout rate on the association matrix (active when a key is passed).
+        normalize: layer-normalise the queries and the set before projecting them.
+        key: PRNG key for the initial weights and queries.
+
+    Example:
+        ```python
+        pool = hj.nn.HopfieldPooling(64, key=jax.random.PRNGKey(0))
+        vec = pool(bag)  # (64,) from a set (L, 64)
+        ```
+    """
 
     hopfield: Hopfield
     query: Float[Array, "nq d"]
@@ -338,7 +378,20 @@ class HopfieldLayer(eqx.Module):
     """Look up states ``(L_q, d)`` in ``quantity`` learned stored patterns with learned pattern
     projections (hopfield-layers' ``HopfieldLayer``); returns ``(L_q, output_size)``. After
     training, :meth:`association` says which learned pattern each state retrieves
-    (hopfield-layers#17)."""
+    (hopfield-layers#17).
+
+    Args:
+        input_size: size of the state vectors.
+        quantity: number of learned stored patterns.
+        hidden_size: width of each head's association space.
+        output_size: size of the output vectors (default ``input_size``).
+        num_heads: number of heads.
+        scaling: ``β`` (default ``1/sqrt(hidden_size)``).
+        update_steps_max: most modern-Hopfield updates per head (0: one association).
+        update_steps_eps: stop a head once no entry changes by more than this.
+        dropout: dropout rate on the association matrix (active when a key is passed).
+        key: PRNG key for the initial weights and patterns.
+    """
 
     hopfield: Hopfield
     stored: Float[Array, "n d"]

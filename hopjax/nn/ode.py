@@ -38,6 +38,16 @@ class ODEMemory(eqx.Module):
     constant ``dt`` (gradients through diffrax then match finite differences — see
     ``docs/notes/idp.md``) or, with ``dt=None``, adaptive Tsit5. One cue per call:
     ``jax.vmap`` over a batch.
+
+    Args:
+        memories: the memories ``(P, N)`` (trainable leaves).
+        ts: readout times ``(T,)``.
+        kind: ``"reasoning"``, ``"gsemm"`` or ``"hopfield"``.
+        readout: ``"overlaps"`` ``(T, P)`` or ``"state"`` ``(T, N)``.
+        dt: RK4 step (``None``: adaptive Tsit5).
+        phi: episode matrix for ``kind = "gsemm"`` (default: one cycle).
+        max_steps: most solver steps.
+        **params: the model's scalar parameters (e.g. ``gamma``, ``tau_alpha``, ``alpha_c``).
     """
 
     memories: Float[Array, "P N"]
