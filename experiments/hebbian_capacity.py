@@ -344,6 +344,16 @@ def _palimpsest(cfg: HebbianCapacityConfig, rows: list[Row]) -> dict[str, Any]:
     return out
 
 
+def _coef_label(key: str) -> str:
+    """A coefficient key as mathtext: ``c2_post_w`` → ``$c_2^{\\mathrm{post}}$`` (the weight
+    coefficients' ``_w`` suffix dropped); other keys as they are."""
+    parts = key.removesuffix("_w").split("_")
+    if not parts[0][:1] == "c" or not parts[0][1:].isdigit():
+        return key
+    sup = f"^{{\\mathrm{{{parts[1]}}}}}" if len(parts) > 1 else ""
+    return f"$c_{parts[0][1:]}{sup}$"
+
+
 def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path]:
     """``capacity.png`` (retrieved fraction vs α per corner and N), ``slice_*.png`` (α_c heat
     maps over each 2-D coefficient slice, largest N) and ``palimpsest.png``."""
@@ -377,10 +387,16 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
         fig.colorbar(im, ax=ax, label="α_c (nan: no crossing in the grid)")
         ax.set_xticks(range(len(vb)), [f"{y:g}" for y in vb])
         ax.set_yticks(range(len(va)), [f"{x:g}" for x in va])
+        lo, hi = im.get_clim()
         for (i, j), v in np.ndenumerate(grid):
             ax.text(j, i, "—" if np.isnan(v) else f"{v:.3f}", ha="center", va="center",
-                    fontsize=7, color="w")  # fmt: skip
-        ax.set(xlabel=b, ylabel=a, title=f"α_c over ({a}, {b}), N = {n}, c₂^corr = 1")
+                    fontsize=7, color=hplot.text_color(v, "viridis", lo, hi))  # fmt: skip
+        la, lb = _coef_label(a), _coef_label(b)
+        ax.set(
+            xlabel=lb,
+            ylabel=la,
+            title=f"$\\alpha_c$ over ({la}, {lb}), N = {n}, $c_2^{{\\mathrm{{corr}}}} = 1$",
+        )
         paths.append(ctx.save(fig, f"slice_{a}__{b}.png"))
     pal = summary.get("palimpsest") or {}
     if pal:

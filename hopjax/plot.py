@@ -33,6 +33,7 @@ __all__ = [
     "save",
     "state_sequence",
     "subplots",
+    "text_color",
     "weights",
 ]
 
@@ -47,25 +48,65 @@ def subplots(nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[Any, Any]:
     return fig, fig.subplots(nrows, ncols, **kwargs)
 
 
-def save(fig: Any, path: str | Path, dpi: int = 120) -> Path:
+def save(fig: Any, path: str | Path, dpi: int = 150) -> Path:
     """Write ``fig`` to ``path`` (format from the suffix) at ``dpi``; returns the path."""
     path = Path(path)
     fig.savefig(path, dpi=dpi, bbox_inches="tight")
     return path
 
 
-def html(fig: Any, dpi: int = 100, alt: str = "figure") -> str:
+def html(fig: Any, dpi: int = 160, alt: str | None = None) -> str:
     """``fig`` — a figure, or the path of a PNG file (e.g. a run folder's plot) — as an HTML
     ``<img>`` tag with the PNG inline (for HTML output: notebooks' rich display, generated
-    pages such as the documentation's executed tutorials)."""
+    pages such as the documentation's executed tutorials).
+
+    Args:
+        fig: a matplotlib figure, or the path of a PNG file.
+        dpi: resolution of a figure's PNG.
+        alt: the image's alternative text (default: the figure's titles, or the file's name).
+
+    Returns:
+        The ``<img>`` tag.
+    """
     if isinstance(fig, str | Path):
         png = Path(fig).read_bytes()
+        alt = alt or Path(fig).stem.replace("_", " ")
     else:
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
         png = buf.getvalue()
+        alt = alt or _titles(fig)
     data = base64.b64encode(png).decode("ascii")
+    alt = (alt or "figure").replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
     return f'<img alt="{alt}" src="data:image/png;base64,{data}" />'
+
+
+def _titles(fig: Any) -> str:
+    """A figure's suptitle and axes titles, mathtext's ``$`` and backslashes removed."""
+    parts = [fig._suptitle.get_text()] if getattr(fig, "_suptitle", None) else []
+    parts += [ax.get_title() for ax in fig.axes if ax.get_title()]
+    text = "; ".join(parts)
+    return text.replace("$", "").replace("\\mathrm", "").replace("\\", "")
+
+
+def text_color(value: float, cmap: Any, vmin: float, vmax: float) -> str:
+    """``"black"`` or ``"white"``, whichever reads better on the colour ``cmap`` gives
+    ``value`` (scaled from ``[vmin, vmax]``): by the colour's relative luminance.
+
+    Args:
+        value: the cell's value.
+        cmap: a colormap (or its name).
+        vmin: the value at the colormap's start.
+        vmax: the value at its end.
+
+    Returns:
+        ``"black"`` on light colours, ``"white"`` on dark ones.
+    """
+    cmap = colormap(cmap) if isinstance(cmap, str) else cmap
+    x = 0.5 if vmax == vmin or not np.isfinite(value) else (value - vmin) / (vmax - vmin)
+    r, g, b, _ = cmap(float(np.clip(x, 0.0, 1.0)))
+    lum = 0.2126 * r**2.2 + 0.7152 * g**2.2 + 0.0722 * b**2.2
+    return "black" if lum > 0.18 else "white"
 
 
 def colormap(name: str) -> Any:
@@ -169,7 +210,7 @@ def overlap_matrix(
     if annotate:
         for (i, j), v in np.ndenumerate(m):
             ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7,
-                    color="white" if abs(v) > 0.6 else "black")  # fmt: skip
+                    color=text_color(v, "RdBu_r", -1.0, 1.0))  # fmt: skip
     return fig, ax
 
 
@@ -179,7 +220,7 @@ def _overlap_lines(ax: Any, t: np.ndarray, m: np.ndarray, names: Sequence[str] |
     for k in range(P):
         color = cmap(k) if P <= 10 else cmap(k / max(P - 1, 1))
         ax.plot(t, m[:, k], lw=1.2, color=color, label=names[k] if names else f"ξ{k + 1}")
-    ax.set_ylabel("overlap m")
+    ax.set_ylabel("overlap $m$")
     if P <= 12:
         ax.legend(fontsize=7, ncol=1 if P <= 7 else 2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
@@ -214,10 +255,15 @@ def state_sequence(
         interpolation="nearest",
         extent=(t[0] - 0.5, t[-1] + 0.5, s.shape[1] - 0.5, -0.5),
     )
-    axes[0].set_ylabel("unit i")
-    axes[0].set_title("state s_i(t)")
+    axes[0].set_ylabel("unit $i$")
+    axes[0].set_title("state $s_i(t)$")
     _overlap_lines(axes[1], t, s @ xi.T / s.shape[1], names)
-    axes[1].set_xlabel("t" if len(t) and not np.array_equal(t, np.arange(len(t))) else "step")
+    steps = not (len(t) and not np.array_equal(t, np.arange(len(t))))
+    axes[1].set_xlabel("step" if steps else "$t$")
+    if steps:  # integer ticks: the states are steps 0, 1, …
+        from matplotlib.ticker import MaxNLocator
+
+        axes[1].xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[1].set_ylim(-1.05, 1.05)
     return fig, axes
 
@@ -283,7 +329,7 @@ def energy(
     for i, row in enumerate(e):
         ax.plot(t, row, lw=1.2, label=label if i == 0 else None)
     ax.set_xlabel("step" if np.array_equal(t, np.arange(len(t))) else "t")
-    ax.set_ylabel("energy E")
+    ax.set_ylabel("energy $E$")
     if label:
         ax.legend(fontsize=8)
     return fig, ax
@@ -296,7 +342,7 @@ def weights(w: Any, *, ax: Any = None, title: str | None = None) -> tuple[Any, A
     lim = float(np.abs(a).max()) or 1.0
     fig, ax = _axes(ax, (4.2, 3.6))
     im = ax.imshow(a, cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
-    fig.colorbar(im, ax=ax, label="w_ij")
+    fig.colorbar(im, ax=ax, label="$w_{ij}$")
     ax.set_xlabel("j (presynaptic)")
     ax.set_ylabel("i (postsynaptic)")
     if title:

@@ -60,7 +60,7 @@ def test_state_sequence_raster_and_one_overlap_line_per_memory(xi):
     assert raster.images[0].get_array().shape == (64, len(states))
     assert len(over.lines) == 5
     np.testing.assert_allclose(over.lines[1].get_ydata()[-1], 1.0)  # retrieved ξ2
-    assert over.get_ylabel() == "overlap m" and over.get_xlabel() == "step"
+    assert over.get_ylabel() == "overlap $m$" and over.get_xlabel() == "step"
     assert [t.get_text() for t in over.get_legend().get_texts()][:2] == ["ξ1", "ξ2"]
 
 
@@ -82,7 +82,7 @@ def test_energy_and_weights(xi):
     e = np.array([float(model.energy(s)) for s in (xi[0], -xi[1], xi[2])])
     _, ax = hplot.energy(e, label="run")
     np.testing.assert_allclose(ax.lines[0].get_ydata(), e)
-    assert ax.get_ylabel() == "energy E" and ax.get_xlabel() == "step"
+    assert ax.get_ylabel() == "energy $E$" and ax.get_xlabel() == "step"
     _, ax = hplot.energy(np.ones((4, 10)), t=np.linspace(0, 1, 10))
     assert len(ax.lines) == 4 and ax.get_xlabel() == "t"
     _fig, ax = hplot.weights(model.weights, title="Hebbian")
@@ -122,10 +122,25 @@ def test_capacity_curve_from_rows_and_from_a_run_folder(tmp_path):
 
 
 def test_html_inlines_a_png(xi, tmp_path):
-    fig, _ = hplot.patterns(xi)
-    tag = hplot.html(fig)
-    assert tag.startswith('<img alt="figure" src="data:image/png;base64,iVBOR')
-    path = hplot.save(fig, tmp_path / "p.png")
+    """The PNG inline; the alt text from the figure's titles (mathtext stripped), a file's
+    name, or what is given; untitled figures say "figure"."""
+    fig, _ = hplot.patterns(xi[:2])
+    assert hplot.html(fig).startswith('<img alt="ξ1; ξ2" src="data:image/png;base64,iVBOR')
+    assert hplot.html(hplot.subplots()[0]).startswith('<img alt="figure" src=')
+    fig, ax = hplot.subplots()
+    ax.set_title("state $s_i(t)$")
+    fig.suptitle('a "run"')
+    assert hplot.html(fig).startswith('<img alt="a &quot;run&quot;; state s_i(t)" src=')
+    path = hplot.save(fig, tmp_path / "my_plot.png")
+    assert hplot.html(path).startswith('<img alt="my plot" src=')
     assert hplot.html(path, alt="saved").startswith(
         '<img alt="saved" src="data:image/png;base64,iVBOR'
     )
+
+
+def test_text_color_reads_on_its_cell():
+    """Dark text on light cells, light text on dark ones (viridis: dark at 0, yellow at 1)."""
+    assert hplot.text_color(0.0, "viridis", 0.0, 1.0) == "white"
+    assert hplot.text_color(1.0, "viridis", 0.0, 1.0) == "black"
+    assert hplot.text_color(0.0, "RdBu_r", -1.0, 1.0) == "black"
+    assert hplot.text_color(float("nan"), "gray", 0.0, 1.0) in ("black", "white")

@@ -22,6 +22,15 @@ def _mathml(tex: str, display: str) -> str:
     return convert(html.unescape(tex).strip(), display=display)
 
 
+def on_config(config: Any, **kwargs: Any) -> Any:
+    """The site's header names the version it documents (``hopjax.__version__``, which comes
+    from ``pyproject.toml``: the one place the version is written)."""
+    import hopjax
+
+    config["site_name"] = f"hopjax {hopjax.__version__}"
+    return config
+
+
 def on_page_content(content: str, **kwargs: Any) -> str:
     block = lambda m: f'<div class="math">{_mathml(m.group(1), "block")}</div>'  # noqa: E731
     content = BLOCK.sub(block, content)

@@ -49,7 +49,7 @@ class ConfigError(ValueError):
 class PlotConfig:
     """Plot settings (``[plot]`` table)."""
 
-    dpi: int = 120
+    dpi: int = 150
     """Resolution of the PNG files."""
 
 
@@ -153,8 +153,8 @@ class SweepConfig:
             raise ConfigError(f"'plot.dpi' must lie in [10, 1200]; got {self.plot.dpi}.")
 
 
-EXECUTION_KEYS = frozenset({"memory_mb", "chunk_size", "share_draws"})
-"""Keys that change how a sweep runs but not its results (ignored when resuming)."""
+EXECUTION_KEYS = frozenset({"memory_mb", "chunk_size", "share_draws", "plot"})
+"""Keys that change how a sweep runs or looks but not its results (ignored when resuming)."""
 
 
 def param(
