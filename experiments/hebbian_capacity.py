@@ -384,7 +384,7 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
         )  # fmt: skip
         fig, ax = hplot.subplots(figsize=(5, 4), constrained_layout=True)
         im = ax.imshow(grid, origin="lower", cmap="viridis", aspect="auto")
-        fig.colorbar(im, ax=ax, label="α_c (nan: no crossing in the grid)")
+        fig.colorbar(im, ax=ax, label="$\\alpha_c$ (—: no crossing in the grid)")
         ax.set_xticks(range(len(vb)), [f"{y:g}" for y in vb])
         ax.set_yticks(range(len(va)), [f"{x:g}" for x in va])
         lo, hi = im.get_clim()

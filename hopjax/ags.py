@@ -97,7 +97,7 @@ def retrieval_exists(
 
 def boundary(T: Float[ArrayLike, ""], n_z: int = 8001) -> Float[Array, ""]:
     """``α_M(T)``: the largest load at which retrieval states exist at temperature ``T``
-    (``0 < T < 1``) — the AGS retrieval line, computed as described in the module docstring.
+    (``0 < T < 1``) — the AGS retrieval line, computed as described in :mod:`hopjax.ags`.
 
     ``vmap`` it over an array of ``T`` for the whole curve; invert it for ``T_M(α)``.
     """

@@ -65,7 +65,7 @@ class AbstractBinaryNetwork(eqx.Module):
     of :mod:`hopjax.sequence`).
 
     Subclasses give :attr:`n` and :meth:`field`; :meth:`step` is the synchronous update
-    ``s ← sgn h(s)`` with the tie rule of the module docstring (a unit whose field is exactly 0
+    ``s ← sgn h(s)`` with the tie rule of :mod:`hopjax.classical` (a unit whose field is exactly 0
     keeps its state). A single state is ``(N,)``; batch with ``jax.vmap``.
     """
 
@@ -131,7 +131,7 @@ class Hopfield(AbstractBinaryMemory):
     """Binary Hopfield network with weights ``W`` (N × N) and thresholds ``θ`` (N,).
 
     State ``s ∈ {−1, +1}^N``, local field ``h = W s − θ``, energy ``E(s) = −½ sᵀ W s + θᵀ s``.
-    Updates set ``s_i ← sgn(h_i)`` (ties kept, see module docstring): all units at once
+    Updates set ``s_i ← sgn(h_i)`` (ties kept, see :mod:`hopjax.classical`): all units at once
     (:meth:`step`, Little's synchronous dynamics) or one at a time in random order
     (:meth:`async_sweep`, Hopfield 1982). For symmetric ``W`` with ``W_ii ≥ 0`` asynchronous
     updates never increase ``E`` and end in a fixed point; synchronous ones end in a fixed point or
@@ -191,7 +191,7 @@ class Hopfield(AbstractBinaryMemory):
 
         ``rule`` is one of ``"hebbian"``, ``"storkey"``, ``"pseudo_inverse"`` (see
         :mod:`hopjax.rules`) or any callable ``rule(xi, **rule_kwargs) -> (N, N)``. The Hebbian
-        rule without thresholds gets ``quantum = 1/N`` (exact ties, module docstring).
+        rule without thresholds gets ``quantum = 1/N`` (exact ties, see :mod:`hopjax.classical`).
         """
         xi = check_bipolar(float_array(xi, "xi", ndim=2), "xi")
         fn = get_rule(rule)
@@ -333,7 +333,7 @@ class RunResult(eqx.Module):
     ``None`` otherwise), and ``states`` ``(max_steps + 1, N)``, the states themselves
     (``hopjax.plot.state_sequence`` draws them).
 
-    Args:
+    Attributes:
         state: the final state ``(N,)``.
         steps: length of the transient (``max_steps`` when not converged).
         converged: whether an attractor was reached.

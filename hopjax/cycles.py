@@ -79,7 +79,7 @@ class PrimeRings:
     """The prime-ring majority network (described in :mod:`hopjax.cycles`); ``m`` odd, distinct
     primes.
 
-    Args:
+    Attributes:
         m: copies of each ring (odd: a majority over them decides each unit).
         primes: the ring lengths, distinct primes; the cycle's period is their product.
     """

@@ -79,7 +79,7 @@ class DenseAM(AbstractBinaryMemory):
     either to an attractor. With the exact update the asynchronous dynamics never increase
     :meth:`energy`. ``n = 2`` (polynomial) is the classical Hebbian network with zero diagonal.
 
-    Args:
+    Attributes:
         xi: stored patterns ``(P, N)``, entries ``±1``.
         separation: ``"polynomial"`` (``F(x) = xⁿ``, Krotov & Hopfield 2016) or ``"exponential"``
             (``F(x) = exp(β x)``, Demircigil et al. 2017).
@@ -255,7 +255,7 @@ class DenseAM(AbstractBinaryMemory):
 class ModernHopfield(eqx.Module):
     """``ξ_new = Xᵀ softmax(β X ξ)`` (Ramsauer et al. 2021); ``xi``: ``(P, d)`` stored rows.
 
-    Args:
+    Attributes:
         xi: stored patterns ``(P, d)`` (rows), real-valued.
         beta: inverse temperature ``β``.
 
@@ -321,7 +321,7 @@ class Minerva2(eqx.Module):
     """Hintzman's (1984) Minerva2 (described in :mod:`hopjax.dense`); ``traces``: ``(P, N)`` in
     ``{−1, 0, 1}``.
 
-    Args:
+    Attributes:
         traces: memory traces ``(P, N)``, entries ``−1``, ``0`` or ``1``.
     """
 
@@ -361,7 +361,7 @@ class UniversalHopfield(eqx.Module):
     ``softmax(β x)``, ``max`` (one-hot of the largest), ``topk`` (``k``-hot indicator of the ``k``
     largest, ``k = degree``; ``max`` is ``k = 1``).
 
-    Args:
+    Attributes:
         memory: ``A``, the memories ``(P, N)`` compared with the query.
         projection: ``C``, what each memory returns ``(P, M)`` (``None``: ``A``).
         similarity: ``"dot"``, ``"euclidean"``, ``"manhattan"`` or ``"cosine"``.

@@ -160,8 +160,8 @@ class GSEMM(AbstractContinuousMemory):
     """The three-state GSEMM (eq. (1)); state ``(V_f, V_h, V_d)``.
 
     ``sigma_f``/``sigma_h`` are :class:`~hopjax.activations.Activation` pairs ``(σ, L)``
-    (``σ = ∇L``, eq. (3)); defaults ``tanh`` and the identity (polynomial degree 1). See the
-    module docstring for ``form``, ``beta_d`` and the energy.
+    (``σ = ∇L``, eq. (3)); defaults ``tanh`` and the identity (polynomial degree 1). See
+    :mod:`hopjax.gsemm` for ``form``, ``beta_d`` and the energy.
 
     Args:
         xi: memories ``(N_h, N_f)`` (rows).
@@ -233,7 +233,7 @@ class GSEMM(AbstractContinuousMemory):
         return dV_f, dV_h, dV_d
 
     def energy(self, y: tuple[Array, Array, Array]) -> Float[Array, ""]:
-        """Eq. (4) (``κ``-weighted for the reference form; see the module docstring)."""
+        """Eq. (4) (``κ``-weighted for the reference form; see :mod:`hopjax.gsemm`)."""
         V_f, V_h, V_d = y
         a_f, _ = _couplings(self.form, self.alpha_s)
         sf, sh = self.sigma_f.psi(V_f), self.sigma_h.psi(V_h)

@@ -365,7 +365,7 @@ class Reasoning(AbstractIDPMemory):
 
     ``A`` is the reasoning matrix (default :func:`circulant`: ``A e_μ = e_{μ+1}``; any ``(P, P)``
     adjacency — several cycles, branches — is accepted). ``eps`` is the documented
-    symmetry-breaking input (module docstring; ``0`` = the pure model). Theory
+    symmetry-breaking input (:mod:`hopjax.idp`; ``0`` = the pure model). Theory
     (:mod:`hopjax.idp_theory`): sustained cycling iff ``γ ≥ 4`` (and ``a_0 > a_−``), period
     ``P τ_α ln a_+(γ)`` for ``τ_α ≫ τ_x``.
 

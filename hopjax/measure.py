@@ -226,7 +226,7 @@ def soft_order(
 ) -> SoftOrder:
     """Soft order-correctness of a retrieved episode: the overlaps ``m`` (saved at a spacing
     shorter than a dwell) judged against the successor matrix ``phi`` (``phi[i, j] = 1`` when
-    ``j`` follows ``i``); see :class:`SoftOrder` and the module docstring."""
+    ``j`` follows ``i``); see :class:`SoftOrder` and :mod:`hopjax.measure`."""
     m = jnp.asarray(m)
     phi = jnp.asarray(phi, m.dtype)
     if phi.shape != (m.shape[-1],) * 2:

@@ -209,7 +209,7 @@ def overlap_matrix(
         annotate = max(m.shape) <= 12
     if annotate:
         for (i, j), v in np.ndenumerate(m):
-            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7,
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=9,
                     color=text_color(v, "RdBu_r", -1.0, 1.0))  # fmt: skip
     return fig, ax
 

@@ -68,7 +68,7 @@ class SequenceHebbian(AbstractBinaryNetwork):
     """``h(t) = a J_sym s(t) + λ J_seq s(t − τ)`` (described in :mod:`hopjax.sequence`);
     ``s(t+1) = sgn h(t)``.
 
-    Args:
+    Attributes:
         xi: the sequence's patterns ``(P, n)``, entries ``±1``.
         symmetric: weight ``a`` of the symmetric (Hebbian) part.
         lam: weight ``λ`` of the sequence part.
@@ -153,9 +153,10 @@ class SequenceHebbian(AbstractBinaryNetwork):
 
 
 class DenseSequence(AbstractBinaryNetwork):
-    """``s(t+1) = sgn(Σ_μ ξ^{μ+1} F(ξ^μ · s(t)))`` (module docstring; Chaudhry et al. 2023).
+    """``s(t+1) = sgn(Σ_μ ξ^{μ+1} F(ξ^μ · s(t)))`` (see :mod:`hopjax.sequence`; Chaudhry et al.
+    2023).
 
-    Args:
+    Attributes:
         xi: the sequence's patterns ``(P, n)``, entries ``±1``.
         separation: ``"polynomial"`` (``F(x) = (x/n)^d``) or ``"exponential"`` (``exp(β x)``).
         degree: ``d`` of the polynomial separation.

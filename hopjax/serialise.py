@@ -44,7 +44,7 @@ _TRUSTED = ("hopjax", "equinox", "jax", "jaxlib", "numpy", "builtins")
 
 
 class _UnsupportedError(Exception):
-    """A field the header cannot describe (see the module docstring)."""
+    """A field the header cannot describe (see :mod:`hopjax.serialise`)."""
 
 
 def _where(obj: Any) -> str:

@@ -46,7 +46,8 @@ def _public():
 
 def test_every_public_name_has_a_page_arguments_and_returns():
     """The API index: every name of ``hj.*`` and ``hopjax.nn`` is rendered on an API page, and
-    its docstring has an ``Args:`` section (where it takes arguments; abstract bases are
+    its docstring has an ``Args:`` (or, for a dataclass-style class, ``Attributes:``) section
+    (where it takes arguments; abstract bases are
     constructed by their subclasses) and, for a function, a ``Returns:`` section."""
     import inspect
 
@@ -57,7 +58,10 @@ def test_every_public_name_has_a_page_arguments_and_returns():
         doc = inspect.getdoc(obj) or ""
         params = [p for p in inspect.signature(obj).parameters if p not in ("self", "key")]
         abstract = name.split(".")[-1].startswith("Abstract")
-        if params and not abstract and not re.search(r"^Args:$", doc, re.M):
+        # a dataclass-style module documents its fields (the constructor's arguments) as
+        # Attributes: griffe does not see the __init__ equinox generates
+        section = r"^(Args|Attributes):$" if inspect.isclass(obj) else r"^Args:$"
+        if params and not abstract and not re.search(section, doc, re.M):
             missing.append(f"{name}: no Args")
         if inspect.isfunction(obj) and not re.search(r"^Returns:$", doc, re.M):
             missing.append(f"{name}: no Returns")

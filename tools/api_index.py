@@ -25,9 +25,15 @@ def public_names() -> list[tuple[str, list[tuple[str, object]]]]:
     import hopjax.nn as nn
 
     return [
-        ("hj.*", [(f"hj.{n}", getattr(hj, n)) for n in hj.__all__]),
+        ("hj.*", [(f"hj.{n}", getattr(hj, n)) for n in sorted(hj.__all__, key=str.lower)]),
         ("hopjax.nn", [(f"hj.nn.{n}", getattr(nn, n)) for n in nn.__all__]),
     ]
+
+
+def _markdown(text: str) -> str:
+    """reST roles and double backquotes as Markdown code spans (``:func:`~a.b``` → `` `b` ``)."""
+    text = re.sub(r":\w+:`~?([^`]+)`", lambda m: f"`{m.group(1).split('.')[-1]}`", text)
+    return text.replace("``", "`")
 
 
 def index_rows() -> list[tuple[str, list[tuple[str, str, str, str, str]]]]:
@@ -40,7 +46,7 @@ def index_rows() -> list[tuple[str, list[tuple[str, str, str, str, str]]]]:
         for name, obj in names:
             module = obj.__module__
             doc = inspect.getdoc(obj) or ""
-            summary = doc.split("\n\n")[0].replace("\n", " ").replace("|", "\\|")
+            summary = _markdown(doc.split("\n\n")[0].replace("\n", " ")).replace("|", "\\|")
             rows.append((name, summary, pages.get(module, ""), f"{module}.{obj.__qualname__}",
                          module))  # fmt: skip
         out.append((title, rows))

@@ -18,7 +18,7 @@ PHRASES = (
     r"our search",
     r"extraction",
     r"previous committed run",
-    r"\(module docstring\)",
+    r"\(module docstring",
     r"lost its equations",
 )
 """Phrases (regular expressions, case-insensitive) no user page may contain."""
