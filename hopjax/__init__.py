@@ -3,7 +3,8 @@
 The library, layer by layer (each module imports only those above it):
 
 * foundations — :mod:`hopjax.patterns` (memories, corruption, overlaps, the sign rule),
-  :mod:`hopjax.rules` (storage and Hebbian learning rules), :mod:`hopjax.activations`;
+  :mod:`hopjax.rules` (storage and Hebbian learning rules), :mod:`hopjax.activations`,
+  :mod:`hopjax.normalizers` (softmax, sparsemax, entmax, normmax and their conjugates);
 * models — binary: :mod:`hopjax.classical` (the binary contract, Hopfield network, ``run``),
   :mod:`hopjax.lowrank` (the Hebbian network held as its patterns), :mod:`hopjax.correlation`,
   :mod:`hopjax.dense` (dense AM, modern Hopfield, Minerva2, universal Hopfield),
@@ -33,6 +34,7 @@ from hopjax import idp_theory as idp_theory
 from hopjax import lowrank as lowrank
 from hopjax import measure as measure
 from hopjax import nn as nn
+from hopjax import normalizers as normalizers
 from hopjax import patterns as patterns
 from hopjax import plot as plot
 from hopjax import rules as rules

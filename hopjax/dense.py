@@ -33,6 +33,7 @@ that leaves every ``sgn`` unchanged) and exponential ones are shifted by their m
 from __future__ import annotations
 
 import math
+import typing
 from typing import Literal
 
 import equinox as eqx
@@ -50,6 +51,7 @@ from hopjax._checks import (
     same_length,
 )
 from hopjax.classical import AbstractBinaryMemory
+from hopjax.normalizers import Normalizer, get_normalizer
 from hopjax.patterns import sign_keep
 
 __all__ = ["DenseAM", "Minerva2", "ModernHopfield", "UniversalHopfield", "polynomial_capacity"]
@@ -253,41 +255,59 @@ class DenseAM(AbstractBinaryMemory):
 
 
 class ModernHopfield(eqx.Module):
-    """``ξ_new = Xᵀ softmax(β X ξ)`` (Ramsauer et al. 2021); ``xi``: ``(P, d)`` stored rows.
+    """``ξ_new = Xᵀ ŷ(β X ξ)`` with a normaliser ``ŷ``: ``softmax`` (Ramsauer et al. 2021), or a
+    sparse one — ``sparsemax`` (Hu et al. 2023), ``entmax``, ``normmax`` (Santos et al. 2024);
+    see :mod:`hopjax.normalizers`. ``xi``: ``(P, d)`` stored rows.
+
+    The energy is the Hopfield–Fenchel–Young one, ``E(q) = −β⁻¹ Ω*(β X q) + ½ qᵀq`` (plus a
+    constant making it ``≥ 0``), with ``Ω*`` the normaliser's conjugate (``logsumexp`` for
+    softmax); :meth:`step` is its concave–convex update, so the energy never increases along
+    :meth:`retrieve`. A sparse normaliser retrieves pattern ``μ`` exactly in one step from a
+    query whose score leads every other one by the normaliser's margin.
 
     Attributes:
         xi: stored patterns ``(P, d)`` (rows), real-valued.
         beta: inverse temperature ``β``.
+        normalizer: ``"softmax"``, ``"sparsemax"``, ``"entmax"`` (α = 1.5), ``"entmax15"``,
+            ``"normmax"`` (γ = 2), or a :class:`hopjax.normalizers.Normalizer`.
 
     Example:
         ```python
         mh = hj.ModernHopfield(xi, beta=8.0)
         q, steps = mh.retrieve(query)  # iterate to the fixed point; the energy decreases
+        sparse = hj.ModernHopfield(xi, beta=8.0, normalizer="sparsemax")
         ```
     """
 
     xi: Float[Array, "P d"]
     beta: float | Array = 1.0
+    normalizer: Normalizer = eqx.field(static=True, default=Normalizer(), converter=get_normalizer)
 
     def __check_init__(self) -> None:
         float_array(self.xi, "xi", ndim=2)
         nonnegative(self.beta, "beta", strict=True)
 
     def attention(self, q: Float[Array, " d"]) -> Float[Array, " P"]:
-        """``softmax(β X q)``: the weight of every stored pattern."""
+        """``ŷ(β X q)``: the weight of every stored pattern."""
         same_length(self.xi.shape[1], q, "q", "d")
-        return jax.nn.softmax(self.beta * (self.xi @ q))
+        return self.normalizer(self.beta * (self.xi @ q))
 
     def step(self, q: Float[Array, " d"]) -> Float[Array, " d"]:
-        """One update ``Xᵀ softmax(β X q)``."""
+        """One update ``Xᵀ ŷ(β X q)``."""
         return self.attention(q) @ self.xi
 
     def energy(self, q: Float[Array, " d"]) -> Float[Array, ""]:
-        """``−β⁻¹ log Σ_μ exp(β x_μ·q) + ½ qᵀq + β⁻¹ log P + ½ M²``, ``M = max_μ ‖x_μ‖``."""
+        """``−β⁻¹ Ω*(β X q) + ½ qᵀq + β⁻¹ min_Δ Ω + ½ M²``, ``M = max_μ ‖x_μ‖`` — for softmax
+        ``−β⁻¹ log Σ_μ exp(β x_μ·q) + ½ qᵀq + β⁻¹ log P + ½ M²``."""
         P = self.xi.shape[0]
         M = jnp.max(jnp.linalg.norm(self.xi, axis=1))
-        lse = jax.nn.logsumexp(self.beta * (self.xi @ q)) / self.beta
-        return -lse + 0.5 * q @ q + jnp.log(P) / self.beta + 0.5 * M**2
+        norm = self.normalizer
+        if norm.name == "softmax":  # written out: the form of Ramsauer et al. (2021)
+            lse = jax.nn.logsumexp(self.beta * (self.xi @ q)) / self.beta
+            return -lse + 0.5 * q @ q + jnp.log(P) / self.beta + 0.5 * M**2
+        low = norm.penalty(jnp.full((P,), 1.0 / P, self.xi.dtype))  # Ω's minimum: uniform p
+        conj = norm.conjugate(self.beta * (self.xi @ q)) / self.beta
+        return -conj + 0.5 * q @ q - low / self.beta + 0.5 * M**2
 
     def retrieve(
         self, q: Float[Array, " d"], *, max_steps: int = 100, tol: float = 1e-6
@@ -348,7 +368,9 @@ class Minerva2(eqx.Module):
 
 
 SimilarityName = Literal["dot", "euclidean", "manhattan", "cosine"]
-SeparationName = Literal["identity", "polynomial", "softmax", "max", "topk"]
+SeparationName = Literal[
+    "identity", "polynomial", "softmax", "sparsemax", "entmax", "normmax", "max", "topk"
+]
 
 
 class UniversalHopfield(eqx.Module):
@@ -358,15 +380,17 @@ class UniversalHopfield(eqx.Module):
 
     Similarities: ``dot`` ``A q``, ``euclidean`` ``−‖A_μ − q‖``, ``manhattan`` ``−‖A_μ − q‖₁``,
     ``cosine``. Separations: ``identity``, ``polynomial`` ``xᵏ`` (``k = degree``), ``softmax``
-    ``softmax(β x)``, ``max`` (one-hot of the largest), ``topk`` (``k``-hot indicator of the ``k``
-    largest, ``k = degree``; ``max`` is ``k = 1``).
+    ``softmax(β x)``, the sparse normalisers ``sparsemax``, ``entmax`` (α = 1.5) and ``normmax``
+    (γ = 2) of ``β x`` (:mod:`hopjax.normalizers`), ``max`` (one-hot of the largest), ``topk``
+    (``k``-hot indicator of the ``k`` largest, ``k = degree``; ``max`` is ``k = 1``).
 
     Attributes:
         memory: ``A``, the memories ``(P, N)`` compared with the query.
         projection: ``C``, what each memory returns ``(P, M)`` (``None``: ``A``).
         similarity: ``"dot"``, ``"euclidean"``, ``"manhattan"`` or ``"cosine"``.
-        separation: ``"identity"``, ``"polynomial"``, ``"softmax"``, ``"max"`` or ``"topk"``.
-        beta: inverse temperature of ``softmax``.
+        separation: ``"identity"``, ``"polynomial"``, ``"softmax"``, ``"sparsemax"``,
+            ``"entmax"``, ``"normmax"``, ``"max"`` or ``"topk"``.
+        beta: inverse temperature of ``softmax`` and the sparse normalisers.
         degree: ``k`` of ``polynomial`` and ``topk``.
     """
 
@@ -388,7 +412,7 @@ class UniversalHopfield(eqx.Module):
                 )
         if self.similarity not in ("dot", "euclidean", "manhattan", "cosine"):
             raise ValueError(f"unknown similarity {self.similarity!r}.")
-        if self.separation not in ("identity", "polynomial", "softmax", "max", "topk"):
+        if self.separation not in typing.get_args(SeparationName):
             raise ValueError(f"unknown separation {self.separation!r}.")
         positive_int(self.degree, "degree")
 
@@ -409,8 +433,8 @@ class UniversalHopfield(eqx.Module):
             return x
         if self.separation == "polynomial":
             return x**self.degree
-        if self.separation == "softmax":
-            return jax.nn.softmax(self.beta * x)
+        if self.separation in ("softmax", "sparsemax", "entmax", "normmax"):
+            return get_normalizer(self.separation)(self.beta * x)
         if self.separation == "max":
             return jax.nn.one_hot(jnp.argmax(x), x.shape[0], dtype=x.dtype)
         k = min(self.degree, x.shape[0])

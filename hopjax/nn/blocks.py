@@ -20,6 +20,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
 from hopjax.nn.hopfield import Hopfield, dropout
+from hopjax.normalizers import Normalizer
 
 __all__ = ["HopfieldDecoderLayer", "HopfieldEncoderLayer"]
 
@@ -58,6 +59,7 @@ def _settings(
     scaling: float | None,
     update_steps_max: int,
     update_steps_eps: float | None,
+    normalizer: str | Normalizer = "softmax",
 ) -> tuple[dict, int]:
     if not isinstance(d_model, int) or d_model < 1:
         raise ValueError(f"d_model must be a positive integer; got {d_model!r}.")
@@ -80,6 +82,7 @@ def _settings(
         "update_steps_max": update_steps_max,
         "update_steps_eps": update_steps_eps,
         "dropout": dropout,
+        "normalizer": normalizer,
     }
     return cfg, ff_size
 
@@ -98,6 +101,8 @@ class HopfieldEncoderLayer(eqx.Module):
         scaling: ``β`` (default ``1/sqrt(hidden_size)``).
         update_steps_max: most modern-Hopfield updates per head (0: one association).
         update_steps_eps: stop a head once no entry changes by more than this.
+        normalizer: ``"softmax"`` (default), ``"sparsemax"``, ``"entmax"``, ``"normmax"`` or a
+            :class:`hopjax.normalizers.Normalizer`: the association's normaliser.
         key: PRNG key for the initial weights.
     """
 
@@ -121,6 +126,7 @@ class HopfieldEncoderLayer(eqx.Module):
         scaling: float | None = None,
         update_steps_max: int = 0,
         update_steps_eps: float | None = None,
+        normalizer: str | Normalizer = "softmax",
         key: PRNGKeyArray,
     ):
         cfg, ff_size = _settings(
@@ -132,6 +138,7 @@ class HopfieldEncoderLayer(eqx.Module):
             scaling,
             update_steps_max,
             update_steps_eps,
+            normalizer,
         )
         ka, kf = jax.random.split(key)
         self.association = _hopfield(d_model, cfg, ka)
@@ -179,6 +186,8 @@ class HopfieldDecoderLayer(eqx.Module):
         scaling: ``β`` (default ``1/sqrt(hidden_size)``).
         update_steps_max: most modern-Hopfield updates per head (0: one association).
         update_steps_eps: stop a head once no entry changes by more than this.
+        normalizer: ``"softmax"`` (default), ``"sparsemax"``, ``"entmax"``, ``"normmax"`` or a
+            :class:`hopjax.normalizers.Normalizer`: the association's normaliser.
         key: PRNG key for the initial weights.
     """
 
@@ -204,6 +213,7 @@ class HopfieldDecoderLayer(eqx.Module):
         scaling: float | None = None,
         update_steps_max: int = 0,
         update_steps_eps: float | None = None,
+        normalizer: str | Normalizer = "softmax",
         key: PRNGKeyArray,
     ):
         cfg, ff_size = _settings(
@@ -215,6 +225,7 @@ class HopfieldDecoderLayer(eqx.Module):
             scaling,
             update_steps_max,
             update_steps_eps,
+            normalizer,
         )
         ks, kc, kf = jax.random.split(key, 3)
         self.self_association = _hopfield(d_model, cfg, ks)

@@ -26,6 +26,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
+from hopjax.normalizers import Normalizer, get_normalizer
+
 __all__ = ["Hopfield", "HopfieldLayer", "HopfieldPooling"]
 
 
@@ -78,6 +80,8 @@ class Hopfield(eqx.Module):
         update_steps_eps: stop a head once no entry changes by more than this.
         dropout: dropout rate on the association matrix (active when a key is passed).
         normalize: layer-normalise state and stored patterns before projecting them.
+        normalizer: ``"softmax"`` (default), ``"sparsemax"``, ``"entmax"``, ``"normmax"`` or a
+            :class:`hopjax.normalizers.Normalizer`: the association's normaliser.
         key: PRNG key for the initial weights.
 
     Example:
@@ -102,6 +106,7 @@ class Hopfield(eqx.Module):
     state_size: int = eqx.field(static=True)
     stored_size: int = eqx.field(static=True)
     pattern_size: int = eqx.field(static=True)
+    normalizer: Normalizer = eqx.field(static=True)
 
     def __init__(
         self,
@@ -117,8 +122,10 @@ class Hopfield(eqx.Module):
         update_steps_eps: float | None = None,
         dropout: float = 0.0,
         normalize: bool = False,
+        normalizer: str | Normalizer = "softmax",
         key: PRNGKeyArray,
     ):
+        self.normalizer = get_normalizer(normalizer)
         stored_size = state_size if stored_size is None else stored_size
         pattern_size = stored_size if pattern_size is None else pattern_size
         output_size = state_size if output_size is None else output_size
@@ -184,16 +191,27 @@ class Hopfield(eqx.Module):
         logits = self.scaling * Q @ K.T
         return logits if mask is None else jnp.where(mask, logits, -jnp.inf)
 
+    def _sparse_logits(self, Q: Array, K: Array, mask: Array | None) -> Array:
+        """``β Q Kᵀ`` with masked keys far below every other score (finite, unlike the softmax
+        path's ``−inf``: the sparse normalisers' thresholds stay finite, and an exact zero
+        weight needs no infinity)."""
+        logits = self.scaling * Q @ K.T
+        return logits if mask is None else jnp.where(mask, logits, -1e30)
+
     def _softmax(self, Q: Array, K: Array, mask: Array | None) -> Array:
-        """``softmax(β Q Kᵀ)`` over the unmasked keys; a query whose keys are all masked gets
-        weight 0 everywhere (it attends to nothing) instead of NaN."""
-        A = jax.nn.softmax(self._logits(Q, K, mask), axis=-1)
+        """The normaliser of ``β Q Kᵀ`` over the unmasked keys (``softmax`` by default); a query
+        whose keys are all masked gets weight 0 everywhere (it attends to nothing) instead of
+        NaN."""
+        if self.normalizer.name == "softmax":
+            A = jax.nn.softmax(self._logits(Q, K, mask), axis=-1)
+        else:
+            A = self.normalizer(self._sparse_logits(Q, K, mask))
         if mask is None:
             return A
         return jnp.where(jnp.any(mask, axis=-1, keepdims=True), A, 0.0)
 
     def _step(self, Q: Array, K: Array, mask: Array | None) -> Array:
-        """One modern Hopfield update of one head's queries, ``Q ← softmax(β Q Kᵀ) K``."""
+        """One modern Hopfield update of one head's queries, ``Q ← ŷ(β Q Kᵀ) K``."""
         return self._softmax(Q, K, mask) @ K
 
     def _update(self, Q: Array, K: Array, mask: Array | None) -> Array:
@@ -259,8 +277,13 @@ class Hopfield(eqx.Module):
         def head(Q: Array, K: Array, mask: Array | None) -> Array:
             for _ in range(steps):
                 Q = self._step(Q, K, mask)
-            lse = jax.nn.logsumexp(self._logits(Q, K, mask), axis=-1)
-            lse = jnp.where(jnp.isneginf(lse), 0.0, lse)  # no key: no memory term
+            if self.normalizer.name == "softmax":
+                lse = jax.nn.logsumexp(self._logits(Q, K, mask), axis=-1)
+                lse = jnp.where(jnp.isneginf(lse), 0.0, lse)  # no key: no memory term
+            else:  # the Hopfield–Fenchel–Young energy: Ω*, the normaliser's conjugate
+                lse = self.normalizer.conjugate(self._sparse_logits(Q, K, mask))
+                if mask is not None:
+                    lse = jnp.where(jnp.any(mask, axis=-1), lse, 0.0)
             return -lse / self.scaling + 0.5 * jnp.sum(Q**2, axis=-1)
 
         E = self._per_head(stored, state, mask, head)
@@ -308,6 +331,8 @@ class HopfieldPooling(eqx.Module):
         update_steps_eps: stop a head once no entry changes by more than this.
         dropout: dropout rate on the association matrix (active when a key is passed).
         normalize: layer-normalise the queries and the set before projecting them.
+        normalizer: ``"softmax"`` (default), ``"sparsemax"``, ``"entmax"``, ``"normmax"`` or a
+            :class:`hopjax.normalizers.Normalizer`: the association's normaliser.
         key: PRNG key for the initial weights and queries.
 
     Example:
@@ -333,6 +358,7 @@ class HopfieldPooling(eqx.Module):
         update_steps_eps: float | None = None,
         dropout: float = 0.0,
         normalize: bool = False,
+        normalizer: str | Normalizer = "softmax",
         key: PRNGKeyArray,
     ):
         kh, kq = jax.random.split(key)
@@ -348,6 +374,7 @@ class HopfieldPooling(eqx.Module):
             update_steps_eps=update_steps_eps,
             dropout=dropout,
             normalize=normalize,
+            normalizer=normalizer,
             key=kh,
         )
         self.query = jax.random.normal(kq, (num_queries, input_size)) / math.sqrt(input_size)
@@ -390,6 +417,8 @@ class HopfieldLayer(eqx.Module):
         update_steps_max: most modern-Hopfield updates per head (0: one association).
         update_steps_eps: stop a head once no entry changes by more than this.
         dropout: dropout rate on the association matrix (active when a key is passed).
+        normalizer: ``"softmax"`` (default), ``"sparsemax"``, ``"entmax"``, ``"normmax"`` or a
+            :class:`hopjax.normalizers.Normalizer`: the association's normaliser.
         key: PRNG key for the initial weights and patterns.
     """
 
@@ -409,6 +438,7 @@ class HopfieldLayer(eqx.Module):
         update_steps_max: int = 0,
         update_steps_eps: float | None = None,
         dropout: float = 0.0,
+        normalizer: str | Normalizer = "softmax",
         key: PRNGKeyArray,
     ):
         kh, ks, kp = jax.random.split(key, 3)
@@ -423,6 +453,7 @@ class HopfieldLayer(eqx.Module):
             update_steps_max=update_steps_max,
             update_steps_eps=update_steps_eps,
             dropout=dropout,
+            normalizer=normalizer,
             key=kh,
         )
         self.stored = jax.random.normal(ks, (quantity, input_size)) / math.sqrt(input_size)
