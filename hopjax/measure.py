@@ -11,6 +11,9 @@
   :func:`autocorr_period` — the lag of the highest autocorrelation peak.
 * **Leader transitions** of continuous dynamics: :func:`measure_transitions` (hysteresis,
   interpolated transition times, saliency peaks; :class:`Transitions`).
+* **What a run ended in.** :func:`classify` labels a final state against the stored patterns
+  (retrieved, another pattern, a k-mixture, a spin-glass state, a partial overlap, a cycle);
+  :func:`label_names` / :func:`label_fractions` read the labels on the host.
 * **Sequences and episodes.** :func:`leader` (the leading memory and its overlap),
   :func:`decode_sequence` (the retrieved sequence), :func:`episode_success` (the GSEMM paper's
   criterion, Karuvally et al. 2023, appendix C), :func:`judge_episode` (both, as an
@@ -34,11 +37,14 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int
 
 __all__ = [
+    "LABELS",
+    "Attractor",
     "Episode",
     "EpisodeState",
     "SoftOrder",
     "Transitions",
     "autocorr_period",
+    "classify",
     "crossing",
     "crossing_period",
     "crossing_times",
@@ -47,6 +53,8 @@ __all__ = [
     "episode_success",
     "episode_update",
     "judge_episode",
+    "label_fractions",
+    "label_names",
     "leader",
     "measure_transitions",
     "soft_order",
@@ -587,3 +595,143 @@ def judge_episode(
     ts = jnp.arange(lead.shape[0], dtype=top.dtype)
     state = jax.lax.scan(step, EpisodeState.initial(top.dtype), (ts, lead, top))[0]
     return Episode(state.success, state.correct, count, seq, lead, top)
+
+
+# ----------------------------------------------------------------------------- attractors
+
+LABELS = ("retrieved", "other_pattern", "mixture", "spin_glass", "partial", "cycle", "unconverged")
+"""The labels of :func:`classify`, by code (``Attractor.label``)."""
+
+
+class Attractor(eqx.Module):
+    """What :func:`classify` returns for one run (batched by ``vmap``): ``label`` (an index of
+    :data:`LABELS`), ``k`` (the mixture's order, the cycle's period, else 0), ``pattern`` (the
+    pattern with the largest ``|m|``), ``overlap`` (its signed overlap), ``symmetric`` (a
+    mixture whose ``k`` overlaps all lie within the tolerance of the symmetric ``k``-mixture's
+    ``m_k = 2^{1−k} C(k−1, (k−1)/2)``: 0.5 at ``k = 3``, 0.375 at 5) and ``energy`` (when
+    given)."""
+
+    label: Int[Array, ""]
+    k: Int[Array, ""]
+    pattern: Int[Array, ""]
+    overlap: Float[Array, ""]
+    symmetric: Array
+    energy: Array | None = None
+
+
+def _symmetric_overlap(k: Array) -> Array:
+    """``m_k = 2^{1−k} C(k−1, (k−1)/2)`` for odd ``k`` (the symmetric mixture ``sgn Σ_{μ≤k} ξ^μ``
+    of Amit, Gutfreund & Sompolinsky 1985), by ``lgamma``."""
+    k = k.astype(jnp.float32)
+    h = (k - 1.0) / 2.0
+    logc = jax.lax.lgamma(k) - 2.0 * jax.lax.lgamma(h + 1.0)
+    return jnp.exp(logc + (1.0 - k) * jnp.log(2.0))
+
+
+def classify(
+    patterns: Float[ArrayLike, "P N"],
+    state: Float[ArrayLike, " N"],
+    *,
+    target: int | Array | None = None,
+    period: int | Array | None = None,
+    energy: float | Array | None = None,
+    threshold: float = 0.95,
+    significant: float = 0.2,
+    tolerance: float = 0.1,
+) -> Attractor:
+    """Label the state a run ended in by its overlaps ``m_μ = ξ^μ·s/N`` with the patterns.
+
+    In order: ``cycle`` when ``period ≥ 2`` (``k`` = the period; a synchronous 2-cycle),
+    ``unconverged`` when ``period = 0`` (no attractor within the run); ``retrieved`` when the
+    overlap with ``target`` is ``≥ threshold``; ``other_pattern`` when another pattern (or a
+    reversed one, ``−ξ^μ``) has ``|m| ≥ threshold`` (or when no ``target`` is given and one
+    has); ``mixture`` when no overlap reaches ``threshold`` but ``k ≥ 2`` overlaps have
+    ``|m| ≥ significant`` (``k`` their number; ``symmetric`` when each lies within
+    ``tolerance`` of the symmetric ``k``-mixture's ``m_k``: the mixtures of Amit, Gutfreund &
+    Sompolinsky 1985); ``partial`` when exactly one does; ``spin_glass`` when none does (no
+    macroscopic overlap). Pure ``jnp``: ``vmap`` it over runs.
+
+    Args:
+        patterns: stored patterns ``(P, N)``.
+        state: the final state ``(N,)``.
+        target: the cued pattern's index (``None``: none).
+        period: the run's period (1: a fixed point, 2: a 2-cycle, 0: not converged;
+            ``None``: a fixed point), e.g. :class:`hopjax.RunResult`'s ``period``.
+        energy: the state's energy, carried into the result.
+        threshold: the overlap counting as a pattern.
+        significant: the overlap counting as part of a mixture.
+        tolerance: the distance from ``m_k`` still counted as a symmetric mixture.
+
+    Returns:
+        An :class:`Attractor`.
+
+    Example:
+        ```python
+        res = hj.run(net, cue, max_steps=20)
+        lab = hj.measure.classify(xi, res.state, target=0, period=res.period)
+        hj.measure.label_names(lab)  # e.g. "retrieved"
+        ```
+    """
+    xi = jnp.asarray(patterns)
+    s = jnp.asarray(state, xi.dtype)
+    m = xi @ s / xi.shape[1]
+    a = jnp.abs(m)
+    top = jnp.argmax(a).astype(jnp.int32)
+    big = a[top] >= threshold
+    if target is None:
+        hit = jnp.asarray(False)
+    else:
+        hit = m[jnp.asarray(target)] >= threshold
+    k = jnp.sum(a >= significant).astype(jnp.int32)
+    mk = _symmetric_overlap(jnp.maximum(k, 1))
+    sym = (
+        (k >= 3)
+        & (k % 2 == 1)
+        & jnp.all(jnp.where(a >= significant, jnp.abs(a - mk) <= tolerance, True))
+    )
+    label = jnp.where(
+        hit, 0, jnp.where(big, 1, jnp.where(k >= 2, 2, jnp.where(k == 1, 4, 3)))
+    ).astype(jnp.int32)
+    out_k = jnp.where(label == 2, k, 0)
+    if period is not None:
+        period = jnp.asarray(period, jnp.int32)
+        label = jnp.where(period >= 2, 5, jnp.where(period == 0, 6, label)).astype(jnp.int32)
+        out_k = jnp.where(period >= 2, period, out_k)
+    e = None if energy is None else jnp.asarray(energy)
+    return Attractor(label, out_k.astype(jnp.int32), top, m[top], sym & (label == 2), e)
+
+
+def label_names(att: Attractor) -> str | list:
+    """The labels of one result or a batch as text: ``"mixture(3)"``, ``"cycle(2)"``,
+    ``"retrieved"`` … (host-side).
+
+    Args:
+        att: a :class:`Attractor` (one run, or batched).
+
+    Returns:
+        One name, or a nested list of names shaped like the batch.
+    """
+    label, k = np.asarray(att.label), np.asarray(att.k)
+
+    def one(lab: int, kk: int) -> str:
+        name = LABELS[int(lab)]
+        return f"{name}({int(kk)})" if name in ("mixture", "cycle") else name
+
+    if label.ndim == 0:
+        return one(label, k)
+    return np.vectorize(one, otypes=[object])(label, k).tolist()
+
+
+def label_fractions(att: Attractor) -> dict[str, float]:
+    """The fraction of runs per label (every label of :data:`LABELS`, mixtures and cycles of
+    every order together), host-side.
+
+    Args:
+        att: a batched :class:`Attractor`.
+
+    Returns:
+        ``{label: fraction}``.
+    """
+    label = np.asarray(att.label).ravel()
+    n = max(len(label), 1)
+    return {name: float(np.sum(label == i)) / n for i, name in enumerate(LABELS)}

@@ -167,3 +167,47 @@ def test_judge_episode_equals_the_criterion_written_on_the_sequence():
         assert (bool(ok), int(correct)) == _reference_judgement(
             lead, top, succ_np, cyclen, 0.8, repeats, None, max_len
         )[:2]
+
+
+def test_classify_labels_constructed_states():
+    """:func:`hopjax.measure.classify` on states built to be each kind: the cued pattern, another
+    and a reversed one, the symmetric 3- and 5-mixtures (overlaps ≈ 0.5 and 0.375), an
+    asymmetric mixture, a random (spin-glass) state, a partial overlap, a 2-cycle and an
+    unconverged run; vmapped over a batch, with names and fractions."""
+    import jax
+    import jax.numpy as jnp
+
+    import hopjax as hj
+    from hopjax.measure import LABELS, classify, label_fractions, label_names
+
+    xi = hj.random_bipolar(jax.random.PRNGKey(0), 10, 2000)
+    glass = hj.random_bipolar(jax.random.PRNGKey(5), 1, 2000)[0]
+    mix3 = jnp.sign(xi[0] + xi[1] + xi[2])
+    mix5 = jnp.sign(xi[:5].sum(0))
+    lopsided = jnp.where(jnp.arange(2000) < 1200, xi[0], xi[1])  # overlaps ≈ 0.6 and 0.4
+    partial = hj.flip(jax.random.PRNGKey(2), xi[0], fraction=0.3)  # m ≈ 0.4 with ξ1 only
+    cases = [
+        (xi[0], 1, "retrieved", False),
+        (xi[3], 1, "other_pattern", False),
+        (-xi[0], 1, "other_pattern", False),
+        (mix3, 1, "mixture(3)", True),
+        (mix5, 1, "mixture(5)", True),
+        (lopsided, 1, "mixture(2)", False),
+        (glass, 1, "spin_glass", False),
+        (partial, 1, "partial", False),
+        (xi[0], 2, "cycle(2)", False),
+        (xi[0], 0, "unconverged", False),
+    ]
+    for state, period, name, symmetric in cases:
+        att = classify(xi, state, target=0, period=period, energy=-1.5)
+        assert label_names(att) == name, name
+        assert bool(att.symmetric) is symmetric, name
+        assert float(att.energy) == -1.5
+    states = jnp.stack([c[0] for c in cases[:8]])
+    batch = jax.jit(jax.vmap(lambda s: classify(xi, s, target=0)))(states)
+    assert label_names(batch) == [c[2] for c in cases[:8]]
+    frac = label_fractions(batch)
+    assert set(frac) == set(LABELS) and sum(frac.values()) == pytest.approx(1.0)
+    assert frac["mixture"] == pytest.approx(3 / 8) and frac["other_pattern"] == pytest.approx(2 / 8)
+    # without a target, a pattern is just a pattern
+    assert label_names(classify(xi, xi[0])) == "other_pattern"
