@@ -13,6 +13,7 @@ from hopjax.sweep import load_config, run_sweep
 ROOT = Path(__file__).resolve().parents[2]
 
 TINY = {
+    "attractor_labels": ["N=[64]", "alpha=[0.05, 0.5]", "seeds=1", "cues=6", "mode=['sync']"],
     "cycles_census": ["network=['rings:3:2,3', 'symmetric:12']", "seeds=2"],
     "cycles_robustness": [
         "model=['prime_rings']",
