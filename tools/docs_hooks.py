@@ -39,7 +39,7 @@ def on_page_content(content: str, **kwargs: Any) -> str:
 
 
 FENCE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)
-NAME = re.compile(r"(?<![\[\w])`((?:hj|hopjax)(?:\.\w+)+)(\(\))?`(?![\]\(])")
+NAME = re.compile(r"(?<![\[\w])`((?:hj|hopjax)(?:\.\w+)+|[A-Z][A-Za-z0-9]+)(\(\))?`(?![\]\(])")
 
 
 def _identifier(dotted: str) -> str | None:
@@ -54,6 +54,16 @@ def _identifier(dotted: str) -> str | None:
     from api_index import documented_modules
 
     pages = documented_modules()
+    if "." not in dotted:  # a bare class name: one of hj.* or hopjax.nn's
+        import hopjax
+        import hopjax.nn
+
+        if dotted in hopjax.__all__:
+            dotted = f"hj.{dotted}"
+        elif dotted in hopjax.nn.__all__:
+            dotted = f"hj.nn.{dotted}"
+        else:
+            return None
     parts = dotted.replace("hj.", "hopjax.", 1).split(".")
     obj, path = None, parts[0]
     try:
@@ -83,8 +93,9 @@ _IDS: dict[str, str | None] = {}
 
 def on_page_markdown(markdown: str, page: Any, **kwargs: Any) -> str:
     """Code spans naming a public object (`` `hj.run` ``, `` `hopjax.plot` ``,
-    `` `hj.Hopfield()` ``) outside code blocks become links to its API entry (mkdocs-autorefs),
-    on every page but the API reference itself."""
+    `` `hj.Hopfield()` ``, or a bare class of ``hj.*`` / ``hopjax.nn`` such as `` `DenseAM` ``)
+    outside code blocks become links to its API entry (mkdocs-autorefs), on every page but the
+    API reference itself."""
     if page.file.src_uri.startswith(("api/", "maintainers/")):
         return markdown
 
