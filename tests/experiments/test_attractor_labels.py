@@ -51,11 +51,11 @@ def test_committed_run_is_what_the_docs_say():
     assert 0.14 <= heb_s["alpha_c"] <= 0.16 and 0.14 <= heb_a["alpha_c"] <= 0.16
     for rule in ("hebbian", "storkey", "pseudo_inverse"):
         assert c[f"{rule}/sync/1000"]["dominant_failure"] == "cycle"
-    above = heb_a["above_alpha_c"]
-    assert above["mixture"] + above["partial"] > 0.8 and above["spin_glass"] < 0.1
+    above = heb_a["above_alpha_c"]  # the README's and the reproductions page's percentages
+    assert [round(above[k], 2) for k in ("mixture", "partial", "spin_glass")] == [0.65, 0.31, 0.03]
     loads = np.asarray(heb_a["alpha"])
-    m = np.asarray(heb_a["fractions"]["m"])
-    assert np.all(m[loads > heb_a["alpha_c"]] >= 0.2)
+    m = np.asarray(heb_a["fractions"]["m"])[loads > heb_a["alpha_c"]]
+    assert (round(float(m.min()), 2), round(float(m.max()), 2)) == (0.25, 0.53)
     assert max(max(v["fractions"]["symmetric"]) for v in c.values()) < 0.02
     for rule in ("storkey", "pseudo_inverse"):
         assert c[f"{rule}/async/1000"]["dominant_failure"] == "partial"
