@@ -147,6 +147,35 @@ def _start(
     )
 
 
+def _listening(port: int) -> bool:
+    """Whether a socket listens on ``port`` (Linux: ``/proc/net/tcp*``; read, not probed, so
+    the process under test sees no connection and no competing bind)."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
+                return True
+    return False
+
+
+def _wait_listening(port: int, limit: float = 120.0) -> None:
+    """Until something listens on ``port`` (process 0 binds it once its config is checked;
+    importing JAX first can take long on a loaded machine, so no fixed sleep)."""
+    if not Path("/proc/net/tcp").exists():  # not Linux: the old fixed wait
+        time.sleep(4)
+        return
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit:
+        if _listening(port):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"nothing listens on port {port} after {limit} s")
+
+
 def _ends(p: subprocess.Popen, timeout: float = 60) -> tuple[int, str]:
     _, stderr = p.communicate(timeout=timeout)
     return p.returncode, stderr
@@ -191,8 +220,9 @@ def test_missing_peers_end_the_run_naming_them(tmp_path):
     rc, stderr = _ends(peer)
     assert rc == 1 and "did not answer within 3 s" in stderr, stderr
     assert time.monotonic() - t0 < 40
-    waiting = _start(0, 2, _free_port(), tmp_path / "c", ["--startup-timeout", "60"])
-    time.sleep(4)  # past the config check, waiting for process 1
+    port = _free_port()
+    waiting = _start(0, 2, port, tmp_path / "c", ["--startup-timeout", "60"])
+    _wait_listening(port)  # past the config check: process 0 listens, waiting for process 1
     t_int = time.monotonic()
     waiting.send_signal(signal.SIGINT)
     rc, stderr = _ends(waiting, timeout=30)

@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Reduced grids: every shipped config, small enough for seconds per run.
 REDUCED: dict[str, list[str]] = {
     "attractor_labels": ["N=[100]", "alpha=[0.05, 0.2, 0.5]", "seeds=2", "cues=8"],
+    "basins": ["N=[100]", "alpha=[0.05, 0.3]", "flip=[0.1, 0.3]", "seeds=2", "cues=8"],
     "quickstart": ["N=[64, 100]", "alpha=[0.1, 0.2, 0.3]", "seeds=2", "cues=10"],
     "hopfield_capacity": [
         "N=[32, 48]",

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 TINY = {
     "attractor_labels": ["N=[64]", "alpha=[0.05, 0.5]", "seeds=1", "cues=6", "mode=['sync']"],
+    "basins": ["N=[64]", "alpha=[0.05, 0.3]", "flip=[0.1, 0.3]", "seeds=1", "cues=6"],
     "cycles_census": ["network=['rings:3:2,3', 'symmetric:12']", "seeds=2"],
     "cycles_robustness": [
         "model=['prime_rings']",
