@@ -1,4 +1,4 @@
-"""hopjax: GPU-accelerated, differentiable Hopfield-type associative memories in JAX.
+"""hopjax: Differentiable Hopfield-type associative memories in JAX.
 
 The library, layer by layer (each module imports only those above it):
 

@@ -53,7 +53,7 @@ def _root(
         ),
     ] = False,
 ) -> None:
-    """GPU-accelerated, differentiable Hopfield-type associative memories: sweeps, demos."""
+    """Differentiable Hopfield-type associative memories: sweeps, demos."""
 
 
 err = Console(stderr=True)

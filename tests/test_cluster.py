@@ -144,6 +144,9 @@ def _start(
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, **env},
+        # a test run started in the background (`pytest … &` in a script) ignores SIGINT, and
+        # children inherit that: restore the default so the SIGINT test means what it says
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
