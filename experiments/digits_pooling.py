@@ -6,14 +6,16 @@ features). A :class:`hopjax.nn.HopfieldPooling` with ``num_queries`` learned sta
 the set; an ``eqx.nn.MLP`` maps the pooled vector to 10 logits. Per seed: a random train/test
 split (``test_fraction`` held out), optax AdamW (cosine-decayed learning rate, weight decay) for
 ``steps`` minibatch steps — a ``lax.scan``, so the seeds train as one vmapped program. Metrics:
-``test_accuracy``, ``first_loss`` and ``final_loss`` (mean of the last 20 steps).
+``test_accuracy``, ``first_loss`` and ``final_loss`` (mean of the last 20 steps). The grid key
+``normalizer`` picks the pooling layer's normaliser (:mod:`hopjax.normalizers`); a seed's split
+and initial weights are the same for every normaliser.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any
+from typing import Any, Literal
 
 import equinox as eqx
 import jax
@@ -52,9 +54,18 @@ class Classifier(eqx.Module):
     pool: HopfieldPooling
     head: eqx.nn.MLP
 
-    def __init__(self, *, num_queries: int = 4, hidden: int = 32, key: PRNGKeyArray):
+    def __init__(
+        self,
+        *,
+        num_queries: int = 4,
+        hidden: int = 32,
+        normalizer: str = "softmax",
+        key: PRNGKeyArray,
+    ):
         k1, k2 = jax.random.split(key)
-        self.pool = HopfieldPooling(16, hidden_size=hidden, num_queries=num_queries, key=k1)
+        self.pool = HopfieldPooling(
+            16, hidden_size=hidden, num_queries=num_queries, normalizer=normalizer, key=k1
+        )
         self.head = eqx.nn.MLP(16 * num_queries, 10, 64, 1, key=k2)
 
     def __call__(self, x: Array) -> Array:
@@ -63,8 +74,12 @@ class Classifier(eqx.Module):
 
 @dataclasses.dataclass
 class DigitsPoolingConfig(SweepConfig):
-    """Config of ``digits_pooling`` (no grid keys: one row per seed)."""
+    """Config of ``digits_pooling`` (grid key: normalizer)."""
 
+    normalizer: list[Literal["softmax", "sparsemax", "entmax", "normmax"]] = dataclasses.field(
+        default_factory=lambda: ["softmax"]
+    )
+    """The pooling layer's normaliser(s) (:mod:`hopjax.normalizers`)."""
     seeds: int = 4
     steps: int = param(2000, ge=1)
     batch: int = param(128, ge=1)
@@ -97,7 +112,9 @@ def digits_pooling_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Arra
     X, y, n_test = jnp.asarray(p["X"]), jnp.asarray(p["y"]), p["n_test"]
     perm = jax.random.permutation(k_split, X.shape[0])
     Xte, yte, Xtr, ytr = X[perm[:n_test]], y[perm[:n_test]], X[perm[n_test:]], y[perm[n_test:]]
-    model = Classifier(num_queries=p["num_queries"], hidden=p["hidden"], key=k_init)
+    model = Classifier(
+        num_queries=p["num_queries"], hidden=p["hidden"], normalizer=p["normalizer"], key=k_init
+    )
     params, static = eqx.partition(model, eqx.is_array)
     opt = optax.adamw(
         optax.cosine_decay_schedule(p["learning_rate"], p["steps"]),
@@ -128,14 +145,20 @@ def digits_pooling_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Arra
 
 
 def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
-    """Test accuracy over seeds (min, mean, max) and the held-out image count."""
+    """Test accuracy over seeds (min, mean, max; over every row) and per normaliser
+    (``by_normalizer``), and the held-out image count."""
     acc = np.array([r["test_accuracy"] for r in rows])
+    by = {}
+    for name in ctx.cfg.normalizer:
+        a = np.array([r["test_accuracy"] for r in rows if r["normalizer"] == name])
+        by[name] = {"min": float(a.min()), "mean": float(a.mean()), "max": float(a.max())}
     return {
         "test_accuracy_min": float(acc.min()),
         "test_accuracy_mean": float(acc.mean()),
         "test_accuracy_max": float(acc.max()),
+        "by_normalizer": by,
         "test_images": round(ctx.cfg.test_fraction * 1797),
-        "seeds": len(rows),
+        "seeds": ctx.cfg.seeds,
     }
 
 
@@ -143,8 +166,9 @@ EXPERIMENT = Experiment(
     name="digits_pooling",
     config=DigitsPoolingConfig,
     fn=digits_pooling_point,
-    static=(),
+    static=("normalizer",),
     metrics=("test_accuracy", "first_loss", "final_loss"),
+    key_exclude=("normalizer",),
     description="digits as token sets: HopfieldPooling + MLP classifier trained with optax",
     report=Report(
         summarize=summarize,

@@ -125,6 +125,7 @@ REDUCED: dict[str, list[str]] = {
     "tune_gsemm": ["K=[4]", "seeds=1", "steps=2", "samples=2", "t_per_memory=30.0"],
     "dam_generalisation": ["model=['poly2', 'exp']", "M=[1, 8]", "seeds=1"],
     "digits_pooling": ["seeds=1", "steps=20"],
+    "digits_pooling_normalizers": ["seeds=1", "steps=20"],
     "gsemm_capacity_softmax": ["alpha_c=[0.5, 4.9]", "K=[4, 8]", "seeds=1"],
     "gsemm_softmax": ["t1=40.0"],
     "hebbian_capacity": ["N=[40]", "alpha=[0.05, 0.3]", "seeds=1", "cues=4", "recent=2"],
