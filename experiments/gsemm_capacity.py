@@ -78,6 +78,7 @@ class GSEMMCapacityConfig(SweepConfig):
 
     ALLOW_INF = ("stall_time",)
     BEFORE_KEY: ClassVar[dict[str, Any]] = {"integer_power": False}  # older folders: pow
+    SEARCH_KEYS: ClassVar[frozenset[str]] = frozenset({"alpha_c_batch"})
 
     degree: list[int] = param([1, 3], ge=1)
     alpha_c: list[float] = param([0.1, 0.2], ge=0)
@@ -149,7 +150,8 @@ class GSEMMCapacityConfig(SweepConfig):
     that succeeds (0: all of them at once). At large K a success costs ~3K transitions, so
     running every α_c at once repeats it: at degree 2, K = 128, 43 α_c rows succeeded where 10
     (one per seed) were needed (``results/gsemm_capacity_degree2``). Costs one round per batch.
-    The capacity is the same."""
+    The capacity is the same, so a run folder resumes under another value
+    (:attr:`~hopjax.sweep.config.SweepConfig.SEARCH_KEYS`)."""
 
     bucket_K: bool = False  # noqa: N815 (the grid key is K)
     """Compile one program per *bucket* of K — the next power of two, capped at ``max(K)`` —

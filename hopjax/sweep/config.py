@@ -85,6 +85,12 @@ class SweepConfig:
     a folder needs that value (a different one is a changed config), so old and new rows never
     mix."""
 
+    SEARCH_KEYS: typing.ClassVar[frozenset[str]] = frozenset()
+    """Keys that decide which rows a scheduled search runs, never a row's result nor the
+    quantity the search measures (e.g. how many candidates are tried at once). A run folder
+    resumes under other values of them (each invocation's values are kept in
+    ``metadata.json`` → ``runs``); the folder's ``config.toml`` holds the latest."""
+
     # -- the grid an experiment's config describes (override in a subclass) -------------
     def include(self, row: dict[str, Any]) -> bool:
         """Whether the grid point ``row`` (its grid values and ``seed``) applies: the grid need

@@ -109,9 +109,11 @@ def config_changes(old_raw: dict[str, Any], cfg: SweepConfig) -> list[str]:
     the folder was written, at its default, changes nothing (e.g. a new grid key whose default
     is the one value the old rows had) — unless the config class names the value the old rows
     were computed with (:attr:`hopjax.sweep.config.SweepConfig.BEFORE_KEY`): then that value is the
-    one that changes nothing."""
-    old = {k: v for k, v in old_raw.items() if k not in EXECUTION_KEYS}
-    new = {k: v for k, v in config_to_dict(cfg).items() if k not in EXECUTION_KEYS}
+    one that changes nothing. The config class's
+    :attr:`~hopjax.sweep.config.SweepConfig.SEARCH_KEYS` may differ too."""
+    free = EXECUTION_KEYS | type(cfg).SEARCH_KEYS
+    old = {k: v for k, v in old_raw.items() if k not in free}
+    new = {k: v for k, v in config_to_dict(cfg).items() if k not in free}
     defaults = config_to_dict(type(cfg)(experiment=cfg.experiment))
     before = {**defaults, **type(cfg).BEFORE_KEY}
     for k in set(new) - set(old):
@@ -220,13 +222,16 @@ def write_metadata(
     complete: bool,
     processes: list[dict[str, Any]],
     write: bool = True,
+    search: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """``metadata.json`` of a run folder (versions, devices, whether every row is done, and
     per invocation its timings and groups); this invocation's entry (``started``) replaces the
     one it wrote before. The top-level ``wall_seconds`` / ``compile_seconds`` /
     ``run_seconds`` are the folder's totals over its invocations (``runs``), so that a resume,
     or a rerun that only redraws the summary and plots, adds to the cost a folder reports
-    instead of replacing it. Written when ``write``; returned either way."""
+    instead of replacing it. ``search``: this invocation's values of the config's
+    :attr:`~hopjax.sweep.config.SweepConfig.SEARCH_KEYS` (kept in its entry). Written when
+    ``write``; returned either way."""
     from hopjax import __version__
 
     path = out / "metadata.json"
@@ -245,6 +250,8 @@ def write_metadata(
         "processes": processes,
         "groups": groups,
     }
+    if search:
+        this_run["search"] = search
     meta = {
         "hopjax": __version__,
         "jax": jax.__version__,

@@ -312,6 +312,7 @@ class _Sweep:
             complete,
             self.processes,
             self.lead,
+            {k: getattr(self.cfg, k) for k in sorted(type(self.cfg).SEARCH_KEYS)},
         )
 
     def finish(self) -> SweepResult:

@@ -449,6 +449,29 @@ def test_alpha_c_batch_runs_the_nearest_alpha_c_first_and_stops_at_a_success():
     assert len(results[1][0]) < len(results[0][0])
 
 
+def test_a_folder_resumes_under_another_alpha_c_batch_and_records_it(tmp_path):
+    """``alpha_c_batch`` decides which rows run, not the capacity: a folder resumes under another
+    value (a search key), each invocation's value is kept in ``metadata.json``, and a changed
+    key that does change results (``K``) is still refused."""
+    import json
+    import time
+
+    from hopjax.sweep.config import config_to_dict
+    from hopjax.sweep.folder import config_changes, write_metadata
+
+    base = {"experiment": "gsemm_capacity", "degree": [2]}
+    first = load_experiment_config(base)[1]
+    later = load_experiment_config({**base, "alpha_c_batch": 2})[1]
+    folder = config_to_dict(first)
+    assert config_changes(folder, later) == []
+    assert config_changes(folder, load_experiment_config({**base, "K": [4, 8]})[1]) == ["K"]
+    for started, cfg in (("a", first), ("b", later)):
+        search = {k: getattr(cfg, k) for k in type(cfg).SEARCH_KEYS}
+        write_metadata(tmp_path, started, time.perf_counter(), [], 1, 1, False, [], True, search)
+    runs = json.loads((tmp_path / "metadata.json").read_text())["runs"]
+    assert [r["search"] for r in runs] == [{"alpha_c_batch": 0}, {"alpha_c_batch": 2}]
+
+
 @pytest.mark.slow
 def test_bucket_k_gives_the_results_of_one_program_per_k(tmp_path):
     """``bucket_K``: one compiled program per power-of-two bucket of K, rows padded with inert
