@@ -13,9 +13,65 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array
 
-from hopjax.sweep import ConfigError
+from hopjax.sweep import ConfigError, Params
 
-__all__ = ["check_patterns", "check_save_every", "cued_mean", "extrapolate"]
+__all__ = [
+    "CuedLoad",
+    "check_patterns",
+    "check_save_every",
+    "cued_mean",
+    "extrapolate",
+    "stored_network",
+]
+
+
+class CuedLoad:
+    """Config methods of experiments whose rows store ``P = round(αN)`` random patterns, drawn
+    ``p_max`` at a time per static group so that every load of a group shares one shape, and
+    cue ``cues`` of them (``attractor_labels``, ``basins``). Mixed in before
+    :class:`hopjax.sweep.SweepConfig`; the config has ``alpha`` (list) and ``cues``."""
+
+    alpha: list[float]
+    cues: int
+
+    def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
+        """Values derived once per static group (added to its rows' params): ``p_max``, the
+        most patterns a row of the group stores or cues."""
+        return {"p_max": max(max(self.cues, round(a * static["N"])) for a in self.alpha)}
+
+    def row_bytes(self, p: Params) -> int:
+        """Memory of one row of a static group (chunk sizing): the weights, the patterns and
+        the cues' states."""
+        N = p["N"]
+        return 4 * N * (3 * N + 4 * p["p_max"]) + 4 * p["cues"] * N * 4
+
+
+def stored_network(rule: str, xi: Array, P: Array) -> tuple[Any, Array]:
+    """The network that stores the first ``P`` rows of ``xi`` (the others store nothing), and
+    those rows (the rest zeroed). ``rule``: ``hebbian`` (on the 1/N lattice), ``storkey``,
+    ``pseudo_inverse`` (zero diagonal), or a dense memory — ``dense2`` … ``dense4``
+    (``F(x) = xⁿ``) and ``dense_exp`` (``F(x) = exp(x)``, β = 1)."""
+    from hopjax.classical import Hopfield
+    from hopjax.dense import DenseAM
+    from hopjax.rules import hebbian, pseudo_inverse, storkey
+
+    N = xi.shape[1]
+    stored = jnp.where((jnp.arange(xi.shape[0]) < P)[:, None], xi, 0.0)
+    if rule == "hebbian":
+        return Hopfield(hebbian(stored), quantum=1.0 / N), stored
+    if rule == "storkey":
+        return Hopfield(storkey(stored)), stored
+    if rule == "pseudo_inverse":
+        return Hopfield(pseudo_inverse(stored, allow_dependent=True)), stored
+    if rule == "dense_exp":
+        return DenseAM(xi, separation="exponential", beta=1.0, num_patterns=P), stored
+    if rule in ("dense2", "dense3", "dense4"):
+        net = DenseAM(xi, separation="polynomial", degree=int(rule[-1]), num_patterns=P)
+        return net, stored
+    raise ValueError(
+        f"'rule' must be one of hebbian, storkey, pseudo_inverse, dense2-4, "
+        f"dense_exp; got {rule!r}."
+    )
 
 
 def cued_mean(x: Array, P: Array) -> Array:

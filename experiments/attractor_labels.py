@@ -32,17 +32,18 @@ import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
-from hopjax.classical import Hopfield, run
+from hopjax.classical import run
 from hopjax.measure import LABELS, classify, crossing
 from hopjax.patterns import flip, random_bipolar
-from hopjax.rules import hebbian, pseudo_inverse, storkey
-from hopjax.sweep import Experiment, Params, Report, Row, RunContext, SweepConfig, param
+from hopjax.sweep import Experiment, Report, Row, RunContext, SweepConfig, param
+
+from ._common import CuedLoad, stored_network
 
 METRICS = (*LABELS, "symmetric", "m")
 
 
 @dataclasses.dataclass
-class AttractorLabelsConfig(SweepConfig):
+class AttractorLabelsConfig(CuedLoad, SweepConfig):
     """Config of ``attractor_labels`` (grid keys: rule, mode, N, alpha)."""
 
     rule: list[Literal["hebbian", "storkey", "pseudo_inverse"]] = dataclasses.field(
@@ -61,25 +62,6 @@ class AttractorLabelsConfig(SweepConfig):
     significant: float = param(0.2, gt=0, lt=1)
     """Overlap counting as a component of a mixture."""
 
-    def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
-        """Values derived once per static group (added to its rows' params)."""
-        return {"p_max": max(max(self.cues, round(a * static["N"])) for a in self.alpha)}
-
-    def row_bytes(self, p: Params) -> int:
-        """Memory of one row of a static group (chunk sizing)."""
-        N = p["N"]
-        return 4 * N * (3 * N + 4 * p["p_max"]) + 4 * p["cues"] * N * 4
-
-
-def _weights(rule: str, xi: Array) -> Hopfield:
-    """The rule's network of ``xi``'s nonzero rows (zero rows store nothing)."""
-    N = xi.shape[1]
-    if rule == "hebbian":
-        return Hopfield(hebbian(xi), quantum=1.0 / N)
-    if rule == "storkey":
-        return Hopfield(storkey(xi))
-    return Hopfield(pseudo_inverse(xi, allow_dependent=True))
-
 
 def attractor_labels_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
     """One row: store, cue, run, label (described in :mod:`experiments.attractor_labels`)."""
@@ -87,8 +69,7 @@ def attractor_labels_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Ar
     P = jnp.maximum(jnp.round(p["alpha"] * N).astype(jnp.int32), 1)
     k_xi, k_cue, k_run = jax.random.split(key, 3)
     xi = random_bipolar(k_xi, p_max, N)
-    stored = jnp.where((jnp.arange(p_max) < P)[:, None], xi, 0.0)
-    net = _weights(p["rule"], stored)
+    net, stored = stored_network(p["rule"], xi, P)
     cued = jnp.arange(p["cues"])
 
     def one(i: Array, kc: PRNGKeyArray, kr: PRNGKeyArray) -> Any:

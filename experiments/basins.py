@@ -34,18 +34,18 @@ import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
 from hopjax import plot as hplot
-from hopjax.classical import Hopfield, run
-from hopjax.dense import DenseAM
+from hopjax.classical import run
 from hopjax.measure import crossing
 from hopjax.patterns import flip, random_bipolar
-from hopjax.rules import hebbian, pseudo_inverse, storkey
-from hopjax.sweep import Experiment, Params, Report, Row, RunContext, SweepConfig, param
+from hopjax.sweep import Experiment, Report, Row, RunContext, SweepConfig, param
+
+from ._common import CuedLoad, stored_network
 
 Rule = Literal["hebbian", "storkey", "pseudo_inverse", "dense2", "dense3", "dense4", "dense_exp"]
 
 
 @dataclasses.dataclass
-class BasinsConfig(SweepConfig):
+class BasinsConfig(CuedLoad, SweepConfig):
     """Config of ``basins`` (grid keys: rule, N, alpha, flip)."""
 
     rule: list[Rule] = dataclasses.field(default_factory=lambda: ["hebbian", "storkey"])
@@ -58,30 +58,6 @@ class BasinsConfig(SweepConfig):
     threshold: float = param(0.95, gt=0, le=1)
     """Final overlap counting as retrieved."""
 
-    def prepare(self, static: dict[str, Any]) -> dict[str, Any]:
-        """Values derived once per static group (added to its rows' params)."""
-        return {"p_max": max(max(self.cues, round(a * static["N"])) for a in self.alpha)}
-
-    def row_bytes(self, p: Params) -> int:
-        """Memory of one row of a static group (chunk sizing)."""
-        N = p["N"]
-        return 4 * N * (3 * N + 4 * p["p_max"]) + 4 * p["cues"] * N * 4
-
-
-def _network(rule: str, xi: Array, P: Array) -> Any:
-    """The rule's network of the first ``P`` rows of ``xi`` (the others store nothing)."""
-    N = xi.shape[1]
-    stored = jnp.where((jnp.arange(xi.shape[0]) < P)[:, None], xi, 0.0)
-    if rule == "hebbian":
-        return Hopfield(hebbian(stored), quantum=1.0 / N)
-    if rule == "storkey":
-        return Hopfield(storkey(stored))
-    if rule == "pseudo_inverse":
-        return Hopfield(pseudo_inverse(stored, allow_dependent=True))
-    if rule == "dense_exp":
-        return DenseAM(xi, separation="exponential", beta=1.0, num_patterns=P)
-    return DenseAM(xi, separation="polynomial", degree=int(rule[-1]), num_patterns=P)
-
 
 def basins_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
     """One row: store, cue at the row's flip fraction, run, count (described in
@@ -90,7 +66,7 @@ def basins_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
     P = jnp.maximum(jnp.round(p["alpha"] * N).astype(jnp.int32), 1)
     k_xi, k_cue = jax.random.split(key)
     xi = random_bipolar(k_xi, p_max, N)
-    net = _network(p["rule"], xi, P)
+    net = stored_network(p["rule"], xi, P)[0]
     cued = jnp.arange(p["cues"])
 
     def one(i: Array, kc: PRNGKeyArray) -> Array:
