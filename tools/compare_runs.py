@@ -126,6 +126,8 @@ REDUCED: dict[str, list[str]] = {
     "dam_generalisation": ["model=['poly2', 'exp']", "M=[1, 8]", "seeds=1"],
     "digits_pooling": ["seeds=1", "steps=20"],
     "digits_pooling_normalizers": ["seeds=1", "steps=20"],
+    "digits_mil": ["seeds=1", "steps=20", "test_bags=40"],
+    "sparse_retrieval": ["P=[4, 16]", "beta=[1.0, 16.0]", "P_plot=16", "seeds=1", "cues=4"],
     "gsemm_capacity_softmax": ["alpha_c=[0.5, 4.9]", "K=[4, 8]", "seeds=1"],
     "gsemm_softmax": ["t1=40.0"],
     "hebbian_capacity": ["N=[40]", "alpha=[0.05, 0.3]", "seeds=1", "cues=4", "recent=2"],

@@ -33,6 +33,16 @@ TINY = {
     "dam_capacity": ["model=['poly2', 'exp']", "N=[12, 16, 32, 48]", "seeds=2", "cues=8"],
     "dam_generalisation": ["model=['poly2']", "M=[1, 8]", "seeds=1"],
     "digits_pooling": ["seeds=1", "steps=20"],
+    "digits_mil": ["seeds=1", "steps=5", "test_bags=20", "normalizer=['softmax', 'sparsemax']"],
+    "sparse_retrieval": [
+        "normalizer=['softmax', 'entmax']",
+        "patterns=['digits']",
+        "P=[4, 16]",
+        "beta=[1.0, 16.0]",
+        "P_plot=16",
+        "seeds=1",
+        "cues=4",
+    ],
     "gsemm_capacity": ["degree=[1]", "alpha_c=[0.1]", "K=[4]", "seeds=1", "dt=0.05"],
     "gsemm_episodes": ["t1=40.0"],
     "hebbian_capacity": ["N=[40]", "alpha=[0.05, 0.3]", "seeds=1", "cues=4", "recent=2"],
@@ -70,6 +80,7 @@ TINY = {
 # compile-bound (10-25 s each on 2 cores): run in the slow set, which CI runs too
 SLOW = {
     "digits_pooling",
+    "digits_mil",
     "tune_gsemm",
     "tune_idp_period",
     "sequence_memory",
