@@ -160,6 +160,20 @@ def test_changed_config_into_existing_folder_is_an_error(tmp_path):
     assert (tmp_path / "results.csv").read_text() == before
 
 
+def test_a_folder_grows_its_seeds_and_equals_a_fresh_run(tmp_path):
+    """``seeds`` may grow when a folder resumes: the new seeds' rows are added and the folder
+    ends byte-identical to a fresh run with the larger count; fewer seeds is refused."""
+    run_sweep(toy(seeds=2), tmp_path / "grown", exp=TOY, progress=False)
+    grown = run_sweep(toy(seeds=3), tmp_path / "grown", exp=TOY, progress=False)
+    fresh = run_sweep(toy(seeds=3), tmp_path / "fresh", exp=TOY, progress=False)
+    for name in ("results.csv", "history.csv"):
+        assert (tmp_path / "grown" / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes()
+    assert grown.summary == fresh.summary
+    assert grown.metadata["runs"][-1]["rows_todo_at_start"] == N_ROWS // 3
+    with pytest.raises(ConfigError, match=r"different config \(changed: seeds\)"):
+        run_sweep(toy(seeds=2), tmp_path / "grown", exp=TOY, progress=False)
+
+
 def test_config_validation_names_the_key():
     cases = [
         ({"nn": [10]}, "unknown key 'nn'"),

@@ -110,7 +110,10 @@ def config_changes(old_raw: dict[str, Any], cfg: SweepConfig) -> list[str]:
     is the one value the old rows had) — unless the config class names the value the old rows
     were computed with (:attr:`hopjax.sweep.config.SweepConfig.BEFORE_KEY`): then that value is the
     one that changes nothing. The config class's
-    :attr:`~hopjax.sweep.config.SweepConfig.SEARCH_KEYS` may differ too."""
+    :attr:`~hopjax.sweep.config.SweepConfig.SEARCH_KEYS` may differ too, and ``seeds`` may
+    grow: a row's key folds in its own seed (:mod:`hopjax.sweep.keys`), never the number of
+    seeds, so the rows already there are the rows the larger config computes (fewer seeds is
+    a change: the folder would hold rows its config does not)."""
     free = EXECUTION_KEYS | type(cfg).SEARCH_KEYS
     old = {k: v for k, v in old_raw.items() if k not in free}
     new = {k: v for k, v in config_to_dict(cfg).items() if k not in free}
@@ -119,6 +122,8 @@ def config_changes(old_raw: dict[str, Any], cfg: SweepConfig) -> list[str]:
     for k in set(new) - set(old):
         if new[k] == before.get(k, object()):
             del new[k]
+    if isinstance(old.get("seeds"), int) and new.get("seeds", 0) > old["seeds"]:
+        del old["seeds"], new["seeds"]  # more seeds: more rows, the old ones unchanged
     return sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
 
 

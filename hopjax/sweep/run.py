@@ -198,6 +198,9 @@ class _Sweep:
             raise ConfigError(f"{exp.name}: no grid point applies (every row was excluded).")
         self.todo = [r for r in plan.rows if plan.id(r) not in done]
         self.n_done = len(plan.rows) - len(self.todo)
+        header = text.split("\n", 1)[0].split(",") if text else plan.columns
+        if lead and self.todo and header != plan.columns:  # a finished folder grows (seeds):
+            rewrite(results, plan.columns, self.written)  # derive's columns come back at the end
         self.writer = ResultsWriter(results, plan.columns) if lead else None
         self.hist_writer = None
         if exp.history and lead:
