@@ -613,10 +613,9 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
                 mfc="none" if lo else color,
                 label=once("mean (open: a lower bound)" if style else "softmax (mean)"),
             )
-    if "softmax" in caps:
-        ax.set_xticks([xs[m] for m in models], [str(m) for m in models])
+    ax.set_xticks([xs[m] for m in models], [str(m) for m in models])
     ax.axhline(BASELINE, color="k", lw=1, label="baseline 12 (Karuvally et al. 2023)")
-    ax.axhline(top, color="r", lw=0.8, ls=":")
+    ax.axhline(top, color="r", lw=0.8, ls=":", label=f"ladder top K = {top}")
     ax.set_yscale("log", base=2)
     ax.yaxis.set_major_formatter(ScalarFormatter())
     ax.set_xlabel("polynomial degree n")
