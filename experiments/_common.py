@@ -22,6 +22,7 @@ __all__ = [
     "cued_mean",
     "extrapolate",
     "stored_network",
+    "unsolved_rows",
 ]
 
 
@@ -115,3 +116,9 @@ def ladder_top(ladder: list[int], size: int, cost_cap: float) -> int:
     ``sequence_capacity``)."""
     fits = [k for k in ladder if k * k * size <= cost_cap]
     return max(fits) if fits else min(ladder)
+
+
+def unsolved_rows(rows: list[dict[str, Any]]) -> int:
+    """How many rows' ODE solves stopped before their end (``solved`` = 0: out of
+    ``max_steps`` or another solver failure; their other metrics are not meaningful)."""
+    return int(sum(1 for r in rows if r.get("solved", 1.0) != 1.0))

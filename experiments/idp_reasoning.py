@@ -35,7 +35,7 @@ from hopjax import plot as hplot
 from hopjax.idp import Reasoning
 from hopjax.measure import measure_transitions
 from hopjax.patterns import memories
-from hopjax.solve import simulate
+from hopjax.solve import simulate, succeeded
 from hopjax.sweep import (
     ConfigError,
     Experiment,
@@ -46,6 +46,8 @@ from hopjax.sweep import (
     SweepConfig,
     param,
 )
+
+from ._common import unsolved_rows
 
 METRICS = (
     "sustained",
@@ -58,6 +60,7 @@ METRICS = (
     "peak_last",
     "a_plus",
     "num_steps",
+    "solved",
 )
 
 
@@ -114,8 +117,10 @@ class IDPReasoningConfig(SweepConfig):
         return 4 * (12 * p["n_save"] * p["P"] + 64 * p["N"] + 8 * self.max_transitions) + 4096
 
 
-def trajectory(p: dict[str, Any], key: PRNGKeyArray) -> tuple[Array, Array, Array, Array]:
-    """Simulate one row: ``(ts, m, α, num_steps)`` with ``m`` and ``α`` of shape ``(n_save, P)``."""
+def trajectory(p: dict[str, Any], key: PRNGKeyArray) -> tuple[Array, Array, Array, Array, Array]:
+    """Simulate one row: ``(ts, m, α, num_steps, solved)`` with ``m`` and ``α`` of shape
+    ``(n_save, P)``; a solve that fails (e.g. out of ``max_steps``) does not raise: ``solved``
+    is then ``0.0`` (:func:`hopjax.solve.succeeded`) and the row's metrics are not meaningful."""
     model = Reasoning(
         memories(key, p["P"], p["N"], kind=p["patterns"]),
         gamma=p["gamma"],
@@ -135,14 +140,15 @@ def trajectory(p: dict[str, Any], key: PRNGKeyArray) -> tuple[Array, Array, Arra
         rtol=p["rtol"],
         atol=p["atol"],
         max_steps=p["max_steps"],
+        throw=False,
     )
     m, alpha = sol.ys
-    return ts, m, alpha, sol.stats["num_steps"]
+    return ts, m, alpha, sol.stats["num_steps"], succeeded(sol).astype(jnp.float32)
 
 
 def reasoning_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
     """One run of the reasoning model and the metrics of the module docstring."""
-    ts, m, alpha, steps = trajectory(p, key)
+    ts, m, alpha, steps, ok = trajectory(p, key)
     tr = measure_transitions(ts, m, alpha, max_transitions=p["max_transitions"], active=p["active"])
     t1 = ts[-1]
     sustained = tr.sustained(t1, window=0.25)
@@ -163,6 +169,7 @@ def reasoning_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
         "peak_last": tr.peaks[n_peaks],
         "a_plus": th.a_plus(p["gamma"]),
         "num_steps": steps.astype(jnp.float32),
+        "solved": ok,
     }
 
 
@@ -212,6 +219,7 @@ def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
             for r in lo
         ],
         "table": recs,
+        "unsolved_rows": unsolved_rows(rows),
     }
 
 
@@ -238,8 +246,8 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
     picks = np.linspace(0, len(gammas) - 1, min(4, len(gammas))).astype(int)
     shown = sorted({gammas[i] for i in picks})
     picked = [row, *(_pick(rows, g) for g in shown)]
-    traces = ctx.rerun(picked, trajectory)  # (ts, m, α, num_steps) per picked row
-    ts, m, alpha, _ = traces[0]
+    traces = ctx.rerun(picked, trajectory)  # (ts, m, α, num_steps, solved) per picked row
+    ts, m, alpha, _, _ = traces[0]
     ta = row["tau_alpha"]
     fig, (ax1, ax2) = hplot.subplots(2, 1, figsize=(7.5, 4.6), sharex=True, constrained_layout=True)
     hplot.overlap_traces(ts / ta, m, ax=ax1)
@@ -261,7 +269,7 @@ def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path
     # measured peaks a_k against the peak map a_{k+1} = γ (1 − 1/a_k)
     fig, ax = hplot.subplots(figsize=(4.8, 4.2))
     a_max = 2.0
-    for g, (ts, m, alpha, _) in zip(shown, traces[1:], strict=True):
+    for g, (ts, m, alpha, _, _) in zip(shown, traces[1:], strict=True):
         tr = measure_transitions(
             jnp.asarray(ts),
             jnp.asarray(m),

@@ -32,10 +32,10 @@ from hopjax import plot as hplot
 from hopjax.idp import IDPHopfield
 from hopjax.patterns import flip as flip_bits
 from hopjax.patterns import memories
-from hopjax.solve import simulate
+from hopjax.solve import simulate, succeeded
 from hopjax.sweep import Experiment, Report, Row, RunContext, SweepConfig, param
 
-from ._common import check_patterns
+from ._common import check_patterns, unsolved_rows
 
 RETRIEVAL_METRICS = (
     "overlap",
@@ -45,6 +45,7 @@ RETRIEVAL_METRICS = (
     "norm",
     "alpha_1",
     "speed",
+    "solved",
 )
 
 
@@ -85,7 +86,15 @@ def idp_retrieval_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array
     else:
         alpha = jnp.full((p["P"],), p["gain"], jnp.float32)
     model = IDPHopfield(xi, alpha, tau_x=p["tau_x"])
-    sol = simulate(model, cue, t1=p["t1"], rtol=p["rtol"], atol=p["atol"], max_steps=p["max_steps"])
+    sol = simulate(
+        model,
+        cue,
+        t1=p["t1"],
+        rtol=p["rtol"],
+        atol=p["atol"],
+        max_steps=p["max_steps"],
+        throw=False,  # a failed solve is reported (solved = 0), not raised
+    )
     x = sol.ys[-1]
     a1 = alpha[0]
     target = a1 * xi[0]
@@ -97,6 +106,7 @@ def idp_retrieval_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array
         "norm": jnp.linalg.norm(x) / jnp.sqrt(N),
         "alpha_1": a1,
         "speed": jnp.linalg.norm(model.vector_field(p["t1"], x, None)) / jnp.sqrt(N),
+        "solved": succeeded(sol).astype(jnp.float32),
     }
 
 
@@ -130,7 +140,13 @@ def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
     for (method, _, P, gain, f), v in frac.items():
         at = compact.setdefault(method, {}).setdefault(str(P), {})
         at.setdefault(f"gain {gain:g}", [None] * len(flips))[flips.index(f)] = v
-    return {"threshold": cfg.threshold, "flips": flips, "retrieved_frac": compact, "table": table}
+    return {
+        "threshold": cfg.threshold,
+        "flips": flips,
+        "retrieved_frac": compact,
+        "table": table,
+        "unsolved_rows": unsolved_rows(rows),
+    }
 
 
 def plot(ctx: RunContext, rows: list[Row], summary: dict[str, Any]) -> list[Path]:

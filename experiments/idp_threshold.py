@@ -22,6 +22,7 @@ from hopjax import plot as hplot
 from hopjax.measure import crossing
 from hopjax.sweep import Experiment, Report, Row, RunContext
 
+from ._common import unsolved_rows
 from .idp_reasoning import (
     METRICS,
     IDPReasoningConfig,
@@ -74,6 +75,7 @@ def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
     if len(seq) >= 2 and all(v is not None for v in seq):
         gaps = [abs(4.0 - v) for v in seq]
         out["approaches_4"] = all(b < a for a, b in itertools.pairwise(gaps))
+    out["unsolved_rows"] = unsolved_rows(rows)
     return out
 
 

@@ -26,12 +26,19 @@ from hopjax import plot as hplot
 from hopjax.idp import Kleinfeld, Reasoning
 from hopjax.measure import measure_transitions
 from hopjax.patterns import memories
-from hopjax.solve import simulate
+from hopjax.solve import simulate, succeeded
 from hopjax.sweep import Experiment, Report, Row, RunContext, SweepConfig, param
 
-from ._common import check_patterns
+from ._common import check_patterns, unsolved_rows
 
-KLEINFELD_METRICS = ("regime", "transitions", "period_measured", "max_overlap", "activity")
+KLEINFELD_METRICS = (
+    "regime",
+    "transitions",
+    "period_measured",
+    "max_overlap",
+    "activity",
+    "solved",
+)
 
 
 @dataclasses.dataclass
@@ -64,8 +71,9 @@ class KleinfeldConfig(SweepConfig):
         check_patterns(self)
 
 
-def kleinfeld_trajectory(p: dict[str, Any], key: PRNGKeyArray) -> tuple[Array, Array, Array]:
-    """``(ts, m, activity)`` of one row of ``kleinfeld``."""
+def kleinfeld_trajectory(p: dict[str, Any], key: PRNGKeyArray) -> tuple[Array, Array, Array, Array]:
+    """``(ts, m, activity, solved)`` of one row of ``kleinfeld``; a solve that fails (e.g. out
+    of ``max_steps``) does not raise: ``solved`` is then ``0.0``."""
     xi = memories(key, p["P"], p["N"], kind=p["patterns"])
     if p["model"] == "reasoning":
         model = Reasoning(
@@ -93,14 +101,15 @@ def kleinfeld_trajectory(p: dict[str, Any], key: PRNGKeyArray) -> tuple[Array, A
         rtol=p["rtol"],
         atol=p["atol"],
         max_steps=p["max_steps"],
+        throw=False,
     )
     m, act = sol.ys
-    return ts, m, act
+    return ts, m, act, succeeded(sol).astype(jnp.float32)
 
 
 def kleinfeld_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
     """Classify one run (described in :mod:`experiments.kleinfeld`)."""
-    ts, m, act = kleinfeld_trajectory(p, key)
+    ts, m, act, ok = kleinfeld_trajectory(p, key)
     tail = m[-(p["n_save"] // 4) :]
     spread = jnp.max(jnp.max(tail, axis=0) - jnp.min(tail, axis=0))
     activity = jnp.mean(act[-(p["n_save"] // 4) :])
@@ -113,6 +122,7 @@ def kleinfeld_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
         "period_measured": period,
         "max_overlap": jnp.mean(jnp.max(tail, axis=1)),
         "activity": activity,
+        "solved": ok,
     }
 
 
@@ -145,6 +155,7 @@ def summarize(ctx: RunContext, rows: list[Row]) -> dict[str, Any]:
         )
         for model in cfg.model
     }
+    out["unsolved_rows"] = unsolved_rows(rows)
     return out
 
 

@@ -32,7 +32,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, ArrayLike, Float, PyTree
+from jaxtyping import Array, ArrayLike, Bool, Float, PyTree
 
 from hopjax._checks import finite, is_concrete, same_length
 
@@ -43,6 +43,7 @@ __all__ = [
     "rk4_step",
     "simulate",
     "simulate_fixed",
+    "succeeded",
 ]
 
 
@@ -117,6 +118,7 @@ def simulate(
     max_steps: int | None = 100_000,
     adjoint: diffrax.AbstractAdjoint | None = None,
     args: Any = None,
+    throw: bool = True,
 ) -> diffrax.Solution:
     """Integrate ``model.vector_field`` from ``y0`` over ``[t0, t1]`` with diffrax.
 
@@ -129,7 +131,10 @@ def simulate(
     scales with ``max_steps``, so set ``max_steps`` near what the solve needs when
     differentiating — compiling ``grad`` with the default 10⁵ takes several times longer than
     with 4096). Solver failures — including running out of ``max_steps`` — raise an error
-    (``throw=True``), never a silently truncated trajectory.
+    (``throw=True``), never a silently truncated trajectory. With ``throw=False`` they do not
+    raise: :func:`succeeded` says per solve whether it finished (the saves after a failure are
+    ``inf``), and the program holds no host callback, so compiled programs can be cached — the
+    form for sweeps, which report failed rows instead of stopping.
 
     Args:
         model: the model (its ``vector_field(t, y, args)`` is integrated).
@@ -147,6 +152,7 @@ def simulate(
         max_steps: most solver steps.
         adjoint: a diffrax adjoint (default ``RecursiveCheckpointAdjoint``).
         args: passed to ``vector_field`` and ``save_fn``.
+        throw: raise on a solver failure (``False``: report it in ``sol.result``).
 
     Returns:
         The diffrax ``Solution`` (``sol.ts``, ``sol.ys``: the saved outputs).
@@ -180,8 +186,22 @@ def simulate(
         stepsize_controller=stepsize_controller,
         max_steps=max_steps,
         adjoint=adjoint,
-        throw=True,
+        throw=throw,
     )
+
+
+def succeeded(sol: diffrax.Solution) -> Bool[Array, ""]:
+    """Whether a solve of :func:`simulate` finished (``sol.result`` is diffrax's
+    ``successful``); with ``throw=False`` a failed solve — e.g. out of ``max_steps`` — returns
+    ``False`` here instead of raising.
+
+    Args:
+        sol: the solution.
+
+    Returns:
+        A boolean scalar (batched under ``vmap``).
+    """
+    return sol.result == diffrax.RESULTS.successful
 
 
 def _dtmin(t0: float | Array, t1: float | Array, y0: PyTree) -> Array:

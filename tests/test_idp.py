@@ -270,6 +270,47 @@ def test_solver_failures_raise_never_truncate():
         jax.block_until_ready(jax.jit(batched)(jnp.array([5.0, 8.0])))
 
 
+def test_throw_false_reports_a_failed_solve_and_holds_no_host_callback():
+    """``simulate(throw=False)``: a solve out of ``max_steps`` returns (``succeeded`` is false
+    for it, true for one that finishes) and the compiled program holds no host callback, so
+    the sweeps' programs can be cached; the sweep experiments report it as ``solved = 0``."""
+    import sys
+    from pathlib import Path
+
+    from hopjax._checks import traced_checks
+    from hopjax.solve import succeeded
+
+    xi = orthogonal_patterns(4, 16)
+
+    def solve(g, steps):
+        model = Reasoning(xi, gamma=g, tau_alpha=50.0)
+        sol = simulate(model, model.initial_state(), t1=1000.0, max_steps=steps, throw=False)
+        return succeeded(sol)
+
+    ok = jax.jit(jax.vmap(lambda g: solve(g, 20)))(jnp.array([5.0, 8.0]))
+    assert not np.any(np.asarray(ok))
+    assert bool(solve(5.0, 100_000))
+    with traced_checks(False):  # as a sweep traces its programs
+        text = jax.jit(lambda g: solve(g, 20)).lower(5.0).as_text()
+        model = Reasoning(xi, gamma=5.0, tau_alpha=50.0)
+        raising = jax.jit(
+            lambda y: simulate(model, (y, model.initial_state()[1]), t1=10.0, max_steps=20).ys
+        ).lower(model.initial_state()[0])
+    assert "callback" not in text
+    assert "callback" in raising.as_text()  # the default form raises through a host callback
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from experiments.idp_retrieval import idp_retrieval_point
+
+    p = {
+        "N": 64, "P": 4, "patterns": "random", "flip": 0.1, "method": "idp", "gain": 2.0,
+        "tau_x": 1.0, "t1": 20.0, "rtol": 1e-6, "atol": 1e-6, "threshold": 0.95,
+    }  # fmt: skip
+    key = jax.random.PRNGKey(0)
+    assert float(idp_retrieval_point({**p, "max_steps": 3}, key)["solved"]) == 0.0
+    assert float(idp_retrieval_point({**p, "max_steps": 100_000}, key)["solved"]) == 1.0
+
+
 def test_bad_input_is_rejected_early():
     xi = orthogonal_patterns(4, 16)
     with pytest.raises(ValueError, match="gamma must be > 0"):
