@@ -7,6 +7,7 @@ reductions and fits that more than one experiment reports. Library-level measure
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jax.numpy as jnp
@@ -22,6 +23,7 @@ __all__ = [
     "cued_mean",
     "extrapolate",
     "stored_network",
+    "train_adamw",
     "unsolved_rows",
 ]
 
@@ -122,3 +124,37 @@ def unsolved_rows(rows: list[dict[str, Any]]) -> int:
     """How many rows' ODE solves stopped before their end (``solved`` = 0: out of
     ``max_steps`` or another solver failure; their other metrics are not meaningful)."""
     return int(sum(1 for r in rows if r.get("solved", 1.0) != 1.0))
+
+
+def train_adamw(
+    model: Any,
+    loss: Callable[..., Array],
+    draw: Callable[[Array], tuple[Array, ...]],
+    p: dict[str, Any],
+    key: Array,
+) -> tuple[Any, Array]:
+    """Train an equinox ``model`` for ``p["steps"]`` steps of optax AdamW (learning rate
+    ``p["learning_rate"]`` cosine-decayed to 0, ``p["weight_decay"]``), one ``lax.scan``: each
+    step draws a minibatch ``draw(k)`` and descends ``loss(model, *batch)``. Returns the trained
+    model and the loss of every step (``digits_pooling``, ``digits_mil``)."""
+    import equinox as eqx
+    import jax
+    import optax
+
+    params, static = eqx.partition(model, eqx.is_array)
+    opt = optax.adamw(
+        optax.cosine_decay_schedule(p["learning_rate"], p["steps"]),
+        weight_decay=p["weight_decay"],
+    )
+
+    def step(carry: tuple, k: Array) -> tuple:
+        params, state = carry
+        batch = draw(k)
+        val, g = jax.value_and_grad(lambda q: loss(eqx.combine(q, static), *batch))(params)
+        upd, state = opt.update(g, state, params)
+        return (optax.apply_updates(params, upd), state), val
+
+    (params, _), losses = jax.lax.scan(
+        step, (params, opt.init(params)), jax.random.split(key, p["steps"])
+    )
+    return eqx.combine(params, static), losses

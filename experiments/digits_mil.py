@@ -50,6 +50,8 @@ from hopjax.sweep import (
     param,
 )
 
+from ._common import train_adamw
+
 N_IMAGES = 1797
 
 
@@ -157,27 +159,16 @@ def digits_mil_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Array]:
     model = BagClassifier(
         num_queries=p["num_queries"], hidden=p["hidden"], normalizer=p["normalizer"], key=k_init
     )
-    params, static = eqx.partition(model, eqx.is_array)
-    opt = optax.adamw(
-        optax.cosine_decay_schedule(p["learning_rate"], p["steps"]),
-        weight_decay=p["weight_decay"],
-    )
 
-    def loss_fn(params: Any, bags: Array, label: Array) -> Array:
-        logits = jax.vmap(eqx.combine(params, static))(bags)
+    def loss(model: BagClassifier, bags: Array, label: Array) -> Array:
+        logits = jax.vmap(model)(bags)
         return jnp.mean(optax.sigmoid_binary_cross_entropy(logits, label.astype(jnp.float32)))
 
-    def step(carry: tuple, k: PRNGKeyArray) -> tuple:
-        params, state = carry
+    def draw(k: PRNGKeyArray) -> tuple[Array, Array]:
         idx, _, label = draw_bags(k, p, y, ~test, p["batch"])
-        val, g = jax.value_and_grad(loss_fn)(params, X[idx], label)
-        upd, state = opt.update(g, state, params)
-        return (optax.apply_updates(params, upd), state), val
+        return X[idx], label
 
-    (params, _), losses = jax.lax.scan(
-        step, (params, opt.init(params)), jax.random.split(k_train, p["steps"])
-    )
-    trained = eqx.combine(params, static)
+    trained, losses = train_adamw(model, loss, draw, p, k_train)
     idx, witness, label = draw_bags(k_test, p, y, test, p["test_bags"])
     bags = X[idx]
     correct = (jax.vmap(trained)(bags) > 0) == label

@@ -36,6 +36,8 @@ from hopjax.sweep import (
     param,
 )
 
+from ._common import train_adamw
+
 
 @functools.lru_cache(maxsize=1)
 def tokens() -> tuple[np.ndarray, np.ndarray]:
@@ -115,27 +117,16 @@ def digits_pooling_point(p: dict[str, Any], key: PRNGKeyArray) -> dict[str, Arra
     model = Classifier(
         num_queries=p["num_queries"], hidden=p["hidden"], normalizer=p["normalizer"], key=k_init
     )
-    params, static = eqx.partition(model, eqx.is_array)
-    opt = optax.adamw(
-        optax.cosine_decay_schedule(p["learning_rate"], p["steps"]),
-        weight_decay=p["weight_decay"],
-    )
 
-    def loss_fn(params: Any, xb: Array, yb: Array) -> Array:
-        logits = jax.vmap(eqx.combine(params, static))(xb)
+    def loss(model: Classifier, xb: Array, yb: Array) -> Array:
+        logits = jax.vmap(model)(xb)
         return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, yb))
 
-    def step(carry: tuple, k: PRNGKeyArray) -> tuple:
-        params, state = carry
+    def draw(k: PRNGKeyArray) -> tuple[Array, Array]:
         idx = jax.random.choice(k, Xtr.shape[0], (p["batch"],), replace=False)
-        val, g = jax.value_and_grad(loss_fn)(params, Xtr[idx], ytr[idx])
-        upd, state = opt.update(g, state, params)
-        return (optax.apply_updates(params, upd), state), val
+        return Xtr[idx], ytr[idx]
 
-    (params, _), losses = jax.lax.scan(
-        step, (params, opt.init(params)), jax.random.split(k_train, p["steps"])
-    )
-    trained = eqx.combine(params, static)
+    trained, losses = train_adamw(model, loss, draw, p, k_train)
     acc = jnp.mean(jnp.argmax(jax.vmap(trained)(Xte), axis=1) == yte)
     return {
         "test_accuracy": acc.astype(jnp.float32),
