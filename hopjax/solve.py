@@ -133,8 +133,9 @@ def simulate(
     with 4096). Solver failures — including running out of ``max_steps`` — raise an error
     (``throw=True``), never a silently truncated trajectory. With ``throw=False`` they do not
     raise: :func:`succeeded` says per solve whether it finished (the saves after a failure are
-    ``inf``), and the program holds no host callback, so compiled programs can be cached — the
-    form for sweeps, which report failed rows instead of stopping.
+    ``inf``) — the form for sweeps, which report failed rows instead of stopping. It also drops
+    the raising host callback from the program (programs with host callbacks are not cached);
+    diffrax still checks save times ``ts`` that are traced with one.
 
     Args:
         model: the model (its ``vector_field(t, y, args)`` is integrated).

@@ -191,16 +191,17 @@ class _Sweep:
         text = shared.decode()
         self.written = parse_results(text, cfg, results)  # every row in results.csv, growing
         plan.check_written(self.written, results)
-        if lead and missing_columns(text, plan.columns):  # an older folder: a new grid key
-            rewrite(results, plan.columns, self.written)
         done = plan.ids(self.written)
         if not plan.rows:
             raise ConfigError(f"{exp.name}: no grid point applies (every row was excluded).")
         self.todo = [r for r in plan.rows if plan.id(r) not in done]
         self.n_done = len(plan.rows) - len(self.todo)
         header = text.split("\n", 1)[0].split(",") if text else plan.columns
-        if lead and self.todo and header != plan.columns:  # a finished folder grows (seeds):
-            rewrite(results, plan.columns, self.written)  # derive's columns come back at the end
+        # the file is rewritten with the plan's columns where an older folder lacks a grid key,
+        # or where a finished folder (derive's columns) grows, e.g. more seeds: derive's
+        # columns come back at the end
+        if lead and (missing_columns(text, plan.columns) or (self.todo and header != plan.columns)):
+            rewrite(results, plan.columns, self.written)
         self.writer = ResultsWriter(results, plan.columns) if lead else None
         self.hist_writer = None
         if exp.history and lead:
