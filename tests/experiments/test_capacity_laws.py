@@ -192,6 +192,13 @@ def test_committed_degree2_past_the_top_is_uncensored():
     assert "partial" not in s and e["seeds"] == 30 and "unfinished_seeds" not in e
     assert Counter(e["capacities"]) == {384.0: 19, 320.0: 10, 256.0: 1}
     assert (e["median"], round(e["mean"])) == (384.0, 358)
+    # against the prediction the page quotes: the scaling law's degree-2 line (N_f = 16–64, its
+    # N_f = 64 median and fitted slope) extrapolated to N_f = 100 gives ≈ 350; within 15 %,
+    # and 10× or more above the paper's baseline 12
+    law = _summary("gsemm_scaling")["degrees"]["2"]
+    predicted = law["N_f"]["64"]["median"] * (100 / 64) ** law["fit"]["slope"]
+    assert round(predicted, -1) == 350 and abs(e["mean"] / predicted - 1) < 0.15
+    assert e["min"] >= 10 * 12
     assert s["censoring"] == {
         "K_max": 768,
         "pairs": 30,
