@@ -68,7 +68,8 @@ def cycle_matrix(K: int, *, size: int | None = None, dtype: jnp.dtype = jnp.floa
     idx = np.arange(K)
     phi = np.zeros((size, size), dtype=np.float32)
     phi[idx, (idx + 1) % K] = 1.0
-    return jnp.asarray(phi, dtype)
+    with jax.ensure_compile_time_eval():  # concrete even under jit (see DenseGSEMM._phi_apply)
+        return jnp.asarray(phi, dtype)
 
 
 def episodes_matrix(
@@ -89,7 +90,8 @@ def episodes_matrix(
             seen.add(k)
         for a, b in zip(ep, ep[1:] + ep[:1], strict=True):
             phi[a, b] = 1.0
-    return jnp.asarray(phi, dtype)
+    with jax.ensure_compile_time_eval():
+        return jnp.asarray(phi, dtype)
 
 
 # ----------------------------------------------------------------------------- checks
@@ -103,7 +105,10 @@ def _params(xi: ArrayLike, phi: ArrayLike | None) -> tuple[Array, Array]:
     phi = float_array(phi, "phi", ndim=2)
     if phi.shape != (P, P):
         raise ValueError(f"phi must be (N_h, N_h) = ({P}, {P}) like xi's rows; got {phi.shape}.")
-    return xi, phi.astype(xi.dtype)
+    if not is_concrete(phi):
+        return xi, phi.astype(xi.dtype)
+    with jax.ensure_compile_time_eval():  # a concrete Φ stays concrete under jit (_phi_apply)
+        return xi, jnp.asarray(phi, xi.dtype)
 
 
 def _sparse_phi(given: ArrayLike | None, phi: Array, sparse: bool | None) -> bool:
@@ -574,8 +579,14 @@ class DenseGSEMM(AbstractGSEMM):
         (each memory has at most one predecessor; exactly equal for 0/1 matrices)."""
         if not self.sparse_phi:
             return v @ self.phi
-        pred = jnp.argmax(self.phi, axis=0)
-        return v[pred] * self.phi[pred, jnp.arange(self.phi.shape[1])]
+        if isinstance(self.phi, jax.core.Tracer):
+            pred = jnp.argmax(self.phi, axis=0)
+            return v[pred] * self.phi[pred, jnp.arange(self.phi.shape[1])]
+        # a concrete Φ: predecessors found on the host, so a compiled program holds K indices
+        # and weights instead of folding an argmax over a K × K constant (slow in XLA)
+        phi = np.asarray(self.phi)
+        pred = np.argmax(phi, axis=0)
+        return v[pred] * phi[pred, np.arange(phi.shape[1])]
 
     def vector_field(self, t: Array, y: tuple[Array, Array], args: Any) -> tuple[Array, Array]:
         """``(U̇, V̇_d)`` of the scaled eq. (10)."""
