@@ -489,27 +489,39 @@ def test_programs_calling_library_functions_are_not_stored(tmp_path):
 def test_shape_policy_pads_only_while_padding_costs_less_than_a_compile():
     """:class:`~hopjax.sweep.program.ShapePolicy`: the first round runs its own shape; while
     the sweep is compile-bound a later round runs in a larger program of its group, or a new
-    program is compiled as large as the sweep's other shapes — only where ``(w − 1) · t_run <
-    t_compile`` (``w``: the padded work over the round's); disabled, every round its own."""
+    program is compiled as large as the sweep's other shapes — only where ``(W − w) · r <
+    t_compile`` (``W``, ``w``: the padded and the round's own work, ``r``: run seconds per unit
+    of work so far); disabled, every round its own."""
     from types import SimpleNamespace
 
-    from hopjax.sweep.program import ShapePolicy
+    from hopjax.sweep.program import GroupProgram, ShapePolicy
 
     def prog(size, m, cap=64):
         exp = SimpleNamespace(stepper=SimpleNamespace(slots=8))
-        return SimpleNamespace(shape=(size, m), cap=cap, streams=True, exp=exp)
+        p = SimpleNamespace(shape=(size, m), cap=cap, streams=True, exp=exp)
+        p.work_of = lambda shape: GroupProgram.work_of(p, shape)
+        return p
 
+    assert prog(2, 20).work_of((2, 20)) == 16  # a pool evaluates at most its 8 slots per unit
     pol = ShapePolicy(True)
     assert pol.choose("a", prog(4, 2)) == (4, 2)  # nothing measured yet
     pol.record_compile(1.0)
-    pol.record_run(0.05)
+    pol.record_run(0.05, 8)  # r = 0.05 / 8
     assert pol.choose("a", prog(4, 4)) == (4, 4)  # nothing covers it: compiled as needed
-    assert pol.choose("a", prog(2, 1)) == (4, 2)  # w = 4: 3 × 0.05 < 1
-    assert pol.choose("b", prog(1, 1)) == (4, 4)  # w = 16: 15 × 0.05 < 1
+    assert pol.choose("a", prog(2, 1)) == (4, 2)  # (8 − 2) r < 1
+    assert pol.choose("b", prog(1, 1)) == (4, 4)  # (16 − 1) r < 1
     assert pol.choose("a", prog(4, 2, cap=2)) == (4, 2)  # a shape seen: itself
-    pol.record_run(20.0)  # run-bound now: t_run ≈ 10 s > t_compile
+    pol.record_run(20.0, 8)  # run-bound now: r = 1.25 s per unit of work
     assert pol.choose("a", prog(3, 2)) == (3, 2)
     assert pol.choose("c", prog(1, 1, cap=1)) == (1, 1)  # never beyond the chunk cap
+    # a small round after large chunks: priced by its extra work, not by the mean chunk
+    # (15 × 0.525 s would exceed the compile; 15 × 0.0146 s does not)
+    mixed = ShapePolicy(True)
+    mixed.choose("a", prog(4, 4))
+    mixed.record_compile(1.0)
+    mixed.record_run(0.05, 8)
+    mixed.record_run(1.0, 64)
+    assert mixed.choose("a", prog(1, 1)) == (4, 4)
     off = ShapePolicy(False)
     off.record_compile(5.0)
     off.record_run(0.01)

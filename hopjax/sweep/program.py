@@ -90,6 +90,18 @@ class GroupProgram:
         """``(units per chunk, rows per unit)``: the shape the program is compiled for."""
         return self.size, self.m
 
+    def work_of(self, shape: tuple[int, int]) -> int:
+        """Units × rows evaluated at once of a chunk shaped ``shape`` (a pool evaluates at most
+        its slots per unit)."""
+        st = self.exp.stepper
+        lanes = min(st.slots, shape[1]) if self.streams and st is not None else shape[1]
+        return shape[0] * lanes
+
+    @property
+    def work(self) -> int:
+        """:meth:`work_of` this program's shape."""
+        return self.work_of(self.shape)
+
     @property
     def lanes(self) -> int:
         """Rows evaluated at once per unit: a pool's slots (``min(slots, m)``), else ``m``."""
@@ -167,11 +179,15 @@ class ShapePolicy:
     and rows a round releases), and each new shape is a new program. While the sweep is
     compile-bound, a round runs instead in a larger program already compiled for its group, or
     a new program is compiled large enough for the other shapes of the sweep — as long as the
-    padding costs less than a compile: a shape ``w`` times the work of the round's own
-    (units × rows evaluated at once) is accepted when ``(w − 1) · t_run < t_compile``, the mean
-    run seconds of a chunk and the mean compile seconds of a program so far (a program loaded
-    from the disk cache counts its original compile time, so a rerun decides as the first run
-    did). Padding changes no result on CPU (tested on every scheduled config's reduced grid and
+    padding costs less than a compile: a shape of work ``W`` (units × rows evaluated at once)
+    for a round of work ``w`` is accepted when ``(W − w) · r < t_compile``, with ``r`` the run
+    seconds per unit of work of the chunks so far (their seconds over their shapes' work) and
+    ``t_compile`` the mean compile seconds of a program so far (a program loaded from the disk
+    cache counts its original compile time, so a rerun decides as the first run did). (The
+    first rule, ``(W/w − 1) · t_run`` with the mean chunk's seconds, priced a small round's
+    padding as if the round were a mean chunk: on the reduced Fig. 3 grid it compiled a
+    ``(1, 1)`` program for 2 s rather than run in a ``(4, 4)`` one whose chunks took 0.2 s.)
+    Padding changes no result on CPU (tested on every scheduled config's reduced grid and
     with every round forced into a larger program): a row's computation does not depend on the
     other rows of its chunk. Only for experiments with a ``schedule`` (those run groups in
     rounds); off on other backends (a GPU's matrix kernels may depend on the batch shape), in
@@ -182,16 +198,19 @@ class ShapePolicy:
     def __init__(self, enabled: bool):
         self.enabled = enabled
         self.compile_seconds, self.programs = 0.0, 0
-        self.run_seconds, self.chunks = 0.0, 0
+        self.run_seconds, self.chunks, self.run_work = 0.0, 0, 0
         self.shapes: dict[tuple[Any, ...], set[tuple[int, int]]] = {}
 
     def record_compile(self, seconds: float) -> None:
         self.compile_seconds += seconds
         self.programs += 1
 
-    def record_run(self, seconds: float) -> None:
+    def record_run(self, seconds: float, work: int = 1) -> None:
+        """A chunk ran in ``seconds``; ``work``: its shape's units × rows evaluated at once
+        (:attr:`GroupProgram.work`)."""
         self.run_seconds += seconds
         self.chunks += 1
+        self.run_work += work
 
     def choose(self, group: tuple[Any, ...], program: GroupProgram) -> tuple[int, int]:
         """The shape ``program`` (a round of ``group``) runs in; remembered for the group."""
@@ -206,19 +225,17 @@ class ShapePolicy:
     ) -> tuple[int, int]:
         if not self.enabled or need in known or not (self.programs and self.chunks):
             return need
-        t_run = self.run_seconds / self.chunks
+        rate = self.run_seconds / max(1, self.run_work)
         t_compile = self.compile_seconds / self.programs
-        slots = program.exp.stepper.slots if program.streams and program.exp.stepper else None
 
         def work(shape: tuple[int, int]) -> int:
-            return shape[0] * (min(slots, shape[1]) if slots else shape[1])
+            return program.work_of(shape)
 
         def fits(shape: tuple[int, int]) -> bool:
             covers = shape[0] >= need[0] and shape[1] >= need[1]
             within = shape[0] <= program.cap and shape[0] * shape[1] <= program.cap * need[1]
             same_m = program.streams or shape[1] == need[1]
-            w = work(shape) / work(need)
-            return covers and within and same_m and (w - 1) * t_run < t_compile
+            return covers and within and same_m and (work(shape) - work(need)) * rate < t_compile
 
         reuse = [s for s in known if fits(s)]
         if reuse:

@@ -290,7 +290,7 @@ class _Sweep:
                 meta["programs"][-1] = "compiled"
                 metrics = self.cluster.run(compiled, args)
             meta["chunk_seconds"].append(time.perf_counter() - t0)
-            self.shapes.record_run(meta["chunk_seconds"][-1])
+            self.shapes.record_run(meta["chunk_seconds"][-1], group.work)
             missing = set(exp.metrics) - set(metrics)
             if missing:
                 raise RuntimeError(f"{exp.name} returned no {sorted(missing)}")
