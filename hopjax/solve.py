@@ -135,7 +135,8 @@ def simulate(
     raise: :func:`succeeded` says per solve whether it finished (the saves after a failure are
     ``inf``) — the form for sweeps, which report failed rows instead of stopping. It also drops
     the raising host callback from the program (programs with host callbacks are not cached);
-    diffrax still checks save times ``ts`` that are traced with one.
+    diffrax still checks save times ``ts`` with one — under jit even ``ts`` computed from
+    constants (``np.linspace``), since JAX stages the comparison like any other operation.
 
     Args:
         model: the model (its ``vector_field(t, y, args)`` is integrated).

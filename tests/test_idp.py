@@ -296,8 +296,23 @@ def test_throw_false_reports_a_failed_solve_and_holds_no_host_callback():
         raising = jax.jit(
             lambda y: simulate(model, (y, model.initial_state()[1]), t1=10.0, max_steps=20).ys
         ).lower(model.initial_state()[0])
+        # save times, even constant ones (np.linspace): diffrax checks them with a callback,
+        # which is why idp_reasoning, idp_threshold and kleinfeld are not cached (benchmarks page)
+        saving = jax.jit(
+            lambda g: (
+                simulate(
+                    Reasoning(xi, gamma=g, tau_alpha=50.0),
+                    Reasoning(xi, gamma=5.0, tau_alpha=50.0).initial_state(),
+                    t1=100.0,
+                    ts=np.linspace(0.0, 100.0, 5),
+                    max_steps=20,
+                    throw=False,
+                ).ys
+            )
+        ).lower(5.0)
     assert "callback" not in text
     assert "callback" in raising.as_text()  # the default form raises through a host callback
+    assert "callback" in saving.as_text()
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from experiments.idp_retrieval import idp_retrieval_point
