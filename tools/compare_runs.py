@@ -99,6 +99,14 @@ REDUCED: dict[str, list[str]] = {
             "gsemm_variant_short_horizon",
         )
     },
+    "gsemm_capacity_degree3": [
+        "degree=[3]",
+        "alpha_c=[0.1, 1.0]",
+        "K=[4, 6]",
+        "seeds=1",
+        "t_min=60.0",
+        "t_per_memory=20.0",
+    ],
     "gsemm_variant_fixed_alpha_c": ["degree=[2]", "K=[4, 6]", "seeds=1", "t_min=60.0"],
     "gsemm_scaling": [
         "degree=[1, 2]",
