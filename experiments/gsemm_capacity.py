@@ -702,3 +702,88 @@ def load_ladder(folder: Path) -> list[int]:
     from hopjax.sweep.config import load_toml
 
     return list(load_toml(folder / "config.toml")["K"])
+
+
+FIG3_FOLDERS = (
+    "results/gsemm_capacity",
+    "results/gsemm_capacity_degree2",
+    "results/gsemm_capacity_degree3",
+)
+"""The committed Fig. 3 runs: the full grid (K ≤ 128) and the ladders raised past its top."""
+
+
+def fig3_capacities(
+    root: Path, folders: tuple[str, ...] = FIG3_FOLDERS
+) -> dict[int, dict[int, tuple[float, int, bool]]]:
+    """Fig. 3 from every committed run: degree → seed → ``(capacity, ladder top, bound)``,
+    where the capacity is the largest K retrieved at some α_c (``0``: none) in the folder with
+    the highest ladder top that ran that (degree, seed), and ``bound`` says it is a lower bound:
+    censored at the top, or from a folder whose run has not finished (its ladders may go on)."""
+    import csv
+
+    out: dict[int, dict[int, tuple[float, int, bool]]] = {}
+    for rel in folders:
+        folder = root / rel
+        if not (folder / "results.csv").exists():
+            continue
+        top = max(load_ladder(folder))
+        meta = folder / "metadata.json"
+        finished = meta.exists() and bool(json.loads(meta.read_text()).get("complete"))
+        got: dict[tuple[int, int], float] = {}
+        with open(folder / "results.csv") as fh:
+            for r in csv.DictReader(fh):
+                if r.get("hidden", "polynomial") == "softmax":
+                    continue
+                pair = (int(r["degree"]), int(r["seed"]))
+                won = r["status"] == "done" and float(r["success"]) == 1
+                got[pair] = max(got.get(pair, 0.0), float(r["K"]) if won else 0.0)
+        for (deg, seed), cap in got.items():
+            have = out.setdefault(deg, {}).get(seed)
+            if have is None or top > have[1]:
+                out[deg][seed] = (cap, top, cap >= top or not finished)
+    return {d: dict(sorted(v.items())) for d, v in sorted(out.items())}
+
+
+def plot_fig3(root: Path, folders: tuple[str, ...] = FIG3_FOLDERS) -> Any:
+    """Fig. 3 with each degree at its highest committed ladder (:func:`fig3_capacities`): one
+    point per seed on a log axis, lower bounds (censored at their ladder's top, or from a run
+    not yet finished) as open up-triangles, the mean (open where it is a lower bound), each
+    degree's ladder top as a short dotted line, and the paper's baseline 12. Returns the
+    matplotlib figure."""
+    caps = fig3_capacities(root, folders)
+    fig, ax = hplot.subplots(figsize=(6.4, 4.0))
+    rng = np.random.default_rng(0)
+    seen: set[str] = set()
+
+    def once(label: str) -> str | None:
+        if label in seen:
+            return None
+        seen.add(label)
+        return label
+
+    for deg, seeds in caps.items():
+        v = np.array([c for c, _, _ in seeds.values()], float)
+        tops = np.array([t for _, t, _ in seeds.values()], float)
+        cens = np.array([b for _, _, b in seeds.values()], bool) & (v > 0)
+        x = deg + rng.uniform(-0.18, 0.18, len(v))
+        exact, none = (v > 0) & ~cens, v <= 0
+        ax.plot(x[exact], v[exact], "o", ms=3, color="gray", alpha=0.6, label=once("one seed"))
+        ax.plot(x[cens], v[cens], "^", ms=5, mfc="none", color="tab:red",
+                label=once("a lower bound: at its ladder top, or unfinished"))  # fmt: skip
+        ax.plot(x[none], np.full(int(none.sum()), 3.0), "v", ms=5, mfc="none",
+                color="tab:purple", label=once("nothing retrieved: < 4"))  # fmt: skip
+        for t in sorted(set(tops.tolist())):
+            ax.plot([deg - 0.3, deg + 0.3], [t, t], ":", color="tab:red", lw=0.9,
+                    label=once("ladder top of the run"))  # fmt: skip
+        mean, lower = float(np.mean(v)), bool(cens.any())
+        ax.plot([deg], [mean], "o", ms=6, color="tab:blue", mfc="none" if lower else "tab:blue",
+                label=once("mean over seeds (open: a lower bound)"))  # fmt: skip
+    ax.axhline(BASELINE, color="k", lw=1, label="baseline 12 (Karuvally et al. 2023)")
+    ax.set_yscale("log", base=2)
+    ax.yaxis.set_major_formatter(ScalarFormatter())
+    ax.set_xticks(list(caps), [str(d) for d in caps])
+    ax.set_xlabel("polynomial degree n")
+    ax.set_ylabel("capacity (longest episode retrieved)")
+    ax.set_title("Dense GSEMM, N_f = 100: Fig. 3 at each degree's highest ladder")
+    ax.legend(fontsize=7, loc="lower right")
+    return fig
