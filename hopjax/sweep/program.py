@@ -105,8 +105,7 @@ class GroupProgram:
     @property
     def lanes(self) -> int:
         """Rows evaluated at once per unit: a pool's slots (``min(slots, m)``), else ``m``."""
-        st = self.exp.stepper
-        return min(st.slots, self.m) if self.streams and st is not None else self.m
+        return self.work_of((1, self.m))
 
     def pad_to(self, shape: tuple[int, int]) -> None:
         """Run in a program compiled for the larger ``shape`` (the extra units and rows are
@@ -228,8 +227,7 @@ class ShapePolicy:
         rate = self.run_seconds / max(1, self.run_work)
         t_compile = self.compile_seconds / self.programs
 
-        def work(shape: tuple[int, int]) -> int:
-            return program.work_of(shape)
+        work = program.work_of
 
         def fits(shape: tuple[int, int]) -> bool:
             covers = shape[0] >= need[0] and shape[1] >= need[1]
